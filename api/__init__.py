@@ -1,0 +1,1 @@
+"""The collector's read-only HTTP query API (port 4319) and its client."""

@@ -1,0 +1,85 @@
+"""The query API: the only way the dashboard and the CLI read a live store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import duckdb
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from store.query import DEFAULT_MAX_ROWS, QueryFailed, QueryRefused, QueryTimeout, run_sql
+
+MAX_ROWS_LIMIT = 1_000_000
+
+
+def _default(value: Any) -> Any:
+    # DuckDB returns Decimal, datetime, UUID, bytes...: everything JSON has no type for becomes text.
+    if isinstance(value, bytes | bytearray):
+        return value.hex()
+    return str(value)
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(
+        orjson.dumps(payload, default=_default, option=orjson.OPT_NON_STR_KEYS),
+        status_code=status,
+        media_type="application/json",
+    )
+
+
+def _error(message: str, status: int) -> Response:
+    return _json({"error": message}, status)
+
+
+def build_app(
+    cursor_factory: Callable[[], duckdb.DuckDBPyConnection],
+    health: Callable[[], dict[str, Any]],
+    *,
+    query_timeout_seconds: float,
+) -> Starlette:
+    async def sql(request: Request) -> Response:
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return _error('The body must be JSON: {"sql": "SELECT ..."}.', 400)
+        if not isinstance(body, dict) or not isinstance(body.get("sql"), str):
+            return _error('The body must be a JSON object with a string "sql".', 400)
+        limit = body.get("limit", DEFAULT_MAX_ROWS)
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= MAX_ROWS_LIMIT:
+            return _error(f'"limit" must be a whole number from 1 to {MAX_ROWS_LIMIT}.', 400)
+        try:
+            result = await run_in_threadpool(
+                run_sql, cursor_factory, body["sql"], max_rows=limit, timeout_seconds=query_timeout_seconds
+            )
+        except QueryRefused as exc:
+            return _error(str(exc), 400)
+        except QueryTimeout as exc:
+            return _error(str(exc), 400)
+        except QueryFailed as exc:
+            return _error(f"The query failed: {exc}", 400)
+        if "text/csv" in request.headers.get("accept", ""):
+            return Response(result.to_csv(), media_type="text/csv")
+        return _json(
+            {
+                "columns": result.columns,
+                "rows": [list(row) for row in result.rows],
+                "row_count": len(result.rows),
+                "truncated": result.truncated,
+            }
+        )
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(health))
+
+    return Starlette(
+        routes=[
+            Route("/api/v1/sql", sql, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )

@@ -1,0 +1,1 @@
+"""OTLP receivers: gRPC and HTTP in, column batches for the store out."""

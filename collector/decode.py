@@ -1,0 +1,332 @@
+"""Decoded OTLP protobuf messages to column batches for the store.
+
+This is the ingest hot path: one pass over each span, attribute values converted once and
+serialized with orjson, nothing per span that is not needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceRequest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from collector.config import Limits
+from store.model import Batch
+from store.schema import NORMALIZED_COLUMNS
+
+_MAX_NANOS = 2**63 - 1  # the store keeps times as signed 64-bit nanoseconds
+_NORMALIZED = tuple(c.name for c in NORMALIZED_COLUMNS)
+_ZERO_TRACE = bytes(16)
+_ZERO_SPAN = bytes(8)
+
+
+@dataclass(slots=True)
+class DecodeOutcome:
+    batch: Batch
+    rejected: int
+    errors: list[str]
+    truncated_values: int
+    dropped_attributes: int
+
+
+class _Converter:
+    """AnyValue to plain Python values, with the attribute limits applied."""
+
+    __slots__ = ("dropped", "max_attributes", "max_value", "truncated")
+
+    def __init__(self, limits: Limits) -> None:
+        self.max_value = limits.max_attribute_value_bytes
+        self.max_attributes = limits.max_attributes_per_span
+        self.truncated = 0
+        self.dropped = 0
+
+    def value(self, v: Any) -> Any:
+        kind = v.WhichOneof("value")
+        if kind == "string_value":
+            s: str = v.string_value
+            if len(s) > self.max_value:
+                self.truncated += 1
+                return s[: self.max_value] + f"...[stepseven: truncated {len(s) - self.max_value} chars]"
+            return s
+        if kind == "int_value":
+            return v.int_value
+        if kind == "double_value":
+            return v.double_value
+        if kind == "bool_value":
+            return v.bool_value
+        if kind == "array_value":
+            return [self.value(x) for x in v.array_value.values]
+        if kind == "kvlist_value":
+            return {kv.key: self.value(kv.value) for kv in v.kvlist_value.values}
+        if kind == "bytes_value":
+            b: bytes = v.bytes_value
+            if len(b) > self.max_value:
+                self.truncated += 1
+                b = b[: self.max_value]
+            return base64.b64encode(b).decode("ascii")
+        return None
+
+    def attributes(self, kvs: Any) -> tuple[dict[str, Any], int]:
+        """Returns the attributes and how many were dropped over the count limit."""
+        n = len(kvs)
+        if n > self.max_attributes:
+            self.dropped += n - self.max_attributes
+            return {kv.key: self.value(kv.value) for kv in kvs[: self.max_attributes]}, n - self.max_attributes
+        return {kv.key: self.value(kv.value) for kv in kvs}, 0
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _service_name(attributes: dict[str, Any]) -> str | None:
+    name = attributes.get("service.name")
+    return name if isinstance(name, str) else None
+
+
+def _span_problem(span: Any) -> str | None:
+    if len(span.trace_id) != 16 or span.trace_id == _ZERO_TRACE:
+        return "trace_id must be 16 bytes and not all zero"
+    if len(span.span_id) != 8 or span.span_id == _ZERO_SPAN:
+        return "span_id must be 8 bytes and not all zero"
+    if span.parent_span_id and len(span.parent_span_id) != 8:
+        return "parent_span_id must be empty or 8 bytes"
+    if span.start_time_unix_nano > _MAX_NANOS or span.end_time_unix_nano > _MAX_NANOS:
+        return "timestamps must be before the year 2262"
+    return None
+
+
+def decode_traces(request: ExportTraceServiceRequest, limits: Limits) -> DecodeOutcome:
+    batch = Batch()
+    cols = batch.spans.columns
+    conv = _Converter(limits)
+    received = time.time_ns()
+    rejected = 0
+    errors: list[str] = []
+    # Bound the local lookups once: this loop runs per span.
+    trace_ids, span_ids, parents = cols["trace_id"], cols["span_id"], cols["parent_span_id"]
+    names, kinds, starts, ends = cols["name"], cols["kind"], cols["start_time_unix_nano"], cols["end_time_unix_nano"]
+    attrs_col, dropped_col = cols["attributes"], cols["dropped_attributes_count"]
+    events_col, links_col = cols["events"], cols["links"]
+    status_codes, status_msgs = cols["status_code"], cols["status_message"]
+    for resource_spans in request.resource_spans:
+        resource = resource_spans.resource
+        resource_attrs, _ = conv.attributes(resource.attributes)
+        resource_json = _json(resource_attrs)
+        service = _service_name(resource_attrs)
+        for scope_spans in resource_spans.scope_spans:
+            scope = scope_spans.scope
+            scope_json = _json(conv.attributes(scope.attributes)[0])
+            appended = 0
+            for span in scope_spans.spans:
+                problem = _span_problem(span)
+                if problem is not None:
+                    rejected += 1
+                    if len(errors) < 5:
+                        errors.append(f"span {span.span_id.hex() or '(empty)'}: {problem}")
+                    continue
+                appended += 1
+                trace_ids.append(span.trace_id.hex())
+                span_ids.append(span.span_id.hex())
+                parents.append(span.parent_span_id.hex() or None)
+                names.append(span.name)
+                kinds.append(span.kind)
+                starts.append(span.start_time_unix_nano)
+                ends.append(span.end_time_unix_nano)
+                attributes, over = conv.attributes(span.attributes)
+                attrs_col.append(_json(attributes))
+                dropped_col.append(span.dropped_attributes_count + over)
+                events_col.append(_json([_event(conv, e) for e in span.events]) if span.events else "[]")
+                links_col.append(_json([_link(conv, ln) for ln in span.links]) if span.links else "[]")
+                status_codes.append(span.status.code)
+                status_msgs.append(span.status.message or None)
+                cols["trace_state"].append(span.trace_state or None)
+                cols["flags"].append(span.flags)
+                cols["dropped_events_count"].append(span.dropped_events_count)
+                cols["dropped_links_count"].append(span.dropped_links_count)
+            if not appended:
+                continue
+            for name, value in (
+                ("service_name", service),
+                ("resource_attributes", resource_json),
+                ("resource_schema_url", resource_spans.schema_url or None),
+                ("scope_name", scope.name or None),
+                ("scope_version", scope.version or None),
+                ("scope_attributes", scope_json),
+                ("scope_schema_url", scope_spans.schema_url or None),
+                ("received_time_unix_nano", received),
+            ):
+                cols[name].extend([value] * appended)
+    n = len(trace_ids)
+    for name in _NORMALIZED:
+        cols[name].extend([None] * n)
+    return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped)
+
+
+def _event(conv: _Converter, event: Any) -> dict[str, Any]:
+    attributes, over = conv.attributes(event.attributes)
+    return {
+        "name": event.name,
+        "time_unix_nano": event.time_unix_nano,
+        "attributes": attributes,
+        "dropped_attributes_count": event.dropped_attributes_count + over,
+    }
+
+
+def _link(conv: _Converter, link: Any) -> dict[str, Any]:
+    attributes, over = conv.attributes(link.attributes)
+    return {
+        "trace_id": link.trace_id.hex(),
+        "span_id": link.span_id.hex(),
+        "trace_state": link.trace_state,
+        "flags": link.flags,
+        "attributes": attributes,
+        "dropped_attributes_count": link.dropped_attributes_count + over,
+    }
+
+
+def _record_id(*parts: bytes) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def decode_logs(request: ExportLogsServiceRequest, limits: Limits) -> DecodeOutcome:
+    batch = Batch()
+    cols = batch.logs.columns
+    conv = _Converter(limits)
+    received = time.time_ns()
+    rejected = 0
+    errors: list[str] = []
+    for resource_logs in request.resource_logs:
+        resource_bytes = resource_logs.resource.SerializeToString(deterministic=True)
+        resource_attrs, _ = conv.attributes(resource_logs.resource.attributes)
+        resource_json = _json(resource_attrs)
+        service = _service_name(resource_attrs)
+        for scope_logs in resource_logs.scope_logs:
+            scope = scope_logs.scope
+            scope_bytes = scope.SerializeToString(deterministic=True)
+            for record in scope_logs.log_records:
+                if record.time_unix_nano > _MAX_NANOS or record.observed_time_unix_nano > _MAX_NANOS:
+                    rejected += 1
+                    if len(errors) < 5:
+                        errors.append("log record: timestamps must be before the year 2262")
+                    continue
+                attributes, over = conv.attributes(record.attributes)
+                event_name = record.event_name or attributes.get("event.name")
+                cols["record_id"].append(
+                    _record_id(resource_bytes, scope_bytes, record.SerializeToString(deterministic=True))
+                )
+                cols["trace_id"].append(record.trace_id.hex() or None)
+                cols["span_id"].append(record.span_id.hex() or None)
+                cols["time_unix_nano"].append(record.time_unix_nano)
+                cols["observed_time_unix_nano"].append(record.observed_time_unix_nano)
+                cols["severity_number"].append(record.severity_number)
+                cols["severity_text"].append(record.severity_text or None)
+                cols["event_name"].append(event_name if isinstance(event_name, str) else None)
+                cols["body"].append(_json(conv.value(record.body)) if record.HasField("body") else None)
+                cols["attributes"].append(_json(attributes))
+                cols["dropped_attributes_count"].append(record.dropped_attributes_count + over)
+                cols["flags"].append(record.flags)
+                cols["service_name"].append(service)
+                cols["resource_attributes"].append(resource_json)
+                cols["scope_name"].append(scope.name or None)
+                cols["scope_version"].append(scope.version or None)
+                cols["received_time_unix_nano"].append(received)
+    return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped)
+
+
+def decode_metrics(request: ExportMetricsServiceRequest, limits: Limits) -> DecodeOutcome:
+    batch = Batch()
+    rows = batch.metric_points
+    conv = _Converter(limits)
+    received = time.time_ns()
+    rejected = 0
+    errors: list[str] = []
+    for resource_metrics in request.resource_metrics:
+        resource_bytes = resource_metrics.resource.SerializeToString(deterministic=True)
+        resource_attrs, _ = conv.attributes(resource_metrics.resource.attributes)
+        context = {
+            "service_name": _service_name(resource_attrs),
+            "resource_attributes": _json(resource_attrs),
+            "received_time_unix_nano": received,
+        }
+        for scope_metrics in resource_metrics.scope_metrics:
+            scope = scope_metrics.scope
+            scope_bytes = scope.SerializeToString(deterministic=True)
+            scope_context = {**context, "scope_name": scope.name or None, "scope_version": scope.version or None}
+            for metric in scope_metrics.metrics:
+                kind = metric.WhichOneof("data")
+                if kind is None:
+                    continue
+                data = getattr(metric, kind)
+                head = {
+                    **scope_context,
+                    "metric_name": metric.name,
+                    "metric_type": kind,
+                    "unit": metric.unit or None,
+                    "description": metric.description or None,
+                    "aggregation_temporality": getattr(data, "aggregation_temporality", None),
+                    "is_monotonic": getattr(data, "is_monotonic", None),
+                }
+                name_bytes = metric.name.encode()
+                for point in data.data_points:
+                    if point.time_unix_nano > _MAX_NANOS or point.start_time_unix_nano > _MAX_NANOS:
+                        rejected += 1
+                        if len(errors) < 5:
+                            errors.append(f"metric {metric.name}: timestamps must be before the year 2262")
+                        continue
+                    row = {**head, **_point_values(kind, point)}
+                    row["point_id"] = _record_id(
+                        resource_bytes, scope_bytes, name_bytes, point.SerializeToString(deterministic=True)
+                    )
+                    row["start_time_unix_nano"] = point.start_time_unix_nano or None
+                    row["time_unix_nano"] = point.time_unix_nano
+                    row["attributes"] = _json(conv.attributes(point.attributes)[0])
+                    for name, values in rows.columns.items():
+                        values.append(row.get(name))
+    return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped)
+
+
+def _point_values(kind: str, point: Any) -> dict[str, Any]:
+    if kind in ("gauge", "sum"):
+        which = point.WhichOneof("value")
+        return {"value": float(getattr(point, which)) if which else None}
+    if kind == "histogram":
+        return {
+            "count": point.count,
+            "sum": point.sum if point.HasField("sum") else None,
+            "min": point.min if point.HasField("min") else None,
+            "max": point.max if point.HasField("max") else None,
+            "buckets": _json({"explicit_bounds": list(point.explicit_bounds), "counts": list(point.bucket_counts)}),
+        }
+    if kind == "exponential_histogram":
+        return {
+            "count": point.count,
+            "sum": point.sum if point.HasField("sum") else None,
+            "min": point.min if point.HasField("min") else None,
+            "max": point.max if point.HasField("max") else None,
+            "buckets": _json(
+                {
+                    "scale": point.scale,
+                    "zero_count": point.zero_count,
+                    "positive": {"offset": point.positive.offset, "counts": list(point.positive.bucket_counts)},
+                    "negative": {"offset": point.negative.offset, "counts": list(point.negative.bucket_counts)},
+                }
+            ),
+        }
+    # summary
+    return {
+        "count": point.count,
+        "sum": point.sum,
+        "buckets": _json([{"quantile": q.quantile, "value": q.value} for q in point.quantile_values]),
+    }

@@ -1,0 +1,69 @@
+"""OTLP/gRPC receiver: TraceService, LogsService and MetricsService on one server (port 4317)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import grpc
+
+from collector.encoding import parse_protobuf
+from collector.errors import ExportError, PayloadTooLarge, status_for
+from collector.ingest import LOGS, METRICS, TRACES, Ingest, Signal
+
+_SERVICES = {
+    TRACES: "opentelemetry.proto.collector.trace.v1.TraceService",
+    LOGS: "opentelemetry.proto.collector.logs.v1.LogsService",
+    METRICS: "opentelemetry.proto.collector.metrics.v1.MetricsService",
+}
+
+
+class GrpcReceiver:
+    def __init__(self, ingest: Ingest, host: str, port: int, workers: int) -> None:
+        self._ingest = ingest
+        limits = ingest.limits
+        # gRPC refuses larger messages itself (RESOURCE_EXHAUSTED); the headroom lets our own
+        # check below answer with a counted refusal and a clear message first.
+        self._max_message = limits.max_decompressed_bytes
+        self._server = grpc.server(
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stepseven-grpc"),
+            options=[
+                ("grpc.max_receive_message_length", limits.max_decompressed_bytes + 1024 * 1024),
+                ("grpc.max_send_message_length", 4 * 1024 * 1024),
+            ],
+        )
+        for signal, service in _SERVICES.items():
+            # No deserializer: the handler gets raw bytes, so a bad message is ours to refuse
+            # with INVALID_ARGUMENT instead of gRPC's INTERNAL.
+            handler = grpc.unary_unary_rpc_method_handler(self._handler(signal))
+            self._server.add_generic_rpc_handlers(
+                (grpc.method_handlers_generic_handler(service, {"Export": handler}),)
+            )
+        address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self.port = self._server.add_insecure_port(address)
+        if self.port == 0:
+            raise OSError(f"cannot listen for OTLP/gRPC on {address}")
+
+    def _handler(self, signal: Signal) -> Any:
+        def export(raw: bytes, context: grpc.ServicerContext) -> bytes:
+            try:
+                if len(raw) > self._max_message:
+                    raise PayloadTooLarge(
+                        f"the message has {len(raw)} bytes; the limit is {self._max_message}"
+                    )
+                request = parse_protobuf(raw, signal.request_type)
+                accepted = self._ingest.accept(signal, request)
+                return self._ingest.wait(accepted).SerializeToString()
+            except ExportError as err:
+                self._ingest.refused(err)
+                context.abort(status_for(err).grpc_code, str(err))
+                raise  # abort raises; this line is never reached
+
+        return export
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self, grace_seconds: float) -> None:
+        """Stops accepting and waits for in-flight exports (which wait for their commits)."""
+        self._server.stop(grace_seconds).wait()

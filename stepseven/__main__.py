@@ -1,0 +1,3 @@
+from stepseven.cli import main
+
+main()

@@ -1,0 +1,152 @@
+"""The composition root of `stepseven serve`: store, writer, receivers and query API in one process.
+
+Starts bottom-up (store, writer, API, receivers) and stops top-down: receivers stop accepting,
+in-flight exports get their commits, the writer drains, and the file is checkpointed and closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from api.app import build_app as build_api
+from collector.config import CollectorConfig
+from collector.grpc_receiver import GrpcReceiver
+from collector.http_receiver import build_app as build_http
+from collector.ingest import Ingest
+from collector.limits import Counters
+from stepseven import __version__
+from store.duckdb_store import DuckDBStore
+from store.writer import Writer
+
+log = logging.getLogger("stepseven")
+
+
+class ServeError(Exception):
+    """The service cannot start; the message says what to change."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServeConfig:
+    db: Path
+    collector: CollectorConfig
+    api_port: int = 4319
+    memory_limit: str = "512MB"
+    query_timeout_seconds: float = 30.0
+    receivers: bool = True
+    shutdown_grace_seconds: float = 30.0
+
+
+class _Server(uvicorn.Server):
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # One handler for the whole process (below), not one per uvicorn server.
+        yield
+
+
+def _bind(host: str, port: int, what: str, option: str) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ServeError(f"Cannot listen for {what} on {host}:{port} ({exc.strerror}); pass {option} or stop the other process.") from None
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock
+
+
+def serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
+    config.collector.validate()
+    asyncio.run(_serve(config, announce))
+
+
+async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
+    cc = config.collector
+    store = DuckDBStore(config.db, memory_limit=config.memory_limit)
+    counters = Counters()
+    writer = Writer(store, cc.max_queue_items, cc.max_batch_items)
+    writer.start()
+    started = time.time()
+
+    def health() -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "version": __version__,
+            "uptime_seconds": round(time.time() - started, 1),
+            "store": {"backend": "duckdb", "path": str(config.db)},
+            "writer": dataclasses.asdict(writer.stats()),
+            "counters": counters.snapshot(),
+            "limits": dataclasses.asdict(cc.limits),
+        }
+
+    sockets: list[tuple[_Server, socket.socket]] = []
+    grpc_receiver: GrpcReceiver | None = None
+    try:
+        api = build_api(store.cursor, health, query_timeout_seconds=config.query_timeout_seconds)
+        sockets.append((_uvicorn(api), _bind(cc.host, config.api_port, "the query API", "--api-port")))
+        if config.receivers:
+            ingest = Ingest(cc, writer, counters)
+            http = build_http(ingest, cc, health)
+            sockets.append((_uvicorn(http), _bind(cc.host, cc.http_port, "OTLP/HTTP", "--http-port")))
+            try:
+                grpc_receiver = GrpcReceiver(ingest, cc.host, cc.grpc_port, cc.grpc_workers)
+            except (OSError, RuntimeError) as exc:
+                raise ServeError(
+                    f"Cannot listen for OTLP/gRPC on {cc.host}:{cc.grpc_port} ({exc}); "
+                    "pass --grpc-port or stop the other process."
+                ) from None
+    except BaseException:
+        for _, sock in sockets:
+            sock.close()
+        writer.stop()
+        store.close()
+        raise
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in sockets]
+    if grpc_receiver is not None:
+        grpc_receiver.start()
+    while not all(server.started for server, _ in sockets):
+        await asyncio.sleep(0.01)
+    host = cc.host
+    parts = [f"store {config.db}", f"query API http://{host}:{config.api_port}"]
+    if config.receivers:
+        parts += [f"OTLP/gRPC {host}:{cc.grpc_port}", f"OTLP/HTTP http://{host}:{cc.http_port}"]
+    announce("stepseven is ready: " + ", ".join(parts))
+
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
+    announce("stepseven is stopping: draining the write queue")
+    # Receivers first, so that everything they acknowledged is written before the file closes.
+    if grpc_receiver is not None:
+        await asyncio.to_thread(grpc_receiver.stop, config.shutdown_grace_seconds)
+    for server, _ in reversed(sockets):
+        server.should_exit = True
+    await asyncio.gather(*tasks, return_exceptions=True)
+    stopper.cancel()
+    await asyncio.to_thread(writer.stop, config.shutdown_grace_seconds)
+    await asyncio.to_thread(store.close)
+    announce("stepseven stopped")
+
+
+def _uvicorn(app: Any) -> _Server:
+    return _Server(
+        uvicorn.Config(app, log_level="warning", lifespan="off", timeout_keep_alive=30, access_log=False)
+    )

@@ -1,0 +1,211 @@
+"""The embedded DuckDB store: one process owns the file, one writer appends Arrow batches.
+
+DuckDB lets one process open a file read-write and no other process open it at all while it
+does, so the collector owns the file and everyone else reads through its query API.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import sqlalchemy as sa
+from duckdb_engine import Dialect as DuckDBDialect
+from sqlalchemy.schema import CreateTable
+
+from store import schema
+from store.model import Batch, Rows, WriteResult
+
+_DIALECT = DuckDBDialect()
+
+_ARROW_TYPES: dict[type[Any], pa.DataType] = {
+    sa.String: pa.string(),
+    sa.JSON: pa.string(),
+    sa.BigInteger: pa.int64(),
+    sa.SmallInteger: pa.int16(),
+    sa.Integer: pa.int32(),
+    sa.Float: pa.float64(),
+    sa.Boolean: pa.bool_(),
+}
+
+
+def _arrow_schema(table: sa.Table) -> pa.Schema:
+    return pa.schema([pa.field(c.name, _ARROW_TYPES[type(c.type)]) for c in table.columns])
+
+
+_SCHEMAS = {t.name: _arrow_schema(t) for t in (schema.spans, schema.logs, schema.metric_points)}
+
+
+class StoreError(Exception):
+    """A store that cannot be opened or used; the message says what to do."""
+
+
+class StoreLocked(StoreError):
+    def __init__(self, path: Path, pid: int | None) -> None:
+        self.path = path
+        self.pid = pid
+        holder = f"a running collector (PID {pid})" if pid else "another process"
+        super().__init__(
+            f"The database {path} is held by {holder}. DuckDB allows one process per file: "
+            "query it through the collector's API (--url http://127.0.0.1:4319), or stop that process first."
+        )
+
+
+def _connect(path: Path, *, read_only: bool, memory_limit: str) -> duckdb.DuckDBPyConnection:
+    config = {
+        # User SQL runs on this instance: no files, URLs, extensions or attached databases, ever.
+        "enable_external_access": False,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "memory_limit": memory_limit,
+    }
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        text = str(exc)
+        if "lock" in text.lower():
+            match = re.search(r"PID (\d+)", text)
+            raise StoreLocked(path, int(match.group(1)) if match else None) from None
+        raise StoreError(f"Cannot open the database {path}: {text}") from None
+    except duckdb.Error as exc:
+        raise StoreError(f"Cannot open the database {path}: {exc}") from None
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+class DuckDBStore:
+    """The collector's store. ``write`` is called by the single writer thread only."""
+
+    def __init__(self, path: str | Path, *, memory_limit: str = "512MB", read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise StoreError(f"There is no database at {self.path}; start `stepseven serve --db {self.path}` first.")
+        self._con = _connect(self.path, read_only=read_only, memory_limit=memory_limit)
+        self._cursor_lock = threading.Lock()
+        if read_only:
+            self._check_version()
+        else:
+            self._migrate()
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def _version(self) -> int | None:
+        exists = self._con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [schema.schema_meta.name]
+        ).fetchone()
+        if not exists or not exists[0]:
+            return None
+        row = self._con.execute(f"SELECT max(version) FROM {schema.schema_meta.name}").fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def _check_version(self) -> None:
+        version = self._version()
+        if version is None:
+            raise StoreError(f"{self.path} is not a stepseven database (no schema version).")
+        if version > schema.SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} has schema version {version}, newer than this stepseven "
+                f"({schema.SCHEMA_VERSION}); upgrade stepseven."
+            )
+
+    def _migrate(self) -> None:
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            version = self._version()
+            if version is not None and version > schema.SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} has schema version {version}, newer than this stepseven "
+                    f"({schema.SCHEMA_VERSION}); upgrade stepseven."
+                )
+            if version is None:
+                for table in schema.metadata.sorted_tables:
+                    con.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=_DIALECT)))
+                for statement in schema.fresh_statements("duckdb"):
+                    con.execute(statement)
+                self._record_version(schema.SCHEMA_VERSION)
+            else:
+                for target in range(version + 1, schema.SCHEMA_VERSION + 1):
+                    for statement in schema.migration_statements("duckdb", target):
+                        con.execute(statement)
+                    self._record_version(target)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def _record_version(self, version: int) -> None:
+        self._con.execute(f"INSERT INTO {schema.schema_meta.name} VALUES (?, ?)", [version, time.time_ns()])
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def write(self, batch: Batch) -> WriteResult:
+        con = self._con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            spans = self._append(schema.spans, batch.spans, ("trace_id", "span_id"), "start_time_unix_nano")
+            logs = self._append(schema.logs, batch.logs, ("record_id",), "time_unix_nano")
+            points = self._append(schema.metric_points, batch.metric_points, ("point_id",), "time_unix_nano")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return WriteResult(spans, logs, points)
+
+    def _append(self, table: sa.Table, rows: Rows, key: tuple[str, ...], time_column: str) -> int:
+        n = len(rows)
+        if n == 0:
+            return 0
+        columns = _first_occurrences(rows, key)
+        arrow = pa.table(columns, schema=_SCHEMAS[table.name])
+        times = columns[time_column]
+        names = ", ".join(table.columns.keys())
+        keys = ", ".join(key)
+        # A re-delivered record is identical, so it has the same time: the range lets DuckDB's
+        # zone maps skip every row group outside this batch instead of scanning the whole table.
+        sql = (
+            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM stepseven_batch "
+            f"ANTI JOIN (SELECT {keys} FROM {table.name} WHERE {time_column} BETWEEN $lo AND $hi) "
+            f"USING ({keys})"
+        )
+        self._con.register("stepseven_batch", arrow)
+        try:
+            row = self._con.execute(sql, {"lo": min(times), "hi": max(times)}).fetchone()
+        finally:
+            self._con.unregister("stepseven_batch")
+        return int(row[0]) if row else 0
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection for one reading thread; DuckDB's MVCC shows it committed data only."""
+        with self._cursor_lock:
+            return self._con.cursor()
+
+    def close(self) -> None:
+        if not self.read_only:
+            self._con.execute("CHECKPOINT")
+        self._con.close()
+
+
+def _first_occurrences(rows: Rows, key: tuple[str, ...]) -> dict[str, list[Any]]:
+    """Drops repeats of a key inside one batch (a retry can be queued next to the original)."""
+    columns = rows.columns
+    keys = list(zip(*(columns[k] for k in key), strict=True)) if len(key) > 1 else columns[key[0]]
+    if len(set(keys)) == len(keys):
+        return columns
+    seen: set[Any] = set()
+    keep: list[int] = []
+    for i, k in enumerate(keys):
+        if k not in seen:
+            seen.add(k)
+            keep.append(i)
+    return {name: [values[i] for i in keep] for name, values in columns.items()}

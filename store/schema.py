@@ -1,0 +1,188 @@
+"""The tables, defined once in SQLAlchemy Core so that every backend gets the same schema.
+
+Raw OTLP data is kept losslessly (ids as lowercase hex, times in nanoseconds, attributes,
+events and links as JSON). Next to the raw columns each span carries the normalized GenAI
+columns that the normalizer fills in; they can be recomputed from the raw columns at any time.
+
+There is deliberately no primary key on ``spans``: in DuckDB a PRIMARY KEY is an ART index that
+lives in memory and cannot be evicted (measured: about 100 MB per million spans, and an
+out-of-memory error once it outgrows ``memory_limit``). Dedupe is done by the writer instead.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+# Columns of the normalized GenAI view of a span, in the GenAI conventions' names.
+NORMALIZED_COLUMNS: tuple[sa.Column[object], ...] = (
+    sa.Column("session_id", sa.String),
+    sa.Column("operation", sa.String),
+    sa.Column("step_kind", sa.String),
+    sa.Column("agent_name", sa.String),
+    sa.Column("agent_id", sa.String),
+    sa.Column("provider", sa.String),
+    sa.Column("request_model", sa.String),
+    sa.Column("response_model", sa.String),
+    sa.Column("input_tokens", sa.BigInteger),
+    sa.Column("output_tokens", sa.BigInteger),
+    sa.Column("cache_read_input_tokens", sa.BigInteger),
+    sa.Column("cache_creation_input_tokens", sa.BigInteger),
+    sa.Column("reasoning_output_tokens", sa.BigInteger),
+    sa.Column("finish_reasons", sa.JSON),
+    sa.Column("tool_name", sa.String),
+    sa.Column("tool_call_id", sa.String),
+    sa.Column("tool_arguments", sa.JSON),
+    sa.Column("tool_result", sa.JSON),
+    sa.Column("input_messages", sa.JSON),
+    sa.Column("output_messages", sa.JSON),
+    sa.Column("system_instructions", sa.JSON),
+    sa.Column("error_type", sa.String),
+    sa.Column("error_message", sa.String),
+    sa.Column("handoff_from", sa.String),
+    sa.Column("handoff_to", sa.String),
+    sa.Column("normalize_error", sa.String),
+)
+
+spans = sa.Table(
+    "raw_spans",
+    metadata,
+    sa.Column("trace_id", sa.String, nullable=False),
+    sa.Column("span_id", sa.String, nullable=False),
+    sa.Column("parent_span_id", sa.String),
+    sa.Column("trace_state", sa.String),
+    sa.Column("flags", sa.BigInteger),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("kind", sa.SmallInteger, nullable=False),
+    sa.Column("start_time_unix_nano", sa.BigInteger, nullable=False),
+    sa.Column("end_time_unix_nano", sa.BigInteger, nullable=False),
+    sa.Column("status_code", sa.SmallInteger, nullable=False),
+    sa.Column("status_message", sa.String),
+    sa.Column("attributes", sa.JSON, nullable=False),
+    sa.Column("dropped_attributes_count", sa.BigInteger, nullable=False),
+    sa.Column("events", sa.JSON, nullable=False),
+    sa.Column("dropped_events_count", sa.BigInteger, nullable=False),
+    sa.Column("links", sa.JSON, nullable=False),
+    sa.Column("dropped_links_count", sa.BigInteger, nullable=False),
+    sa.Column("service_name", sa.String),
+    sa.Column("resource_attributes", sa.JSON, nullable=False),
+    sa.Column("resource_schema_url", sa.String),
+    sa.Column("scope_name", sa.String),
+    sa.Column("scope_version", sa.String),
+    sa.Column("scope_attributes", sa.JSON, nullable=False),
+    sa.Column("scope_schema_url", sa.String),
+    sa.Column("received_time_unix_nano", sa.BigInteger, nullable=False),
+    *(c._copy() for c in NORMALIZED_COLUMNS),
+)
+
+# Log records: GenAI content can arrive as log events linked to a span by trace and span id.
+# ``record_id`` is a hash of the encoded record and its resource, so a retried export is stored once.
+logs = sa.Table(
+    "raw_logs",
+    metadata,
+    sa.Column("record_id", sa.String, nullable=False),
+    sa.Column("trace_id", sa.String),
+    sa.Column("span_id", sa.String),
+    sa.Column("time_unix_nano", sa.BigInteger, nullable=False),
+    sa.Column("observed_time_unix_nano", sa.BigInteger, nullable=False),
+    sa.Column("severity_number", sa.SmallInteger, nullable=False),
+    sa.Column("severity_text", sa.String),
+    sa.Column("event_name", sa.String),
+    sa.Column("body", sa.JSON),
+    sa.Column("attributes", sa.JSON, nullable=False),
+    sa.Column("dropped_attributes_count", sa.BigInteger, nullable=False),
+    sa.Column("flags", sa.BigInteger),
+    sa.Column("service_name", sa.String),
+    sa.Column("resource_attributes", sa.JSON, nullable=False),
+    sa.Column("scope_name", sa.String),
+    sa.Column("scope_version", sa.String),
+    sa.Column("received_time_unix_nano", sa.BigInteger, nullable=False),
+)
+
+# Metric data points of every type, one row each; histogram buckets as JSON.
+metric_points = sa.Table(
+    "raw_metric_points",
+    metadata,
+    sa.Column("point_id", sa.String, nullable=False),
+    sa.Column("metric_name", sa.String, nullable=False),
+    sa.Column("metric_type", sa.String, nullable=False),
+    sa.Column("unit", sa.String),
+    sa.Column("description", sa.String),
+    sa.Column("start_time_unix_nano", sa.BigInteger),
+    sa.Column("time_unix_nano", sa.BigInteger, nullable=False),
+    sa.Column("attributes", sa.JSON, nullable=False),
+    sa.Column("value", sa.Float),
+    sa.Column("count", sa.BigInteger),
+    sa.Column("sum", sa.Float),
+    sa.Column("min", sa.Float),
+    sa.Column("max", sa.Float),
+    sa.Column("buckets", sa.JSON),
+    sa.Column("aggregation_temporality", sa.SmallInteger),
+    sa.Column("is_monotonic", sa.Boolean),
+    sa.Column("service_name", sa.String),
+    sa.Column("resource_attributes", sa.JSON, nullable=False),
+    sa.Column("scope_name", sa.String),
+    sa.Column("scope_version", sa.String),
+    sa.Column("received_time_unix_nano", sa.BigInteger, nullable=False),
+)
+
+schema_meta = sa.Table(
+    "stepseven_schema",
+    metadata,
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("applied_time_unix_nano", sa.BigInteger, nullable=False),
+)
+
+# The documented SQL surface: stable views over the raw tables, which migrations may reshape.
+_KIND = "CASE kind WHEN 1 THEN 'internal' WHEN 2 THEN 'server' WHEN 3 THEN 'client' WHEN 4 THEN 'producer' " \
+    "WHEN 5 THEN 'consumer' ELSE 'unspecified' END"
+_STATUS = "CASE status_code WHEN 1 THEN 'ok' WHEN 2 THEN 'error' ELSE 'unset' END"
+
+
+def _timestamp(dialect: str, column: str) -> str:
+    if dialect == "duckdb":
+        return f"make_timestamp({column} // 1000)"
+    return f"to_timestamp({column} / 1e9) AT TIME ZONE 'UTC'"
+
+
+def _views(dialect: str) -> list[str]:
+    ts = _timestamp
+    normalized = ", ".join(c.name for c in NORMALIZED_COLUMNS)
+    return [
+        f"""CREATE OR REPLACE VIEW spans AS SELECT
+            trace_id, span_id, parent_span_id, name, {_KIND} AS kind,
+            {ts(dialect, "start_time_unix_nano")} AS start_time, {ts(dialect, "end_time_unix_nano")} AS end_time,
+            (end_time_unix_nano - start_time_unix_nano) / 1e6 AS duration_ms,
+            {_STATUS} AS status, status_message, service_name,
+            attributes, events, links, resource_attributes, scope_name, scope_version,
+            dropped_attributes_count, dropped_events_count, dropped_links_count, trace_state, flags,
+            start_time_unix_nano, end_time_unix_nano, received_time_unix_nano, {normalized}
+            FROM raw_spans""",
+        f"""CREATE OR REPLACE VIEW logs AS SELECT
+            record_id, trace_id, span_id, {ts(dialect, "time_unix_nano")} AS time, event_name,
+            severity_number, severity_text, body, attributes, service_name, resource_attributes,
+            scope_name, scope_version, time_unix_nano, observed_time_unix_nano, received_time_unix_nano
+            FROM raw_logs""",
+        f"""CREATE OR REPLACE VIEW metrics AS SELECT
+            metric_name, metric_type, unit, description, {ts(dialect, "time_unix_nano")} AS time,
+            attributes, value, count, sum, min, max, buckets, aggregation_temporality, is_monotonic,
+            service_name, resource_attributes, scope_name, scope_version, start_time_unix_nano, time_unix_nano
+            FROM raw_metric_points""",
+    ]
+
+
+def fresh_statements(dialect: str) -> list[str]:
+    """What a new database needs after the tables of ``metadata`` are created."""
+    return _views(dialect)
+
+
+def migration_statements(dialect: str, version: int) -> list[str]:
+    """What takes an existing database from ``version - 1`` to ``version``."""
+    raise ValueError(f"no migration to schema version {version} (from {version - 1}) is defined")
+
+SPAN_COLUMNS: tuple[str, ...] = tuple(c.name for c in spans.columns)
+LOG_COLUMNS: tuple[str, ...] = tuple(c.name for c in logs.columns)
+METRIC_COLUMNS: tuple[str, ...] = tuple(c.name for c in metric_points.columns)
