@@ -50,7 +50,7 @@ class CollectorConfig:
     # Origins allowed to export from a browser (CORS on the OTLP/HTTP receiver); empty = CORS off.
     cors_origins: tuple[str, ...] = ()
     # Spans (plus log records and data points) accepted but not yet committed; past it: 503 / UNAVAILABLE.
-    max_queue_items: int = 200_000
+    max_queue_items: int = 100_000
     # The most items one group commit writes.
     max_batch_items: int = 50_000
     # How long a receiver waits for the commit of its request before answering "retry".

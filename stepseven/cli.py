@@ -42,7 +42,7 @@ def cli() -> None:
 @_option("--no-ui", env="NO_UI", is_flag=True, help="Do not start the dashboard.")
 @_option("--no-receivers", env="NO_RECEIVERS", is_flag=True,
          help="Only serve the query API over an existing file (no OTLP ports).")
-@_option("--memory-limit", env="MEMORY_LIMIT", default="512MB", help="DuckDB memory limit.")
+@_option("--memory-limit", env="MEMORY_LIMIT", default="256MB", help="DuckDB memory limit.")
 @_option("--max-request-bytes", env="MAX_REQUEST_BYTES", default=32 * 1024 * 1024, type=int,
          help="Largest export body accepted as sent (compressed); larger gets 413.")
 @_option("--max-decompressed-bytes", env="MAX_DECOMPRESSED_BYTES", default=128 * 1024 * 1024, type=int,
@@ -53,7 +53,7 @@ def cli() -> None:
          help="Longer attribute values are truncated with a marker (counted on /healthz).")
 @_option("--max-attributes-per-span", env="MAX_ATTRIBUTES_PER_SPAN", default=8192, type=int,
          help="Attributes past this count are dropped and counted in dropped_attributes_count.")
-@_option("--max-queue-items", env="MAX_QUEUE_ITEMS", default=200_000, type=int,
+@_option("--max-queue-items", env="MAX_QUEUE_ITEMS", default=100_000, type=int,
          help="Items accepted but not yet committed; past it exporters get 503 / UNAVAILABLE and retry.")
 @_option("--cors-origin", env="CORS_ORIGIN", multiple=True,
          help="Origin allowed to export from a browser (repeatable; '*' for any).")

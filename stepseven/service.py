@@ -42,7 +42,7 @@ class ServeConfig:
     db: Path
     collector: CollectorConfig
     api_port: int = 4319
-    memory_limit: str = "512MB"
+    memory_limit: str = "256MB"
     query_timeout_seconds: float = 30.0
     receivers: bool = True
     shutdown_grace_seconds: float = 30.0

@@ -1,0 +1,294 @@
+"""Ingest benchmark: realistic GenAI agent traffic over OTLP, measured as *durable* spans per second.
+
+It starts `stepseven serve` on a throwaway database, builds agent sessions (invoke_agent, chat
+and execute_tool spans carrying messages, about 1.5 to 2 KB per span) with the real
+OpenTelemetry SDK and its OTLP encoder, and sends them from several concurrent exporter
+processes, each waiting for its acknowledgement before sending the next batch, as a
+BatchSpanProcessor does. Requests are encoded before the clock starts, so the figures are the
+collector's, not the load generator's (which still shares the machine's cores).
+
+It prints, per protocol: spans acknowledged per second, spans counted in the store afterwards
+(durable), the collector's peak memory (RSS), and bytes on disk per span.
+
+    python benchmarks/ingest_throughput.py                     # 200,000 spans, gRPC and HTTP
+    python benchmarks/ingest_throughput.py --spans 1000000 --protocol grpc
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import multiprocessing as mp
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import orjson
+import psutil
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+EXTRA_SERVE_ARGS: list[str] = os.environ.get("BENCH_SERVE_ARGS", "").split()
+GRPC_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+WORDS = (
+    "flight booking refund policy customer weather forecast invoice billing account order shipment "
+    "delay escalate summary context tool agent search results itinerary seat upgrade baggage"
+).split()
+
+
+def _text(rng: random.Random, n_words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n_words))
+
+
+def build_template_spans(sessions: int, seed: int = 7) -> list[ReadableSpan]:
+    """Agent sessions as a real instrumented agent would emit them."""
+    rng = random.Random(seed)
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "bench-agents", "deployment.environment": "bench"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("bench.agent", "1.0")
+    for s in range(sessions):
+        agent = rng.choice(["triage_agent", "billing_agent", "travel_agent"])
+        conversation = f"conv-{s:06d}"
+        system = [{"type": "text", "content": "You are a helpful " + agent + ". " + _text(rng, 30)}]
+        messages: list[dict[str, Any]] = [{"role": "user", "parts": [{"type": "text", "content": _text(rng, 60)}]}]
+        common = {"gen_ai.agent.name": agent, "gen_ai.conversation.id": conversation}
+        with tracer.start_as_current_span(
+            f"invoke_agent {agent}", attributes={**common, "gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "openai"}
+        ):
+            for turn in range(rng.randint(2, 4)):
+                with tracer.start_as_current_span("chat gpt-4o", kind=SpanKind.CLIENT) as chat:
+                    tool = rng.choice(["search_flights", "get_invoice", "get_weather"])
+                    call_id = f"call_{s}_{turn}"
+                    output = [{"role": "assistant", "parts": [{"type": "tool_call", "id": call_id, "name": tool, "arguments": {"q": _text(rng, 4)}}], "finish_reason": "tool_call"}]
+                    chat.set_attributes({
+                        **common,
+                        "gen_ai.operation.name": "chat",
+                        "gen_ai.provider.name": "openai",
+                        "gen_ai.request.model": "gpt-4o",
+                        "gen_ai.response.model": "gpt-4o-2024-08-06",
+                        "gen_ai.usage.input_tokens": 200 + 150 * turn,
+                        "gen_ai.usage.output_tokens": rng.randint(10, 80),
+                        "gen_ai.response.finish_reasons": ["tool_call"],
+                        "gen_ai.system_instructions": orjson.dumps(system).decode(),
+                        # The last few messages only: instrumentations cap content size.
+                        "gen_ai.input.messages": orjson.dumps(messages[-3:]).decode(),
+                        "gen_ai.output.messages": orjson.dumps(output).decode(),
+                    })
+                with tracer.start_as_current_span(f"execute_tool {tool}") as tool_span:
+                    result = {"results": [_text(rng, 12) for _ in range(3)]}
+                    tool_span.set_attributes({
+                        **common,
+                        "gen_ai.operation.name": "execute_tool",
+                        "gen_ai.tool.name": tool,
+                        "gen_ai.tool.call.id": call_id,
+                        "gen_ai.tool.type": "function",
+                        "gen_ai.tool.call.arguments": orjson.dumps({"q": _text(rng, 4)}).decode(),
+                        "gen_ai.tool.call.result": orjson.dumps(result).decode() + " " + _text(rng, 200),
+                    })
+                    if rng.random() < 0.05:
+                        tool_span.set_status(Status(StatusCode.ERROR, "tool failed"))
+                        tool_span.add_event("exception", {"exception.type": "TimeoutError", "exception.message": "upstream timed out"})
+                messages.append({"role": "assistant", "parts": output[0]["parts"]})
+                messages.append({"role": "tool", "parts": [{"type": "tool_call_response", "id": call_id, "response": result}]})
+    provider.shutdown()
+    return list(exporter.get_finished_spans())
+
+
+@dataclass(frozen=True)
+class Job:
+    protocol: str
+    port: int
+    batches: int
+    batch_size: int
+    template: bytes
+    seed: int
+    gzip: bool
+
+
+def _fresh_requests(job: Job) -> list[tuple[bytes, int]]:
+    """Copies of the template with new trace and span ids, so that every span is distinct."""
+    template = ExportTraceServiceRequest.FromString(job.template)
+    rng = random.Random(job.seed)
+    out = []
+    for _ in range(job.batches):
+        request = ExportTraceServiceRequest()
+        request.CopyFrom(template)
+        new_ids: dict[bytes, bytes] = {}
+        new_traces: dict[bytes, bytes] = {}
+        chosen = request.resource_spans[0].scope_spans[0].spans
+        del chosen[job.batch_size:]
+        for span in chosen:
+            span.trace_id = new_traces.setdefault(span.trace_id, rng.randbytes(16))
+            span.span_id = new_ids.setdefault(span.span_id, rng.randbytes(8))
+            if span.parent_span_id:
+                span.parent_span_id = new_ids.setdefault(span.parent_span_id, rng.randbytes(8))
+        body = request.SerializeToString()
+        out.append((gzip.compress(body, 1) if job.gzip else body, len(chosen)))
+    return out
+
+
+def _exporter(job: Job, ready: Any, go: Any, results: Any) -> None:
+    requests = _fresh_requests(job)
+    acked = 0
+    latencies: list[float] = []
+    ready.wait()
+    go.wait()
+    if job.protocol == "grpc":
+        channel = grpc.insecure_channel(f"127.0.0.1:{job.port}", options=[("grpc.max_send_message_length", 64 << 20)])
+        export = channel.unary_unary(GRPC_METHOD)
+        for body, n in requests:
+            t = time.perf_counter()
+            export(body, timeout=120)
+            latencies.append(time.perf_counter() - t)
+            acked += n
+    else:
+        headers = {"Content-Type": "application/x-protobuf"}
+        if job.gzip:
+            headers["Content-Encoding"] = "gzip"
+        with httpx.Client(timeout=120) as client:
+            for body, n in requests:
+                t = time.perf_counter()
+                response = client.post(f"http://127.0.0.1:{job.port}/v1/traces", content=body, headers=headers)
+                response.raise_for_status()
+                latencies.append(time.perf_counter() - t)
+                acked += n
+    results.put((acked, time.perf_counter(), latencies))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Collector:
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.ports = {name: _free_port() for name in ("grpc", "http", "api")}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "stepseven", "serve", "--no-ui", "--db", str(db),
+             "--grpc-port", str(self.ports["grpc"]), "--http-port", str(self.ports["http"]),
+             "--api-port", str(self.ports["api"]), *EXTRA_SERVE_ARGS],
+            stderr=subprocess.PIPE, text=True,
+        )
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            if "ready" in line:
+                break
+        else:
+            raise SystemExit("the collector did not start")
+        self.peak_rss = 0
+        self._sampling = True
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def _sample(self) -> None:
+        process = psutil.Process(self.proc.pid)
+        while self._sampling:
+            try:
+                self.peak_rss = max(self.peak_rss, process.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(0.05)
+
+    def count(self) -> int:
+        response = httpx.post(f"http://127.0.0.1:{self.ports['api']}/api/v1/sql", json={"sql": "SELECT count(*) FROM spans"}, timeout=60)
+        response.raise_for_status()
+        return int(response.json()["rows"][0][0])
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(120)
+        self._sampling = False
+
+
+def run(protocol: str, spans: int, exporters: int, batch_size: int, use_gzip: bool, template: bytes) -> dict[str, float]:
+    batches_total = max(exporters, spans // batch_size)
+    with tempfile.TemporaryDirectory(prefix="stepseven-bench-") as tmp:
+        collector = Collector(Path(tmp) / "bench.duckdb")
+        ctx = mp.get_context("fork")
+        ready, go = ctx.Barrier(exporters + 1), ctx.Event()
+        results: Any = ctx.Queue()
+        workers = []
+        for i in range(exporters):
+            share = batches_total // exporters + (1 if i < batches_total % exporters else 0)
+            job = Job(protocol, collector.ports[protocol], share, batch_size, template, seed=1000 + i, gzip=use_gzip)
+            workers.append(ctx.Process(target=_exporter, args=(job, ready, go, results)))
+        for w in workers:
+            w.start()
+        print(f"  encoding {batches_total * batch_size:,} spans in {exporters} exporter processes...", flush=True)
+        ready.wait()
+        started = time.perf_counter()
+        go.set()
+        outcomes = [results.get() for _ in workers]
+        for w in workers:
+            w.join()
+        acked = sum(o[0] for o in outcomes)
+        elapsed = max(o[1] for o in outcomes) - started
+        latencies = sorted(x for o in outcomes for x in o[2])
+        durable = collector.count()
+        collector.stop()
+        disk = sum(f.stat().st_size for f in Path(tmp).glob("bench.duckdb*"))
+    return {
+        "acked": acked,
+        "durable": durable,
+        "seconds": elapsed,
+        "durable_per_s": durable / elapsed,
+        "p50_ms": latencies[len(latencies) // 2] * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
+        "peak_rss_mb": collector.peak_rss / 1e6,
+        "disk_bytes_per_span": disk / max(durable, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--spans", type=int, default=200_000, help="spans per protocol (default 200,000)")
+    parser.add_argument("--exporters", type=int, default=4, help="concurrent exporter processes (default 4)")
+    parser.add_argument("--batch-size", type=int, default=512, help="spans per export request (the SDK's default is 512)")
+    parser.add_argument("--protocol", choices=["grpc", "http", "both"], default="both")
+    parser.add_argument("--gzip", action="store_true", help="compress HTTP bodies with gzip, as exporters do when asked")
+    args = parser.parse_args()
+
+    template_spans = build_template_spans(sessions=max(args.batch_size // 4, 64))
+    chosen = template_spans[: args.batch_size]
+    if len(chosen) < args.batch_size:
+        raise SystemExit(f"the template has only {len(chosen)} spans for a batch of {args.batch_size}")
+    template = encode_spans(chosen).SerializeToString()
+    per_span = len(template) / len(chosen)
+    print(f"traffic: agent sessions of invoke_agent/chat/execute_tool spans, {per_span:,.0f} bytes per span encoded, "
+          f"{args.batch_size} spans per request, {args.exporters} exporters, {os.cpu_count()} cores")
+    protocols = ["grpc", "http"] if args.protocol == "both" else [args.protocol]
+    for protocol in protocols:
+        print(f"{protocol}:", flush=True)
+        r = run(protocol, args.spans, args.exporters, args.batch_size, args.gzip and protocol == "http", template)
+        print(
+            f"  {protocol}: {r['durable_per_s']:,.0f} durable spans/s "
+            f"({r['durable']:,} durable of {r['acked']:,} acknowledged in {r['seconds']:.1f} s), "
+            f"export latency p50 {r['p50_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms, "
+            f"peak collector memory {r['peak_rss_mb']:,.0f} MB, {r['disk_bytes_per_span']:,.0f} bytes on disk per span",
+            flush=True,
+        )
+        if r["durable"] != r["acked"]:
+            print(f"  WARNING: {r['acked'] - r['durable']} acknowledged spans are not in the store", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Fixtures that run stepseven the way a user does: `stepseven serve` as a process, real sockets."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.client import ApiClient
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RunningCollector:
+    """`stepseven serve` in a child process on free loopback ports."""
+
+    def __init__(self, db: Path, *extra: str) -> None:
+        self.db = db
+        self.extra = extra
+        self.grpc_port, self.http_port, self.api_port = free_port(), free_port(), free_port()
+        self.output: list[str] = []
+        self.proc: subprocess.Popen[str] | None = None
+        self.start()
+
+    @property
+    def grpc_endpoint(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable, "-m", "stepseven", "serve", "--no-ui", "--db", str(self.db),
+                "--grpc-port", str(self.grpc_port), "--http-port", str(self.http_port),
+                "--api-port", str(self.api_port), *self.extra,
+            ],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        ready = threading.Event()
+        proc = self.proc
+
+        def pump() -> None:
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                self.output.append(line)
+                if "stepseven is ready" in line:
+                    ready.set()
+
+        self._pump = threading.Thread(target=pump, daemon=True)
+        self._pump.start()
+        deadline = time.monotonic() + 30
+        while not ready.wait(0.05):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the collector did not start:\n" + "".join(self.output))
+
+    def sql(self, query: str) -> list[dict[str, Any]]:
+        with ApiClient(self.api_url) as client:
+            result = client.sql(query)
+        return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+    def health(self) -> dict[str, Any]:
+        return dict(httpx.get(f"{self.api_url}/healthz", timeout=10).json())
+
+    def stop(self) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(60)
+        self._reap()
+        return code
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+        self._reap()
+
+    def _reap(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        self._pump.join(10)
+        self.proc.stderr.close()
+
+
+@pytest.fixture
+def collector(tmp_path: Path) -> Iterator[RunningCollector]:
+    running = RunningCollector(tmp_path / "stepseven.duckdb")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def strict_collector(tmp_path: Path) -> Iterator[RunningCollector]:
+    """A collector with small limits, to test refusals without sending hundreds of megabytes."""
+    running = RunningCollector(
+        tmp_path / "stepseven.duckdb",
+        "--max-request-bytes", str(1024 * 1024),
+        "--max-decompressed-bytes", str(4 * 1024 * 1024),
+        "--max-spans-per-request", "1000",
+        "--max-attribute-value-bytes", str(64 * 1024),
+        "--max-attributes-per-span", "100",
+        "--max-queue-items", "10000",
+    )
+    yield running
+    running.stop()
