@@ -60,7 +60,9 @@ def build_template_spans(sessions: int, seed: int = 7) -> list[ReadableSpan]:
     """Agent sessions as a real instrumented agent would emit them."""
     rng = random.Random(seed)
     exporter = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create({"service.name": "bench-agents", "deployment.environment": "bench"}))
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": "bench-agents", "deployment.environment": "bench"})
+    )
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("bench.agent", "1.0")
     for s in range(sessions):
@@ -70,43 +72,69 @@ def build_template_spans(sessions: int, seed: int = 7) -> list[ReadableSpan]:
         messages: list[dict[str, Any]] = [{"role": "user", "parts": [{"type": "text", "content": _text(rng, 60)}]}]
         common = {"gen_ai.agent.name": agent, "gen_ai.conversation.id": conversation}
         with tracer.start_as_current_span(
-            f"invoke_agent {agent}", attributes={**common, "gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "openai"}
+            f"invoke_agent {agent}",
+            attributes={**common, "gen_ai.operation.name": "invoke_agent", "gen_ai.provider.name": "openai"},
         ):
             for turn in range(rng.randint(2, 4)):
                 with tracer.start_as_current_span("chat gpt-4o", kind=SpanKind.CLIENT) as chat:
                     tool = rng.choice(["search_flights", "get_invoice", "get_weather"])
                     call_id = f"call_{s}_{turn}"
-                    output = [{"role": "assistant", "parts": [{"type": "tool_call", "id": call_id, "name": tool, "arguments": {"q": _text(rng, 4)}}], "finish_reason": "tool_call"}]
-                    chat.set_attributes({
-                        **common,
-                        "gen_ai.operation.name": "chat",
-                        "gen_ai.provider.name": "openai",
-                        "gen_ai.request.model": "gpt-4o",
-                        "gen_ai.response.model": "gpt-4o-2024-08-06",
-                        "gen_ai.usage.input_tokens": 200 + 150 * turn,
-                        "gen_ai.usage.output_tokens": rng.randint(10, 80),
-                        "gen_ai.response.finish_reasons": ["tool_call"],
-                        "gen_ai.system_instructions": orjson.dumps(system).decode(),
-                        # The last few messages only: instrumentations cap content size.
-                        "gen_ai.input.messages": orjson.dumps(messages[-3:]).decode(),
-                        "gen_ai.output.messages": orjson.dumps(output).decode(),
-                    })
+                    output = [
+                        {
+                            "role": "assistant",
+                            "parts": [
+                                {
+                                    "type": "tool_call",
+                                    "id": call_id,
+                                    "name": tool,
+                                    "arguments": {"q": _text(rng, 4)},
+                                }
+                            ],
+                            "finish_reason": "tool_call",
+                        }
+                    ]
+                    chat.set_attributes(
+                        {
+                            **common,
+                            "gen_ai.operation.name": "chat",
+                            "gen_ai.provider.name": "openai",
+                            "gen_ai.request.model": "gpt-4o",
+                            "gen_ai.response.model": "gpt-4o-2024-08-06",
+                            "gen_ai.usage.input_tokens": 200 + 150 * turn,
+                            "gen_ai.usage.output_tokens": rng.randint(10, 80),
+                            "gen_ai.response.finish_reasons": ["tool_call"],
+                            "gen_ai.system_instructions": orjson.dumps(system).decode(),
+                            # The last few messages only: instrumentations cap content size.
+                            "gen_ai.input.messages": orjson.dumps(messages[-3:]).decode(),
+                            "gen_ai.output.messages": orjson.dumps(output).decode(),
+                        }
+                    )
                 with tracer.start_as_current_span(f"execute_tool {tool}") as tool_span:
                     result = {"results": [_text(rng, 12) for _ in range(3)]}
-                    tool_span.set_attributes({
-                        **common,
-                        "gen_ai.operation.name": "execute_tool",
-                        "gen_ai.tool.name": tool,
-                        "gen_ai.tool.call.id": call_id,
-                        "gen_ai.tool.type": "function",
-                        "gen_ai.tool.call.arguments": orjson.dumps({"q": _text(rng, 4)}).decode(),
-                        "gen_ai.tool.call.result": orjson.dumps(result).decode() + " " + _text(rng, 200),
-                    })
+                    tool_span.set_attributes(
+                        {
+                            **common,
+                            "gen_ai.operation.name": "execute_tool",
+                            "gen_ai.tool.name": tool,
+                            "gen_ai.tool.call.id": call_id,
+                            "gen_ai.tool.type": "function",
+                            "gen_ai.tool.call.arguments": orjson.dumps({"q": _text(rng, 4)}).decode(),
+                            "gen_ai.tool.call.result": orjson.dumps(result).decode() + " " + _text(rng, 200),
+                        }
+                    )
                     if rng.random() < 0.05:
                         tool_span.set_status(Status(StatusCode.ERROR, "tool failed"))
-                        tool_span.add_event("exception", {"exception.type": "TimeoutError", "exception.message": "upstream timed out"})
+                        tool_span.add_event(
+                            "exception",
+                            {"exception.type": "TimeoutError", "exception.message": "upstream timed out"},
+                        )
                 messages.append({"role": "assistant", "parts": output[0]["parts"]})
-                messages.append({"role": "tool", "parts": [{"type": "tool_call_response", "id": call_id, "response": result}]})
+                messages.append(
+                    {
+                        "role": "tool",
+                        "parts": [{"type": "tool_call_response", "id": call_id, "response": result}],
+                    }
+                )
     provider.shutdown()
     return list(exporter.get_finished_spans())
 
@@ -133,7 +161,7 @@ def _fresh_requests(job: Job) -> list[tuple[bytes, int]]:
         new_ids: dict[bytes, bytes] = {}
         new_traces: dict[bytes, bytes] = {}
         chosen = request.resource_spans[0].scope_spans[0].spans
-        del chosen[job.batch_size:]
+        del chosen[job.batch_size :]
         for span in chosen:
             span.trace_id = new_traces.setdefault(span.trace_id, rng.randbytes(16))
             span.span_id = new_ids.setdefault(span.span_id, rng.randbytes(8))
@@ -183,10 +211,24 @@ class Collector:
         self.db = db
         self.ports = {name: _free_port() for name in ("grpc", "http", "api")}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "stepseven", "serve", "--no-ui", "--db", str(db),
-             "--grpc-port", str(self.ports["grpc"]), "--http-port", str(self.ports["http"]),
-             "--api-port", str(self.ports["api"]), *EXTRA_SERVE_ARGS],
-            stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "stepseven",
+                "serve",
+                "--no-ui",
+                "--db",
+                str(db),
+                "--grpc-port",
+                str(self.ports["grpc"]),
+                "--http-port",
+                str(self.ports["http"]),
+                "--api-port",
+                str(self.ports["api"]),
+                *EXTRA_SERVE_ARGS,
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stderr is not None
         for line in self.proc.stderr:
@@ -209,7 +251,11 @@ class Collector:
             time.sleep(0.05)
 
     def count(self) -> int:
-        response = httpx.post(f"http://127.0.0.1:{self.ports['api']}/api/v1/sql", json={"sql": "SELECT count(*) FROM spans"}, timeout=60)
+        response = httpx.post(
+            f"http://127.0.0.1:{self.ports['api']}/api/v1/sql",
+            json={"sql": "SELECT count(*) FROM spans"},
+            timeout=60,
+        )
         response.raise_for_status()
         return int(response.json()["rows"][0][0])
 
@@ -219,7 +265,9 @@ class Collector:
         self._sampling = False
 
 
-def run(protocol: str, spans: int, exporters: int, batch_size: int, use_gzip: bool, template: bytes) -> dict[str, float]:
+def run(
+    protocol: str, spans: int, exporters: int, batch_size: int, use_gzip: bool, template: bytes
+) -> dict[str, float]:
     batches_total = max(exporters, spans // batch_size)
     with tempfile.TemporaryDirectory(prefix="stepseven-bench-") as tmp:
         collector = Collector(Path(tmp) / "bench.duckdb")
@@ -233,7 +281,10 @@ def run(protocol: str, spans: int, exporters: int, batch_size: int, use_gzip: bo
             workers.append(ctx.Process(target=_exporter, args=(job, ready, go, results)))
         for w in workers:
             w.start()
-        print(f"  encoding {batches_total * batch_size:,} spans in {exporters} exporter processes...", flush=True)
+        print(
+            f"  encoding {batches_total * batch_size:,} spans in {exporters} exporter processes...",
+            flush=True,
+        )
         ready.wait()
         started = time.perf_counter()
         go.set()
@@ -262,9 +313,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spans", type=int, default=200_000, help="spans per protocol (default 200,000)")
     parser.add_argument("--exporters", type=int, default=4, help="concurrent exporter processes (default 4)")
-    parser.add_argument("--batch-size", type=int, default=512, help="spans per export request (the SDK's default is 512)")
+    parser.add_argument(
+        "--batch-size", type=int, default=512, help="spans per export request (the SDK's default is 512)"
+    )
     parser.add_argument("--protocol", choices=["grpc", "http", "both"], default="both")
-    parser.add_argument("--gzip", action="store_true", help="compress HTTP bodies with gzip, as exporters do when asked")
+    parser.add_argument(
+        "--gzip", action="store_true", help="compress HTTP bodies with gzip, as exporters do when asked"
+    )
     args = parser.parse_args()
 
     template_spans = build_template_spans(sessions=max(args.batch_size // 4, 64))
@@ -273,8 +328,10 @@ def main() -> None:
         raise SystemExit(f"the template has only {len(chosen)} spans for a batch of {args.batch_size}")
     template = encode_spans(chosen).SerializeToString()
     per_span = len(template) / len(chosen)
-    print(f"traffic: agent sessions of invoke_agent/chat/execute_tool spans, {per_span:,.0f} bytes per span encoded, "
-          f"{args.batch_size} spans per request, {args.exporters} exporters, {os.cpu_count()} cores")
+    print(
+        f"traffic: agent sessions of invoke_agent/chat/execute_tool spans, {per_span:,.0f} bytes per span encoded, "
+        f"{args.batch_size} spans per request, {args.exporters} exporters, {os.cpu_count()} cores"
+    )
     protocols = ["grpc", "http"] if args.protocol == "both" else [args.protocol]
     for protocol in protocols:
         print(f"{protocol}:", flush=True)

@@ -112,7 +112,12 @@ def decode_traces(request: ExportTraceServiceRequest, limits: Limits) -> DecodeO
     errors: list[str] = []
     # Bound the local lookups once: this loop runs per span.
     trace_ids, span_ids, parents = cols["trace_id"], cols["span_id"], cols["parent_span_id"]
-    names, kinds, starts, ends = cols["name"], cols["kind"], cols["start_time_unix_nano"], cols["end_time_unix_nano"]
+    names, kinds, starts, ends = (
+        cols["name"],
+        cols["kind"],
+        cols["start_time_unix_nano"],
+        cols["end_time_unix_nano"],
+    )
     attrs_col, dropped_col = cols["attributes"], cols["dropped_attributes_count"]
     events_col, links_col = cols["events"], cols["links"]
     status_codes, status_msgs = cols["status_code"], cols["status_message"]
@@ -263,7 +268,11 @@ def decode_metrics(request: ExportMetricsServiceRequest, limits: Limits) -> Deco
         for scope_metrics in resource_metrics.scope_metrics:
             scope = scope_metrics.scope
             scope_bytes = scope.SerializeToString(deterministic=True)
-            scope_context = {**context, "scope_name": scope.name or None, "scope_version": scope.version or None}
+            scope_context = {
+                **context,
+                "scope_name": scope.name or None,
+                "scope_version": scope.version or None,
+            }
             for metric in scope_metrics.metrics:
                 kind = metric.WhichOneof("data")
                 if kind is None:
@@ -319,8 +328,14 @@ def _point_values(kind: str, point: Any) -> dict[str, Any]:
                 {
                     "scale": point.scale,
                     "zero_count": point.zero_count,
-                    "positive": {"offset": point.positive.offset, "counts": list(point.positive.bucket_counts)},
-                    "negative": {"offset": point.negative.offset, "counts": list(point.negative.bucket_counts)},
+                    "positive": {
+                        "offset": point.positive.offset,
+                        "counts": list(point.positive.bucket_counts),
+                    },
+                    "negative": {
+                        "offset": point.negative.offset,
+                        "counts": list(point.negative.bucket_counts),
+                    },
                 }
             ),
         }

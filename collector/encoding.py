@@ -18,9 +18,7 @@ JSON = "application/json"
 M = TypeVar("M", bound=Message)
 
 # OTLP/JSON writes these ids as hex, where the proto3 JSON mapping would use base64.
-_ID_FIELDS = frozenset(
-    {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"}
-)
+_ID_FIELDS = frozenset({"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"})
 
 
 def media_type(content_type: str | None) -> str:
@@ -30,9 +28,7 @@ def media_type(content_type: str | None) -> str:
         return PROTOBUF
     if base == JSON:
         return JSON
-    raise UnsupportedMediaType(
-        f"Content-Type {content_type or '(none)'!r} is not supported; send {PROTOBUF} or {JSON}"
-    )
+    raise UnsupportedMediaType(f"Content-Type {content_type or '(none)'!r} is not supported; send {PROTOBUF} or {JSON}")
 
 
 def parse_protobuf(body: bytes, message_type: type[M]) -> M:
@@ -88,10 +84,9 @@ def _hex_to_base64(key: str, value: str) -> str:
 def encode(message: Message, media: str) -> bytes:
     if media == JSON:
         return orjson.dumps(json_format.MessageToDict(message))
-    return message.SerializeToString()
+    return bytes(message.SerializeToString())
 
 
 def status_body(code: int, message: str, media: str) -> bytes:
     """A google.rpc.Status, the OTLP error body, in the request's encoding."""
     return encode(status_pb2.Status(code=code, message=message), media)
-

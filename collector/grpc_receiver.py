@@ -36,9 +36,7 @@ class GrpcReceiver:
             # No deserializer: the handler gets raw bytes, so a bad message is ours to refuse
             # with INVALID_ARGUMENT instead of gRPC's INTERNAL.
             handler = grpc.unary_unary_rpc_method_handler(self._handler(signal))
-            self._server.add_generic_rpc_handlers(
-                (grpc.method_handlers_generic_handler(service, {"Export": handler}),)
-            )
+            self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, {"Export": handler}),))
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
         self.port = self._server.add_insecure_port(address)
         if self.port == 0:
@@ -48,12 +46,10 @@ class GrpcReceiver:
         def export(raw: bytes, context: grpc.ServicerContext) -> bytes:
             try:
                 if len(raw) > self._max_message:
-                    raise PayloadTooLarge(
-                        f"the message has {len(raw)} bytes; the limit is {self._max_message}"
-                    )
+                    raise PayloadTooLarge(f"the message has {len(raw)} bytes; the limit is {self._max_message}")
                 request = parse_protobuf(raw, signal.request_type)
                 accepted = self._ingest.accept(signal, request)
-                return self._ingest.wait(accepted).SerializeToString()
+                return bytes(self._ingest.wait(accepted).SerializeToString())
             except ExportError as err:
                 self._ingest.refused(err)
                 context.abort(status_for(err).grpc_code, str(err))

@@ -56,9 +56,7 @@ def build_app(ingest: Ingest, config: CollectorConfig, health: Callable[[], dict
                     _read_body(request, limits.max_request_bytes), limits.body_timeout_seconds
                 )
             except TimeoutError:
-                raise RequestTimeout(
-                    f"the body did not arrive within {limits.body_timeout_seconds:g} s"
-                ) from None
+                raise RequestTimeout(f"the body did not arrive within {limits.body_timeout_seconds:g} s") from None
             encoding = request.headers.get("content-encoding", "")
             accepted = await run_in_threadpool(decode_and_accept, signal, body, media, encoding)
             # asyncio.wait, not wait_for: a timeout must not cancel the writer's future.

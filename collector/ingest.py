@@ -40,23 +40,34 @@ class Signal:
 
 
 TRACES = Signal(
-    "traces", "spans", trace_pb.ExportTraceServiceRequest, trace_pb.ExportTraceServiceResponse,
+    "traces",
+    "spans",
+    trace_pb.ExportTraceServiceRequest,
+    trace_pb.ExportTraceServiceResponse,
     decode.decode_traces,
     lambda r: sum(len(ss.spans) for rs in r.resource_spans for ss in rs.scope_spans),
     "rejected_spans",
 )
 LOGS = Signal(
-    "logs", "log_records", logs_pb.ExportLogsServiceRequest, logs_pb.ExportLogsServiceResponse,
+    "logs",
+    "log_records",
+    logs_pb.ExportLogsServiceRequest,
+    logs_pb.ExportLogsServiceResponse,
     decode.decode_logs,
     lambda r: sum(len(sl.log_records) for rl in r.resource_logs for sl in rl.scope_logs),
     "rejected_log_records",
 )
 METRICS = Signal(
-    "metrics", "data_points", metrics_pb.ExportMetricsServiceRequest, metrics_pb.ExportMetricsServiceResponse,
+    "metrics",
+    "data_points",
+    metrics_pb.ExportMetricsServiceRequest,
+    metrics_pb.ExportMetricsServiceResponse,
     decode.decode_metrics,
     lambda r: sum(
         len(getattr(m, m.WhichOneof("data")).data_points) if m.WhichOneof("data") else 0
-        for rm in r.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
+        for rm in r.resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
     ),
     "rejected_data_points",
 )
@@ -76,8 +87,8 @@ class Accepted:
         if self.outcome.rejected:
             partial = response.partial_success  # type: ignore[attr-defined]
             setattr(partial, self.signal.rejected_field, self.outcome.rejected)
-            partial.error_message = (
-                f"{self.outcome.rejected} {self.signal.item} rejected: " + "; ".join(self.outcome.errors)
+            partial.error_message = f"{self.outcome.rejected} {self.signal.item} rejected: " + "; ".join(
+                self.outcome.errors
             )
         return response
 

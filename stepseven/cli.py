@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import orjson
@@ -16,7 +16,10 @@ from store.model import QueryResult
 DEFAULT_DB = "stepseven.duckdb"
 
 
-def _option(*decls: str, env: str, **kwargs: Any) -> Any:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _option(*decls: str, env: str, **kwargs: Any) -> Callable[[F], F]:
     return click.option(*decls, envvar=f"STEPSEVEN_{env}", show_envvar=True, show_default=True, **kwargs)
 
 
@@ -31,39 +34,110 @@ def cli() -> None:
 
 
 @cli.command()
-@_option("--db", env="DB", default=DEFAULT_DB, type=click.Path(dir_okay=False, path_type=Path),
-         help="The DuckDB file the collector owns (created if missing).")
-@_option("--host", env="HOST", default="127.0.0.1",
-         help="Address to listen on. Anything but loopback exposes the ports to the network: choose it on purpose.")
+@_option(
+    "--db",
+    env="DB",
+    default=DEFAULT_DB,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The DuckDB file the collector owns (created if missing).",
+)
+@_option(
+    "--host",
+    env="HOST",
+    default="127.0.0.1",
+    help="Address to listen on. Anything but loopback exposes the ports to the network: choose it on purpose.",
+)
 @_option("--grpc-port", env="GRPC_PORT", default=4317, type=int, help="OTLP/gRPC port.")
-@_option("--http-port", env="HTTP_PORT", default=4318, type=int, help="OTLP/HTTP port (/v1/traces, /v1/logs, /v1/metrics).")
+@_option(
+    "--http-port",
+    env="HTTP_PORT",
+    default=4318,
+    type=int,
+    help="OTLP/HTTP port (/v1/traces, /v1/logs, /v1/metrics).",
+)
 @_option("--api-port", env="API_PORT", default=4319, type=int, help="Read-only query API port.")
 @_option("--ui-port", env="UI_PORT", default=8501, type=int, help="Dashboard port.")
 @_option("--no-ui", env="NO_UI", is_flag=True, help="Do not start the dashboard.")
-@_option("--no-receivers", env="NO_RECEIVERS", is_flag=True,
-         help="Only serve the query API over an existing file (no OTLP ports).")
+@_option(
+    "--no-receivers",
+    env="NO_RECEIVERS",
+    is_flag=True,
+    help="Only serve the query API over an existing file (no OTLP ports).",
+)
 @_option("--memory-limit", env="MEMORY_LIMIT", default="256MB", help="DuckDB memory limit.")
-@_option("--max-request-bytes", env="MAX_REQUEST_BYTES", default=32 * 1024 * 1024, type=int,
-         help="Largest export body accepted as sent (compressed); larger gets 413.")
-@_option("--max-decompressed-bytes", env="MAX_DECOMPRESSED_BYTES", default=128 * 1024 * 1024, type=int,
-         help="Largest export after decompression (and largest gRPC message); larger gets 413.")
-@_option("--max-spans-per-request", env="MAX_SPANS_PER_REQUEST", default=100_000, type=int,
-         help="Most spans in one export request; more gets 413.")
-@_option("--max-attribute-value-bytes", env="MAX_ATTRIBUTE_VALUE_BYTES", default=1024 * 1024, type=int,
-         help="Longer attribute values are truncated with a marker (counted on /healthz).")
-@_option("--max-attributes-per-span", env="MAX_ATTRIBUTES_PER_SPAN", default=8192, type=int,
-         help="Attributes past this count are dropped and counted in dropped_attributes_count.")
-@_option("--max-queue-items", env="MAX_QUEUE_ITEMS", default=100_000, type=int,
-         help="Items accepted but not yet committed; past it exporters get 503 / UNAVAILABLE and retry.")
-@_option("--cors-origin", env="CORS_ORIGIN", multiple=True,
-         help="Origin allowed to export from a browser (repeatable; '*' for any).")
-@_option("--query-timeout", env="QUERY_TIMEOUT", default=30.0, type=float,
-         help="Seconds a query may run before it is stopped.")
+@_option(
+    "--max-request-bytes",
+    env="MAX_REQUEST_BYTES",
+    default=32 * 1024 * 1024,
+    type=int,
+    help="Largest export body accepted as sent (compressed); larger gets 413.",
+)
+@_option(
+    "--max-decompressed-bytes",
+    env="MAX_DECOMPRESSED_BYTES",
+    default=128 * 1024 * 1024,
+    type=int,
+    help="Largest export after decompression (and largest gRPC message); larger gets 413.",
+)
+@_option(
+    "--max-spans-per-request",
+    env="MAX_SPANS_PER_REQUEST",
+    default=100_000,
+    type=int,
+    help="Most spans in one export request; more gets 413.",
+)
+@_option(
+    "--max-attribute-value-bytes",
+    env="MAX_ATTRIBUTE_VALUE_BYTES",
+    default=1024 * 1024,
+    type=int,
+    help="Longer attribute values are truncated with a marker (counted on /healthz).",
+)
+@_option(
+    "--max-attributes-per-span",
+    env="MAX_ATTRIBUTES_PER_SPAN",
+    default=8192,
+    type=int,
+    help="Attributes past this count are dropped and counted in dropped_attributes_count.",
+)
+@_option(
+    "--max-queue-items",
+    env="MAX_QUEUE_ITEMS",
+    default=100_000,
+    type=int,
+    help="Items accepted but not yet committed; past it exporters get 503 / UNAVAILABLE and retry.",
+)
+@_option(
+    "--cors-origin",
+    env="CORS_ORIGIN",
+    multiple=True,
+    help="Origin allowed to export from a browser (repeatable; '*' for any).",
+)
+@_option(
+    "--query-timeout",
+    env="QUERY_TIMEOUT",
+    default=30.0,
+    type=float,
+    help="Seconds a query may run before it is stopped.",
+)
 def serve(
-    db: Path, host: str, grpc_port: int, http_port: int, api_port: int, ui_port: int, no_ui: bool,
-    no_receivers: bool, memory_limit: str, max_request_bytes: int, max_decompressed_bytes: int,
-    max_spans_per_request: int, max_attribute_value_bytes: int, max_attributes_per_span: int,
-    max_queue_items: int, cors_origin: tuple[str, ...], query_timeout: float,
+    db: Path,
+    host: str,
+    grpc_port: int,
+    http_port: int,
+    api_port: int,
+    ui_port: int,
+    no_ui: bool,
+    no_receivers: bool,
+    memory_limit: str,
+    max_request_bytes: int,
+    max_decompressed_bytes: int,
+    max_spans_per_request: int,
+    max_attribute_value_bytes: int,
+    max_attributes_per_span: int,
+    max_queue_items: int,
+    cors_origin: tuple[str, ...],
+    query_timeout: float,
 ) -> None:
     """Run the collector: OTLP receivers, the store and the query API, in one process.
 
@@ -71,7 +145,8 @@ def serve(
     closes the file cleanly.
     """
     from collector.config import CollectorConfig, ConfigError, Limits
-    from stepseven.service import ServeConfig, ServeError, serve as run_service
+    from stepseven.service import ServeConfig, ServeError
+    from stepseven.service import serve as run_service
     from store.duckdb_store import StoreError
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -83,13 +158,21 @@ def serve(
         max_attributes_per_span=max_attributes_per_span,
     )
     collector = CollectorConfig(
-        host=host, grpc_port=grpc_port, http_port=http_port, limits=limits,
-        cors_origins=cors_origin, max_queue_items=max_queue_items,
+        host=host,
+        grpc_port=grpc_port,
+        http_port=http_port,
+        limits=limits,
+        cors_origins=cors_origin,
+        max_queue_items=max_queue_items,
         max_batch_items=min(50_000, max_queue_items),
     )
     config = ServeConfig(
-        db=db, collector=collector, api_port=api_port, memory_limit=memory_limit,
-        query_timeout_seconds=query_timeout, receivers=not no_receivers,
+        db=db,
+        collector=collector,
+        api_port=api_port,
+        memory_limit=memory_limit,
+        query_timeout_seconds=query_timeout,
+        receivers=not no_receivers,
     )
     if not no_ui:
         click.echo(
@@ -106,10 +189,21 @@ def serve(
 @cli.command()
 @click.argument("sql")
 @_option("--url", env="URL", default=DEFAULT_URL, help="Query API of a running collector.")
-@_option("--db", env="DB", default=DEFAULT_DB, type=click.Path(dir_okay=False, path_type=Path),
-         help="Read this DuckDB file directly (only when no collector holds it).")
-@_option("--format", "fmt", env="FORMAT", default="table", type=click.Choice(["table", "json", "csv"]),
-         help="json prints an array of row objects.")
+@_option(
+    "--db",
+    env="DB",
+    default=DEFAULT_DB,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read this DuckDB file directly (only when no collector holds it).",
+)
+@_option(
+    "--format",
+    "fmt",
+    env="FORMAT",
+    default="table",
+    type=click.Choice(["table", "json", "csv"]),
+    help="json prints an array of row objects.",
+)
 @_option("--limit", env="LIMIT", default=10_000, type=click.IntRange(1, 1_000_000), help="Most rows to return.")
 @click.pass_context
 def query(ctx: click.Context, sql: str, url: str, db: Path, fmt: str, limit: int) -> None:
@@ -124,7 +218,8 @@ def query(ctx: click.Context, sql: str, url: str, db: Path, fmt: str, limit: int
       stepseven query --format json "SELECT * FROM spans WHERE status = 'error' LIMIT 5"
     """
     db_given = ctx.get_parameter_source("db") not in (
-        click.core.ParameterSource.DEFAULT, None,
+        click.core.ParameterSource.DEFAULT,
+        None,
     )
     url_given = ctx.get_parameter_source("url") not in (click.core.ParameterSource.DEFAULT, None)
     try:
@@ -192,4 +287,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

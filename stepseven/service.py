@@ -63,7 +63,9 @@ def _bind(host: str, port: int, what: str, option: str) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise ServeError(f"Cannot listen for {what} on {host}:{port} ({exc.strerror}); pass {option} or stop the other process.") from None
+        raise ServeError(
+            f"Cannot listen for {what} on {host}:{port} ({exc.strerror}); pass {option} or stop the other process."
+        ) from None
     sock.listen(1024)
     sock.setblocking(False)
     return sock
@@ -147,6 +149,4 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
 
 
 def _uvicorn(app: Any) -> _Server:
-    return _Server(
-        uvicorn.Config(app, log_level="warning", lifespan="off", timeout_keep_alive=30, access_log=False)
-    )
+    return _Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_keep_alive=30, access_log=False))

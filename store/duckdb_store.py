@@ -57,7 +57,7 @@ class StoreLocked(StoreError):
 
 
 def _connect(path: Path, *, read_only: bool, memory_limit: str) -> duckdb.DuckDBPyConnection:
-    config = {
+    config: dict[str, str | bool | int | float | list[str]] = {
         # User SQL runs on this instance: no files, URLs, extensions or attached databases, ever.
         "enable_external_access": False,
         "autoinstall_known_extensions": False,

@@ -137,8 +137,10 @@ schema_meta = sa.Table(
 )
 
 # The documented SQL surface: stable views over the raw tables, which migrations may reshape.
-_KIND = "CASE kind WHEN 1 THEN 'internal' WHEN 2 THEN 'server' WHEN 3 THEN 'client' WHEN 4 THEN 'producer' " \
+_KIND = (
+    "CASE kind WHEN 1 THEN 'internal' WHEN 2 THEN 'server' WHEN 3 THEN 'client' WHEN 4 THEN 'producer' "
     "WHEN 5 THEN 'consumer' ELSE 'unspecified' END"
+)
 _STATUS = "CASE status_code WHEN 1 THEN 'ok' WHEN 2 THEN 'error' ELSE 'unset' END"
 
 
@@ -182,6 +184,7 @@ def fresh_statements(dialect: str) -> list[str]:
 def migration_statements(dialect: str, version: int) -> list[str]:
     """What takes an existing database from ``version - 1`` to ``version``."""
     raise ValueError(f"no migration to schema version {version} (from {version - 1}) is defined")
+
 
 SPAN_COLUMNS: tuple[str, ...] = tuple(c.name for c in spans.columns)
 LOG_COLUMNS: tuple[str, ...] = tuple(c.name for c in logs.columns)

@@ -24,9 +24,7 @@ def check(sql: str) -> duckdb.Statement:
     except duckdb.Error as exc:
         raise QueryRefused(f"The query does not parse: {exc}") from None
     if len(statements) != 1:
-        raise QueryRefused(
-            f"The query has {len(statements)} statements; send exactly one read-only statement."
-        )
+        raise QueryRefused(f"The query has {len(statements)} statements; send exactly one read-only statement.")
     statement = statements[0]
     if statement.type not in _ALLOWED:
         kind = str(statement.type).rsplit(".", 1)[-1]

@@ -92,9 +92,7 @@ class Writer:
             if self._closing:
                 raise WriterClosed("the collector is shutting down")
             if self._pending + size > self._max_queue:
-                raise QueueFull(
-                    f"the write queue is full ({self._pending} of {self._max_queue} items waiting)"
-                )
+                raise QueueFull(f"the write queue is full ({self._pending} of {self._max_queue} items waiting)")
             self._pending += size
             self._queue.append(_Item(batch, size, future))
             self._cond.notify()
@@ -111,8 +109,16 @@ class Writer:
     def stats(self) -> WriterStats:
         with self._cond:
             return WriterStats(
-                self._pending, self._max_queue, self._commits, self._spans, self._logs, self._points,
-                self._dupes, self._failed, round(self._last_ms, 2), self._last_items,
+                self._pending,
+                self._max_queue,
+                self._commits,
+                self._spans,
+                self._logs,
+                self._points,
+                self._dupes,
+                self._failed,
+                round(self._last_ms, 2),
+                self._last_items,
             )
 
     def _take(self) -> list[_Item] | None:

@@ -51,11 +51,24 @@ class RunningCollector:
     def start(self) -> None:
         self.proc = subprocess.Popen(
             [
-                sys.executable, "-m", "stepseven", "serve", "--no-ui", "--db", str(self.db),
-                "--grpc-port", str(self.grpc_port), "--http-port", str(self.http_port),
-                "--api-port", str(self.api_port), *self.extra,
+                sys.executable,
+                "-m",
+                "stepseven",
+                "serve",
+                "--no-ui",
+                "--db",
+                str(self.db),
+                "--grpc-port",
+                str(self.grpc_port),
+                "--http-port",
+                str(self.http_port),
+                "--api-port",
+                str(self.api_port),
+                *self.extra,
             ],
-            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         ready = threading.Event()
@@ -115,12 +128,18 @@ def strict_collector(tmp_path: Path) -> Iterator[RunningCollector]:
     """A collector with small limits, to test refusals without sending hundreds of megabytes."""
     running = RunningCollector(
         tmp_path / "stepseven.duckdb",
-        "--max-request-bytes", str(1024 * 1024),
-        "--max-decompressed-bytes", str(4 * 1024 * 1024),
-        "--max-spans-per-request", "1000",
-        "--max-attribute-value-bytes", str(64 * 1024),
-        "--max-attributes-per-span", "100",
-        "--max-queue-items", "10000",
+        "--max-request-bytes",
+        str(1024 * 1024),
+        "--max-decompressed-bytes",
+        str(4 * 1024 * 1024),
+        "--max-spans-per-request",
+        "1000",
+        "--max-attribute-value-bytes",
+        str(64 * 1024),
+        "--max-attributes-per-span",
+        "100",
+        "--max-queue-items",
+        "10000",
     )
     yield running
     running.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -23,23 +24,35 @@ def emit_agent_run(exporter: SpanExporter, service: str = "support-bot") -> None
     tracer = provider.get_tracer("tests.agent", "1.2.3")
     with tracer.start_as_current_span(
         "invoke_agent triage_agent",
-        attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "triage_agent",
-                    "gen_ai.conversation.id": "conv-42"},
+        attributes={
+            "gen_ai.operation.name": "invoke_agent",
+            "gen_ai.agent.name": "triage_agent",
+            "gen_ai.conversation.id": "conv-42",
+        },
     ):
         with tracer.start_as_current_span("chat gpt-4o", kind=SpanKind.CLIENT) as chat:
-            chat.set_attributes({
-                "gen_ai.operation.name": "chat",
-                "gen_ai.request.model": "gpt-4o",
-                "gen_ai.usage.input_tokens": 321,
-                "gen_ai.response.finish_reasons": ["tool_call"],
-                "gen_ai.input.messages": '[{"role":"user","parts":[{"type":"text","content":"<script>alert(1)</script>"}]}]',
-                "stepseven.test.ratio": 0.25,
-                "stepseven.test.flag": True,
-            })
+            chat.set_attributes(
+                {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.request.model": "gpt-4o",
+                    "gen_ai.usage.input_tokens": 321,
+                    "gen_ai.response.finish_reasons": ["tool_call"],
+                    "gen_ai.input.messages": json.dumps(
+                        [{"role": "user", "parts": [{"type": "text", "content": "<script>alert(1)</script>"}]}]
+                    ),
+                    "stepseven.test.ratio": 0.25,
+                    "stepseven.test.flag": True,
+                }
+            )
             chat.add_event("gen_ai.user.message", {"content": "book a flight", "role": "user"})
         with tracer.start_as_current_span("execute_tool search_flights") as tool:
-            tool.set_attributes({"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search_flights",
-                                 "gen_ai.tool.call.id": "call_1"})
+            tool.set_attributes(
+                {
+                    "gen_ai.operation.name": "execute_tool",
+                    "gen_ai.tool.name": "search_flights",
+                    "gen_ai.tool.call.id": "call_1",
+                }
+            )
             tool.record_exception(ConnectionError("upstream down"))
             tool.set_status(Status(StatusCode.ERROR, "ConnectionError: upstream down"))
     provider.shutdown()
@@ -75,9 +88,7 @@ def raw_span(name: str = "hand-made", **fields: Any) -> Span:
 
 
 def raw_request(*spans: Span) -> ExportTraceServiceRequest:
-    return ExportTraceServiceRequest(
-        resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=list(spans))])]
-    )
+    return ExportTraceServiceRequest(resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=list(spans))])])
 
 
 def attribute(key: str, value: AnyValue) -> KeyValue:

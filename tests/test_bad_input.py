@@ -50,30 +50,69 @@ def _many_spans(n: int) -> bytes:
 CASES: dict[str, tuple[Callable[[], tuple[bytes, dict[str, str]]], int, str]] = {
     "undecodable protobuf": (lambda: (b"\x0a\xff\xff\xff\xff\x0f garbage", PROTOBUF), 400, "not a valid"),
     "truncated protobuf": (lambda: (request_bytes(3)[:-7], PROTOBUF), 400, "not a valid"),
-    "invalid JSON": (lambda: (b'{"resourceSpans": [', {"Content-Type": "application/json"}), 400, "not valid JSON"),
+    "invalid JSON": (
+        lambda: (b'{"resourceSpans": [', {"Content-Type": "application/json"}),
+        400,
+        "not valid JSON",
+    ),
     "JSON with base64 ids": (
-        lambda: (json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [
-            {"traceId": "W47/95gDgQPSabYzgT/GDA==", "spanId": "7uGbfsPBsXQ=", "name": "b64"}]}]}]}).encode(),
-            {"Content-Type": "application/json"}),
-        400, "hex",
+        lambda: (
+            json.dumps(
+                {
+                    "resourceSpans": [
+                        {
+                            "scopeSpans": [
+                                {
+                                    "spans": [
+                                        {
+                                            "traceId": "W47/95gDgQPSabYzgT/GDA==",
+                                            "spanId": "7uGbfsPBsXQ=",
+                                            "name": "b64",
+                                        }
+                                    ]
+                                }
+                            ]
+                        }
+                    ]
+                }
+            ).encode(),
+            {"Content-Type": "application/json"},
+        ),
+        400,
+        "hex",
     ),
     "JSON of the wrong shape": (
-        lambda: (b'{"resourceSpans": {"not": "a list"}}', {"Content-Type": "application/json"}), 400, "not a valid",
+        lambda: (b'{"resourceSpans": {"not": "a list"}}', {"Content-Type": "application/json"}),
+        400,
+        "not a valid",
     ),
-    "broken gzip": (lambda: (b"\x1f\x8b\x08\x00garbage", {**PROTOBUF, "Content-Encoding": "gzip"}), 400, "gzip"),
+    "broken gzip": (
+        lambda: (b"\x1f\x8b\x08\x00garbage", {**PROTOBUF, "Content-Encoding": "gzip"}),
+        400,
+        "gzip",
+    ),
     "gzip bomb": (
-        lambda: (gzip.compress(bytes(64 * 1024 * 1024)), {**PROTOBUF, "Content-Encoding": "gzip"}), 413, "decompressed",
+        lambda: (gzip.compress(bytes(64 * 1024 * 1024)), {**PROTOBUF, "Content-Encoding": "gzip"}),
+        413,
+        "decompressed",
     ),
     "body over the size limit": (lambda: (os.urandom(2 * 1024 * 1024), PROTOBUF), 413, "limit"),
-    "unsupported content type": (lambda: (request_bytes(), {"Content-Type": "text/plain"}), 415, "Content-Type"),
+    "unsupported content type": (
+        lambda: (request_bytes(), {"Content-Type": "text/plain"}),
+        415,
+        "Content-Type",
+    ),
     "no content type": (lambda: (request_bytes(), {}), 415, "Content-Type"),
     "unsupported content encoding": (
-        lambda: (request_bytes(), {**PROTOBUF, "Content-Encoding": "br"}), 415, "Content-Encoding",
+        lambda: (request_bytes(), {**PROTOBUF, "Content-Encoding": "br"}),
+        415,
+        "Content-Encoding",
     ),
     "more spans than allowed per request": (lambda: (_many_spans(1001), PROTOBUF), 413, "1001 spans"),
     "attribute values nested 200 deep": (
         lambda: (_deeply_nested_request(200), PROTOBUF),
-        400, "not a valid",
+        400,
+        "not a valid",
     ),
 }
 
@@ -120,12 +159,17 @@ def test_a_bad_grpc_export_gets_a_clear_status_and_the_next_one_succeeds(
     assert strict_collector.sql("SELECT count(*) AS n FROM spans") == [{"n": 2}]
 
 
-def test_an_oversized_attribute_is_truncated_with_a_marker_and_counted(strict_collector: RunningCollector) -> None:
+def test_an_oversized_attribute_is_truncated_with_a_marker_and_counted(
+    strict_collector: RunningCollector,
+) -> None:
     huge = "x" * (200 * 1024)
     many = [attribute(f"a{i}", AnyValue(int_value=i)) for i in range(150)]
     span = raw_span("big", attributes=[attribute("prompt", AnyValue(string_value=huge)), *many])
-    response = httpx.post(f"{strict_collector.http_url}/v1/traces",
-                          content=raw_request(span).SerializeToString(), headers=PROTOBUF)
+    response = httpx.post(
+        f"{strict_collector.http_url}/v1/traces",
+        content=raw_request(span).SerializeToString(),
+        headers=PROTOBUF,
+    )
     assert response.status_code == 200
 
     [row] = strict_collector.sql("SELECT attributes, dropped_attributes_count FROM spans")
@@ -146,8 +190,11 @@ def test_cors_preflight_is_answered_for_configured_origins(tmp_path: object) -> 
     try:
         response = httpx.options(
             f"{collector.http_url}/v1/traces",
-            headers={"Origin": "http://app.example", "Access-Control-Request-Method": "POST",
-                     "Access-Control-Request-Headers": "content-type"},
+            headers={
+                "Origin": "http://app.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
         )
         assert response.status_code == 200
         assert response.headers["access-control-allow-origin"] == "http://app.example"

@@ -20,19 +20,27 @@ from tests.otlp import request_bytes
 
 
 def _load(collector: RunningCollector, spans: int = 3) -> None:
-    httpx.post(f"{collector.http_url}/v1/traces", content=request_bytes(spans),
-               headers={"Content-Type": "application/x-protobuf"}).raise_for_status()
+    httpx.post(
+        f"{collector.http_url}/v1/traces",
+        content=request_bytes(spans),
+        headers={"Content-Type": "application/x-protobuf"},
+    ).raise_for_status()
 
 
 def _stepseven(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "stepseven", *args], capture_output=True, text=True,
-                          timeout=60, cwd=cwd, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "stepseven", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def test_query_goes_through_a_running_collector(collector: RunningCollector) -> None:
     _load(collector)
-    out = _stepseven("query", "--url", collector.api_url, "--format", "json",
-                     "SELECT name FROM spans ORDER BY name")
+    out = _stepseven("query", "--url", collector.api_url, "--format", "json", "SELECT name FROM spans ORDER BY name")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [{"name": "child 0"}, {"name": "child 1"}, {"name": "root"}]
 
@@ -49,8 +57,14 @@ def test_query_reads_the_file_when_no_collector_runs(tmp_path: Path) -> None:
     # No collector on the default URL's port is assumed: point --url at a closed port.
     out = _stepseven("query", "--format", "json", "SELECT count(*) AS n FROM spans", cwd=tmp_path)
     if out.returncode != 0:  # something else listens on 4319 on this machine
-        out = _stepseven("query", "--db", str(tmp_path / "stepseven.duckdb"), "--format", "json",
-                         "SELECT count(*) AS n FROM spans")
+        out = _stepseven(
+            "query",
+            "--db",
+            str(tmp_path / "stepseven.duckdb"),
+            "--format",
+            "json",
+            "SELECT count(*) AS n FROM spans",
+        )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [{"n": 4}]
 
@@ -102,8 +116,9 @@ def test_results_are_capped_and_flagged_as_truncated(collector: RunningCollector
     response = httpx.post(f"{collector.api_url}/api/v1/sql", json={"sql": "SELECT * FROM range(100)", "limit": 10})
     body = response.json()
     assert (body["row_count"], body["truncated"]) == (10, True)
-    csv = httpx.post(f"{collector.api_url}/api/v1/sql", json={"sql": "SELECT 42 AS answer"},
-                     headers={"Accept": "text/csv"})
+    csv = httpx.post(
+        f"{collector.api_url}/api/v1/sql", json={"sql": "SELECT 42 AS answer"}, headers={"Accept": "text/csv"}
+    )
     assert csv.text.splitlines() == ["answer", "42"]
 
 
@@ -135,9 +150,18 @@ def test_every_command_has_help() -> None:
 
 
 def test_a_busy_port_is_a_sentence_not_a_traceback(collector: RunningCollector, tmp_path: Path) -> None:
-    out = _stepseven("serve", "--no-ui", "--db", str(tmp_path / "other.duckdb"),
-                     "--api-port", str(collector.api_port), "--http-port", str(free_port()),
-                     "--grpc-port", str(free_port()))
+    out = _stepseven(
+        "serve",
+        "--no-ui",
+        "--db",
+        str(tmp_path / "other.duckdb"),
+        "--api-port",
+        str(collector.api_port),
+        "--http-port",
+        str(free_port()),
+        "--grpc-port",
+        str(free_port()),
+    )
     assert out.returncode == 1
     assert "pass --api-port or stop the other process" in out.stderr
     assert "Traceback" not in out.stderr

@@ -66,8 +66,9 @@ def test_sigterm_drains_and_closes_the_file_cleanly(tmp_path: Path) -> None:
     db = tmp_path / "graceful.duckdb"
     collector = RunningCollector(db)
     body = raw_request(*(raw_span(f"g{i}") for i in range(200))).SerializeToString()
-    httpx.post(f"{collector.http_url}/v1/traces", content=body,
-               headers={"Content-Type": "application/x-protobuf"}).raise_for_status()
+    httpx.post(
+        f"{collector.http_url}/v1/traces", content=body, headers={"Content-Type": "application/x-protobuf"}
+    ).raise_for_status()
     assert collector.stop() == 0
     assert "stepseven stopped" in "".join(collector.output)
     # Checkpointed on the way out: the WAL is folded into the file.
@@ -97,8 +98,11 @@ def test_a_full_write_queue_answers_503_with_retry_after_then_recovers(
 
     async def post() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://collector") as client:
-            return await client.post("/v1/traces", content=raw_request(raw_span("one more")).SerializeToString(),
-                                     headers={"Content-Type": "application/x-protobuf"})
+            return await client.post(
+                "/v1/traces",
+                content=raw_request(raw_span("one more")).SerializeToString(),
+                headers={"Content-Type": "application/x-protobuf"},
+            )
 
     response = asyncio.run(post())
     assert response.status_code == 503

@@ -37,7 +37,11 @@ def test_an_agent_exporting_with_the_sdk_is_stored_with_attributes_and_events(
         "SELECT name, kind, status, status_message, service_name, scope_name, scope_version, "
         "attributes, events, parent_span_id, trace_id FROM spans ORDER BY start_time"
     )
-    assert [r["name"] for r in rows] == ["invoke_agent triage_agent", "chat gpt-4o", "execute_tool search_flights"]
+    assert [r["name"] for r in rows] == [
+        "invoke_agent triage_agent",
+        "chat gpt-4o",
+        "execute_tool search_flights",
+    ]
     agent, chat, tool = rows
     assert {r["trace_id"] for r in rows} == {agent["trace_id"]}
     assert agent["parent_span_id"] is None
@@ -66,25 +70,52 @@ def test_an_agent_exporting_with_the_sdk_is_stored_with_attributes_and_events(
 def test_an_otlp_json_request_with_hex_ids_is_stored(collector: RunningCollector) -> None:
     trace_id, span_id, parent = "5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174", "eee19b7ec3c1b173"
     body = {
-        "resourceSpans": [{
-            "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "js-agent"}}]},
-            "scopeSpans": [{
-                "scope": {"name": "browser"},
-                "spans": [{
-                    "traceId": trace_id, "spanId": span_id, "parentSpanId": parent,
-                    "name": "chat claude", "kind": 3,
-                    "startTimeUnixNano": "1700000000000000000", "endTimeUnixNano": 1700000000500000000,
-                    "attributes": [
-                        {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "17"}},
-                        {"key": "nested", "value": {"kvlistValue": {"values": [
-                            {"key": "list", "value": {"arrayValue": {"values": [{"doubleValue": 1.5}, {"boolValue": True}]}}}
-                        ]}}},
-                    ],
-                    "links": [{"traceId": trace_id, "spanId": parent}],
-                    "status": {"code": 2, "message": "boom"},
-                }],
-            }],
-        }]
+        "resourceSpans": [
+            {
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "js-agent"}}]},
+                "scopeSpans": [
+                    {
+                        "scope": {"name": "browser"},
+                        "spans": [
+                            {
+                                "traceId": trace_id,
+                                "spanId": span_id,
+                                "parentSpanId": parent,
+                                "name": "chat claude",
+                                "kind": 3,
+                                "startTimeUnixNano": "1700000000000000000",
+                                "endTimeUnixNano": 1700000000500000000,
+                                "attributes": [
+                                    {"key": "gen_ai.usage.output_tokens", "value": {"intValue": "17"}},
+                                    {
+                                        "key": "nested",
+                                        "value": {
+                                            "kvlistValue": {
+                                                "values": [
+                                                    {
+                                                        "key": "list",
+                                                        "value": {
+                                                            "arrayValue": {
+                                                                "values": [
+                                                                    {"doubleValue": 1.5},
+                                                                    {"boolValue": True},
+                                                                ]
+                                                            }
+                                                        },
+                                                    }
+                                                ]
+                                            }
+                                        },
+                                    },
+                                ],
+                                "links": [{"traceId": trace_id, "spanId": parent}],
+                                "status": {"code": 2, "message": "boom"},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
     }
     response = httpx.post(f"{collector.http_url}/v1/traces", json=body)
     assert response.status_code == 200
@@ -92,18 +123,41 @@ def test_an_otlp_json_request_with_hex_ids_is_stored(collector: RunningCollector
     assert response.json() == {}
 
     [row] = collector.sql(f"SELECT * FROM spans WHERE trace_id = '{trace_id}'")
-    assert (row["span_id"], row["parent_span_id"], row["kind"], row["status"]) == (span_id, parent, "client", "error")
+    assert (row["span_id"], row["parent_span_id"], row["kind"], row["status"]) == (
+        span_id,
+        parent,
+        "client",
+        "error",
+    )
     assert row["start_time_unix_nano"] == 1_700_000_000_000_000_000
     assert row["duration_ms"] == 500
-    assert json.loads(row["attributes"]) == {"gen_ai.usage.output_tokens": 17, "nested": {"list": [1.5, True]}}
+    assert json.loads(row["attributes"]) == {
+        "gen_ai.usage.output_tokens": 17,
+        "nested": {"list": [1.5, True]},
+    }
     assert json.loads(row["links"])[0]["span_id"] == parent
 
 
 def test_snake_case_otlp_json_is_accepted_too(collector: RunningCollector) -> None:
-    body = {"resource_spans": [{"scope_spans": [{"spans": [{
-        "trace_id": "0af7651916cd43dd8448eb211c80319c", "span_id": "b7ad6b7169203331", "name": "snake",
-        "start_time_unix_nano": "1", "end_time_unix_nano": "2",
-    }]}]}]}
+    body = {
+        "resource_spans": [
+            {
+                "scope_spans": [
+                    {
+                        "spans": [
+                            {
+                                "trace_id": "0af7651916cd43dd8448eb211c80319c",
+                                "span_id": "b7ad6b7169203331",
+                                "name": "snake",
+                                "start_time_unix_nano": "1",
+                                "end_time_unix_nano": "2",
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
     assert httpx.post(f"{collector.http_url}/v1/traces", json=body).status_code == 200
     assert collector.sql("SELECT name FROM spans") == [{"name": "snake"}]
 
@@ -123,30 +177,45 @@ def test_a_gzip_protobuf_request_is_stored(collector: RunningCollector) -> None:
 def test_a_retried_export_is_stored_once(collector: RunningCollector) -> None:
     body = request_bytes(4)
     for _ in range(3):
-        assert httpx.post(f"{collector.http_url}/v1/traces", content=body,
-                          headers={"Content-Type": "application/x-protobuf"}).status_code == 200
+        assert (
+            httpx.post(
+                f"{collector.http_url}/v1/traces",
+                content=body,
+                headers={"Content-Type": "application/x-protobuf"},
+            ).status_code
+            == 200
+        )
     channel = grpc.insecure_channel(collector.grpc_endpoint)
     channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")(body, timeout=10)
     channel.close()
     # The same span twice inside one request, too.
     span = raw_span("twin")
     twice = raw_request(span, span).SerializeToString()
-    assert httpx.post(f"{collector.http_url}/v1/traces", content=twice,
-                      headers={"Content-Type": "application/x-protobuf"}).status_code == 200
+    assert (
+        httpx.post(
+            f"{collector.http_url}/v1/traces",
+            content=twice,
+            headers={"Content-Type": "application/x-protobuf"},
+        ).status_code
+        == 200
+    )
 
     assert collector.sql("SELECT count(*) AS n, count(DISTINCT span_id) AS d FROM spans") == [{"n": 5, "d": 5}]
     assert collector.health()["writer"]["duplicates_skipped"] >= 13
 
 
-def test_invalid_spans_are_refused_in_a_partial_success_and_the_rest_is_kept(collector: RunningCollector) -> None:
+def test_invalid_spans_are_refused_in_a_partial_success_and_the_rest_is_kept(
+    collector: RunningCollector,
+) -> None:
     good = raw_span("good")
     bad_trace = raw_span("zero trace", trace_id=bytes(16))
     short_span = raw_span("short span id", span_id=b"\x01\x02")
     future = raw_span("far future", end_time_unix_nano=2**64 - 1)
     body = raw_request(good, bad_trace, short_span, future).SerializeToString()
 
-    response = httpx.post(f"{collector.http_url}/v1/traces", content=body,
-                          headers={"Content-Type": "application/x-protobuf"})
+    response = httpx.post(
+        f"{collector.http_url}/v1/traces", content=body, headers={"Content-Type": "application/x-protobuf"}
+    )
 
     assert response.status_code == 200
     answer = ExportTraceServiceResponse.FromString(response.content)
@@ -157,9 +226,23 @@ def test_invalid_spans_are_refused_in_a_partial_success_and_the_rest_is_kept(col
 
 
 def test_partial_success_comes_back_as_json_to_a_json_request(collector: RunningCollector) -> None:
-    body = {"resourceSpans": [{"scopeSpans": [{"spans": [
-        {"traceId": "00000000000000000000000000000000", "spanId": "b7ad6b7169203331", "name": "zero"}
-    ]}]}]}
+    body = {
+        "resourceSpans": [
+            {
+                "scopeSpans": [
+                    {
+                        "spans": [
+                            {
+                                "traceId": "00000000000000000000000000000000",
+                                "spanId": "b7ad6b7169203331",
+                                "name": "zero",
+                            }
+                        ]
+                    }
+                ]
+            }
+        ]
+    }
     response = httpx.post(f"{collector.http_url}/v1/traces", json=body)
     assert response.status_code == 200
     partial = response.json()["partialSuccess"]
@@ -170,15 +253,21 @@ def test_partial_success_comes_back_as_json_to_a_json_request(collector: Running
 def test_hostile_strings_are_stored_exactly(collector: RunningCollector) -> None:
     name = "<img src=x onerror=alert(1)>\x00'; DROP TABLE raw_spans; --"
     span = raw_span(name)
-    httpx.post(f"{collector.http_url}/v1/traces", content=raw_request(span).SerializeToString(),
-               headers={"Content-Type": "application/x-protobuf"}).raise_for_status()
+    httpx.post(
+        f"{collector.http_url}/v1/traces",
+        content=raw_request(span).SerializeToString(),
+        headers={"Content-Type": "application/x-protobuf"},
+    ).raise_for_status()
     rows = collector.sql("SELECT name FROM spans")
     assert rows == [{"name": name}]
 
 
 def test_health_reports_what_was_received(collector: RunningCollector) -> None:
-    httpx.post(f"{collector.http_url}/v1/traces", content=request_bytes(3),
-               headers={"Content-Type": "application/x-protobuf"}).raise_for_status()
+    httpx.post(
+        f"{collector.http_url}/v1/traces",
+        content=request_bytes(3),
+        headers={"Content-Type": "application/x-protobuf"},
+    ).raise_for_status()
     health = collector.health()
     assert health["status"] == "ok"
     assert health["counters"]["received_spans"] == 3
