@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -20,9 +21,19 @@ from api.client import ApiClient
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port below the kernel's ephemeral range, so no outgoing connection takes it meanwhile."""
+    while True:
+        port = random.randint(20_000, 32_000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+
+
+class PortTaken(RuntimeError):
+    pass
 
 
 class RunningCollector:
@@ -31,10 +42,16 @@ class RunningCollector:
     def __init__(self, db: Path, *extra: str) -> None:
         self.db = db
         self.extra = extra
-        self.grpc_port, self.http_port, self.api_port = free_port(), free_port(), free_port()
         self.output: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
-        self.start()
+        for _attempt in range(3):
+            self.grpc_port, self.http_port, self.api_port = free_port(), free_port(), free_port()
+            try:
+                self.start()
+                return
+            except PortTaken:
+                continue
+        raise RuntimeError("no free ports for the collector after 3 attempts")
 
     @property
     def grpc_endpoint(self) -> str:
@@ -49,6 +66,7 @@ class RunningCollector:
         return f"http://127.0.0.1:{self.api_port}"
 
     def start(self) -> None:
+        self.output = []
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -86,7 +104,14 @@ class RunningCollector:
         deadline = time.monotonic() + 30
         while not ready.wait(0.05):
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the collector did not start:\n" + "".join(self.output))
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait(10)
+                self._reap()
+                output = "".join(self.output)
+                if "Address already in use" in output:
+                    raise PortTaken(output)
+                raise RuntimeError("the collector did not start:\n" + output)
 
     def sql(self, query: str) -> list[dict[str, Any]]:
         with ApiClient(self.api_url) as client:
