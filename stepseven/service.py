@@ -125,7 +125,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in sockets]
     if grpc_receiver is not None:
         grpc_receiver.start()
-    while not all(server.started for server, _ in sockets):
+    while not all(server.started for server, _ in sockets) and not any(t.done() for t in tasks):
         await asyncio.sleep(0.01)
     host = cc.host
     parts = [f"store {config.db}", f"query API http://{host}:{config.api_port}"]

@@ -137,31 +137,39 @@ class Writer:
 
     def _run(self) -> None:
         while (items := self._take()) is not None:
-            merged = items[0].batch if len(items) == 1 else Batch()
+            if not self._commit(items) and len(items) > 1:
+                # One bad request must not fail the others merged with it: write them one by one.
+                for item in items:
+                    self._commit([item])
+
+    def _commit(self, items: list[_Item]) -> bool:
+        """Writes items in one transaction and answers their futures; False if it failed."""
+        merged = items[0].batch if len(items) == 1 else Batch()
+        if len(items) > 1:
+            for item in items:
+                merged.extend(item.batch)
+        size = sum(item.size for item in items)
+        started = time.perf_counter()
+        try:
+            result = self._store.write(merged)
+        except Exception as exc:
+            log.exception("commit of %d items failed", size)
             if len(items) > 1:
-                for item in items:
-                    merged.extend(item.batch)
-            size = sum(item.size for item in items)
-            started = time.perf_counter()
-            try:
-                result = self._store.write(merged)
-            except Exception as exc:
-                log.exception("commit of %d items failed", size)
-                error = CommitFailed(f"the store could not commit: {exc}")
-                with self._cond:
-                    self._pending -= size
-                    self._failed += 1
-                for item in items:
-                    item.future.set_exception(error)
-                continue
+                return False  # the caller retries them one by one; nothing is answered yet
             with self._cond:
                 self._pending -= size
-                self._commits += 1
-                self._spans += result.spans
-                self._logs += result.logs
-                self._points += result.metric_points
-                self._dupes += size - result.spans - result.logs - result.metric_points
-                self._last_ms = (time.perf_counter() - started) * 1000
-                self._last_items = size
-            for item in items:
-                item.future.set_result(result)
+                self._failed += 1
+            items[0].future.set_exception(CommitFailed(f"the store could not commit: {exc}"))
+            return True
+        with self._cond:
+            self._pending -= size
+            self._commits += 1
+            self._spans += result.spans
+            self._logs += result.logs
+            self._points += result.metric_points
+            self._dupes += size - result.spans - result.logs - result.metric_points
+            self._last_ms = (time.perf_counter() - started) * 1000
+            self._last_items = size
+        for item in items:
+            item.future.set_result(result)
+        return True

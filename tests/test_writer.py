@@ -1,0 +1,41 @@
+"""The writer's promises, on a real DuckDB file: one bad request does not sink the ones merged with it."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from pathlib import Path
+
+import pytest
+
+from collector.config import Limits
+from collector.decode import decode_traces
+from store.duckdb_store import DuckDBStore
+from store.model import Batch, WriteResult
+from store.writer import CommitFailed, Writer
+from tests.otlp import raw_request, raw_span
+
+
+def _batch(*names: str) -> Batch:
+    return decode_traces(raw_request(*(raw_span(n) for n in names)), Limits()).batch
+
+
+def test_a_request_the_store_refuses_fails_alone(tmp_path: Path) -> None:
+    store = DuckDBStore(tmp_path / "writer.duckdb")
+    poison = _batch("poison")
+    poison.spans.columns["kind"][0] = 70_000  # outside the SMALLINT column: DuckDB refuses the row
+    writer = Writer(store, max_queue_items=100, max_batch_items=100)
+    futures: list[Future[WriteResult]] = [
+        writer.submit(_batch("a", "b")),
+        writer.submit(poison),
+        writer.submit(_batch("c")),
+    ]
+    writer.start()  # all three are queued, so the first commit merges them
+    assert futures[0].result(30).spans == 2
+    with pytest.raises(CommitFailed):
+        futures[1].result(30)
+    assert futures[2].result(30).spans == 1
+    writer.stop()
+    assert writer.stats().failed_commits == 1
+    names = store.cursor().execute("SELECT name FROM spans ORDER BY name").fetchall()
+    assert names == [("a",), ("b",), ("c",)]
+    store.close()
