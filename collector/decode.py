@@ -18,6 +18,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportM
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from collector.config import Limits
+from collector.normalize import SpanInput, normalize
 from store.model import Batch
 from store.schema import NORMALIZED_COLUMNS
 
@@ -148,7 +149,13 @@ def decode_traces(request: ExportTraceServiceRequest, limits: Limits) -> DecodeO
                 attributes, over = conv.attributes(span.attributes)
                 attrs_col.append(_json(attributes))
                 dropped_col.append(span.dropped_attributes_count + over)
-                events_col.append(_json([_event(conv, e) for e in span.events]) if span.events else "[]")
+                events = [_event(conv, e) for e in span.events]
+                events_col.append(_json(events) if events else "[]")
+                normalized = normalize(
+                    SpanInput(span.name, span.kind, span.status.code, span.status.message or None, attributes, events)
+                )
+                for name in _NORMALIZED:
+                    cols[name].append(normalized[name])
                 links_col.append(_json([_link(conv, ln) for ln in span.links]) if span.links else "[]")
                 status_codes.append(span.status.code)
                 status_msgs.append(span.status.message or None)
@@ -169,9 +176,6 @@ def decode_traces(request: ExportTraceServiceRequest, limits: Limits) -> DecodeO
                 ("received_time_unix_nano", received),
             ):
                 cols[name].extend([value] * appended)
-    n = len(trace_ids)
-    for name in _NORMALIZED:
-        cols[name].extend([None] * n)
     return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped)
 
 

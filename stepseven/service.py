@@ -26,6 +26,7 @@ from collector.grpc_receiver import GrpcReceiver
 from collector.http_receiver import build_app as build_http
 from collector.ingest import Ingest
 from collector.limits import Counters
+from collector.session_worker import SessionWorker
 from stepseven import __version__
 from store.duckdb_store import DuckDBStore
 from store.writer import Writer
@@ -80,7 +81,9 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     cc = config.collector
     store = DuckDBStore(config.db, memory_limit=config.memory_limit)
     counters = Counters()
-    writer = Writer(store, cc.max_queue_items, cc.max_batch_items)
+    sessions = SessionWorker(store)
+    writer = Writer(store, cc.max_queue_items, cc.max_batch_items, on_commit=sessions.touch_batch)
+    sessions.start()
     writer.start()
     started = time.time()
 
@@ -91,6 +94,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             "uptime_seconds": round(time.time() - started, 1),
             "store": {"backend": "duckdb", "path": str(config.db)},
             "writer": dataclasses.asdict(writer.stats()),
+            "sessions": dataclasses.asdict(sessions.stats()),
             "counters": counters.snapshot(),
             "limits": dataclasses.asdict(cc.limits),
         }
@@ -115,6 +119,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         for _, sock in sockets:
             sock.close()
         writer.stop()
+        sessions.stop()
         store.close()
         raise
 
@@ -144,6 +149,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
     stopper.cancel()
     await asyncio.to_thread(writer.stop, config.shutdown_grace_seconds)
+    await asyncio.to_thread(sessions.stop)
     await asyncio.to_thread(store.close)
     announce("stepseven stopped")
 

@@ -9,17 +9,19 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pyarrow as pa
 import sqlalchemy as sa
 from duckdb_engine import Dialect as DuckDBDialect
 from sqlalchemy.schema import CreateTable
 
 from store import schema
-from store.model import Batch, Rows, WriteResult
+from store.model import Batch, Rows, SessionView, SpanRecord, WriteResult
 
 _DIALECT = DuckDBDialect()
 
@@ -186,6 +188,104 @@ class DuckDBStore:
             self._con.unregister("stepseven_batch")
         return int(row[0]) if row else 0
 
+    # -- sessions (read and written by the session worker only) ---------------------------------
+
+    def session_inputs(
+        self, trace_ids: list[str]
+    ) -> tuple[list[SpanRecord], dict[str, list[tuple[str, dict[str, Any]]]]]:
+        """The spans of these traces as session building needs them, and their GenAI log events."""
+        if not trace_ids:
+            return [], {}
+        cursor = self.cursor()
+        try:
+            cursor.register("stepseven_ids", pa.table({"trace_id": trace_ids}))
+            rows = cursor.execute(_SPAN_RECORDS_SQL).fetchall()
+            records = [SpanRecord(*row) for row in rows]
+            logs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+            for span_id, event_name, body, attributes in cursor.execute(_LOG_EVENTS_SQL).fetchall():
+                payload = orjson.loads(body) if body else None
+                if not isinstance(payload, dict):
+                    payload = orjson.loads(attributes) if attributes else {}
+                logs.setdefault(span_id, []).append((event_name, payload))
+            return records, logs
+        finally:
+            cursor.close()
+
+    def session_memberships(self, *, trace_ids: Sequence[str] = (), session_ids: Sequence[str] = ()) -> dict[str, str]:
+        """trace_id -> session_id, for the given traces and every trace of the given sessions."""
+        cursor = self.cursor()
+        try:
+            cursor.register("stepseven_traces", pa.table({"id": pa.array(list(trace_ids), pa.string())}))
+            cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(session_ids), pa.string())}))
+            rows = cursor.execute(
+                "SELECT trace_id, session_id FROM derived_session_traces "
+                "WHERE trace_id IN (SELECT id FROM stepseven_traces) "
+                "OR session_id IN (SELECT id FROM stepseven_sessions)"
+            ).fetchall()
+            return dict(rows)
+        finally:
+            cursor.close()
+
+    def replace_sessions(self, memberships: dict[str, str], views: dict[str, SessionView]) -> None:
+        """Replaces the derived rows of these traces and sessions in one transaction."""
+        cursor = self.cursor()
+        try:
+            cursor.register("stepseven_traces", pa.table({"id": pa.array(list(memberships), pa.string())}))
+            cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(views), pa.string())}))
+            cursor.execute("BEGIN TRANSACTION")
+            try:
+                cursor.execute("DELETE FROM derived_session_traces WHERE trace_id IN (SELECT id FROM stepseven_traces)")
+                for table in ("derived_steps", "derived_handoffs", "derived_sessions"):
+                    cursor.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM stepseven_sessions)")
+                self._insert(cursor, schema.session_traces, [list(memberships), list(memberships.values())])
+                steps = [step for view in views.values() for step in view.steps]
+                self._insert_records(cursor, schema.steps, steps)
+                self._insert_records(cursor, schema.handoffs, [h for v in views.values() for h in v.handoffs])
+                summaries = [v.summary for v in views.values() if v.summary is not None]
+                now = time.time_ns()
+                self._insert_records(
+                    cursor,
+                    schema.sessions,
+                    summaries,
+                    extra={"updated_time_unix_nano": now},
+                    json_columns=("agents", "models", "child_scopes"),
+                )
+                cursor.execute("COMMIT")
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+        finally:
+            cursor.close()
+
+    def _insert(self, cursor: duckdb.DuckDBPyConnection, table: sa.Table, columns: list[list[Any]]) -> None:
+        if not columns or not columns[0]:
+            return
+        names = list(table.columns.keys())
+        arrow = pa.table(dict(zip(names, columns, strict=True)), schema=_arrow_schema(table))
+        cursor.register("stepseven_rows", arrow)
+        cursor.execute(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(names)} FROM stepseven_rows")
+        cursor.unregister("stepseven_rows")
+
+    def _insert_records(
+        self,
+        cursor: duckdb.DuckDBPyConnection,
+        table: sa.Table,
+        records: list[Any],
+        extra: dict[str, Any] | None = None,
+        json_columns: tuple[str, ...] = (),
+    ) -> None:
+        if not records:
+            return
+        columns = []
+        for name in table.columns.keys():
+            if extra and name in extra:
+                columns.append([extra[name]] * len(records))
+            elif name in json_columns:
+                columns.append([orjson.dumps(getattr(r, name)).decode() for r in records])
+            else:
+                columns.append([getattr(r, name) for r in records])
+        self._insert(cursor, table, columns)
+
     # -- reads ----------------------------------------------------------------------------------
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -197,6 +297,26 @@ class DuckDBStore:
         if not self.read_only:
             self._con.execute("CHECKPOINT")
         self._con.close()
+
+
+_SPAN_RECORDS_SQL = """
+    SELECT trace_id, span_id, parent_span_id, name, kind, start_time_unix_nano, end_time_unix_nano, status_code,
+        service_name, conversation_id, step_kind, operation, agent_name, tool_name,
+        CAST(tool_arguments AS VARCHAR), CAST(tool_result AS VARCHAR), request_model, response_model,
+        input_tokens, output_tokens, cache_read_input_tokens, reasoning_output_tokens,
+        CAST(input_messages AS VARCHAR), CAST(output_messages AS VARCHAR), error_message, handoff_from, handoff_to,
+        attributes->>'graph.node.parent_id', attributes->>'a2a.task.state'
+    FROM raw_spans WHERE trace_id IN (SELECT trace_id FROM stepseven_ids)
+"""
+
+_LOG_EVENTS_SQL = """
+    SELECT span_id, event_name, CAST(body AS VARCHAR), CAST(attributes AS VARCHAR)
+    FROM raw_logs
+    WHERE trace_id IN (SELECT trace_id FROM stepseven_ids) AND span_id IS NOT NULL
+        AND event_name IN ('gen_ai.system.message', 'gen_ai.user.message', 'gen_ai.assistant.message',
+                           'gen_ai.tool.message', 'gen_ai.choice')
+    ORDER BY time_unix_nano, observed_time_unix_nano
+"""
 
 
 def _first_occurrences(rows: Rows, key: tuple[str, ...]) -> dict[str, list[Any]]:

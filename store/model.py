@@ -80,3 +80,100 @@ class QueryResult:
         writer.writerow(self.columns)
         writer.writerows(self.rows)
         return out.getvalue()
+
+
+@dataclass(slots=True)
+class SpanRecord:
+    """What session building needs of a stored span (normalized columns and a few raw attributes)."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    name: str
+    kind: int
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    status_code: int
+    service_name: str | None = None
+    conversation_id: str | None = None  # the span's own session key (conversation / session id), if any
+    step_kind: str | None = None
+    operation: str | None = None
+    agent_name: str | None = None
+    tool_name: str | None = None
+    tool_arguments: str | None = None  # JSON text
+    tool_result: str | None = None  # JSON text
+    request_model: str | None = None
+    response_model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
+    reasoning_output_tokens: int | None = None
+    input_messages: str | None = None  # JSON text
+    output_messages: str | None = None  # JSON text
+    error_message: str | None = None
+    handoff_from: str | None = None
+    handoff_to: str | None = None
+    graph_parent: str | None = None  # OpenInference graph.node.parent_id
+    a2a_task_state: str | None = None
+
+
+@dataclass(slots=True)
+class Step:
+    session_id: str
+    step_index: int
+    trace_id: str
+    span_id: str
+    parent_step_index: int | None
+    depth: int
+    agent_name: str | None
+    scope_id: str | None  # a sub-agent's own conversation id, when it differs from the session's
+    input_messages: str | None = None  # filled only from linked log records
+    output_messages: str | None = None
+
+
+@dataclass(slots=True)
+class Handoff:
+    session_id: str
+    handoff_index: int
+    from_agent: str | None
+    to_agent: str | None
+    mechanism: str
+    delegating_step_index: int | None
+    delegating_span_id: str | None
+    target_step_index: int | None
+    target_span_id: str | None
+    payload: str | None
+    outcome: str
+    error_message: str | None
+
+
+@dataclass(slots=True)
+class SessionSummary:
+    session_id: str
+    first_time_unix_nano: int
+    last_time_unix_nano: int
+    duration_ms: float
+    service_name: str | None
+    root_agent: str | None
+    agents: list[str]
+    trace_count: int
+    step_count: int
+    llm_calls: int
+    tool_calls: int
+    handoff_count: int
+    error_count: int
+    input_tokens: int
+    output_tokens: int
+    cache_read_input_tokens: int
+    reasoning_output_tokens: int
+    models: list[str]
+    status: str
+    input_preview: str | None
+    child_scopes: list[str]
+
+
+@dataclass(slots=True)
+class SessionView:
+    steps: list[Step] = field(default_factory=list)
+    handoffs: list[Handoff] = field(default_factory=list)
+    summary: SessionSummary | None = None

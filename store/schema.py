@@ -19,7 +19,7 @@ metadata = sa.MetaData()
 
 # Columns of the normalized GenAI view of a span, in the GenAI conventions' names.
 NORMALIZED_COLUMNS: tuple[sa.Column[object], ...] = (
-    sa.Column("session_id", sa.String),
+    sa.Column("conversation_id", sa.String),
     sa.Column("operation", sa.String),
     sa.Column("step_kind", sa.String),
     sa.Column("agent_name", sa.String),
@@ -129,6 +129,74 @@ metric_points = sa.Table(
     sa.Column("received_time_unix_nano", sa.BigInteger, nullable=False),
 )
 
+# Derived from the raw spans by the session worker, recomputed whole per changed session.
+session_traces = sa.Table(
+    "derived_session_traces",
+    metadata,
+    sa.Column("trace_id", sa.String, nullable=False),
+    sa.Column("session_id", sa.String, nullable=False),
+)
+
+steps = sa.Table(
+    "derived_steps",
+    metadata,
+    sa.Column("session_id", sa.String, nullable=False),
+    sa.Column("step_index", sa.Integer, nullable=False),
+    sa.Column("trace_id", sa.String, nullable=False),
+    sa.Column("span_id", sa.String, nullable=False),
+    sa.Column("parent_step_index", sa.Integer),
+    sa.Column("depth", sa.Integer, nullable=False),
+    sa.Column("agent_name", sa.String),
+    sa.Column("scope_id", sa.String),
+    # Only when the content came from linked log records; otherwise the span's own columns serve.
+    sa.Column("input_messages", sa.JSON),
+    sa.Column("output_messages", sa.JSON),
+)
+
+handoffs = sa.Table(
+    "derived_handoffs",
+    metadata,
+    sa.Column("session_id", sa.String, nullable=False),
+    sa.Column("handoff_index", sa.Integer, nullable=False),
+    sa.Column("from_agent", sa.String),
+    sa.Column("to_agent", sa.String),
+    sa.Column("mechanism", sa.String, nullable=False),
+    sa.Column("delegating_step_index", sa.Integer),
+    sa.Column("delegating_span_id", sa.String),
+    sa.Column("target_step_index", sa.Integer),
+    sa.Column("target_span_id", sa.String),
+    sa.Column("payload", sa.JSON),
+    sa.Column("outcome", sa.String, nullable=False),
+    sa.Column("error_message", sa.String),
+)
+
+sessions = sa.Table(
+    "derived_sessions",
+    metadata,
+    sa.Column("session_id", sa.String, nullable=False),
+    sa.Column("first_time_unix_nano", sa.BigInteger, nullable=False),
+    sa.Column("last_time_unix_nano", sa.BigInteger, nullable=False),
+    sa.Column("duration_ms", sa.Float, nullable=False),
+    sa.Column("service_name", sa.String),
+    sa.Column("root_agent", sa.String),
+    sa.Column("agents", sa.JSON, nullable=False),
+    sa.Column("trace_count", sa.Integer, nullable=False),
+    sa.Column("step_count", sa.Integer, nullable=False),
+    sa.Column("llm_calls", sa.Integer, nullable=False),
+    sa.Column("tool_calls", sa.Integer, nullable=False),
+    sa.Column("handoff_count", sa.Integer, nullable=False),
+    sa.Column("error_count", sa.Integer, nullable=False),
+    sa.Column("input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("output_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cache_read_input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("reasoning_output_tokens", sa.BigInteger, nullable=False),
+    sa.Column("models", sa.JSON, nullable=False),
+    sa.Column("status", sa.String, nullable=False),
+    sa.Column("input_preview", sa.String),
+    sa.Column("child_scopes", sa.JSON, nullable=False),
+    sa.Column("updated_time_unix_nano", sa.BigInteger, nullable=False),
+)
+
 schema_meta = sa.Table(
     "stepseven_schema",
     metadata,
@@ -155,14 +223,38 @@ def _views(dialect: str) -> list[str]:
     normalized = ", ".join(c.name for c in NORMALIZED_COLUMNS)
     return [
         f"""CREATE OR REPLACE VIEW spans AS SELECT
-            trace_id, span_id, parent_span_id, name, {_KIND} AS kind,
+            st.session_id, r.trace_id, span_id, parent_span_id, name, {_KIND} AS kind,
             {ts(dialect, "start_time_unix_nano")} AS start_time, {ts(dialect, "end_time_unix_nano")} AS end_time,
             (end_time_unix_nano - start_time_unix_nano) / 1e6 AS duration_ms,
             {_STATUS} AS status, status_message, service_name,
             attributes, events, links, resource_attributes, scope_name, scope_version,
             dropped_attributes_count, dropped_events_count, dropped_links_count, trace_state, flags,
             start_time_unix_nano, end_time_unix_nano, received_time_unix_nano, {normalized}
-            FROM raw_spans""",
+            FROM raw_spans r LEFT JOIN derived_session_traces st ON st.trace_id = r.trace_id""",
+        f"""CREATE OR REPLACE VIEW steps AS SELECT
+            d.session_id, d.step_index, d.parent_step_index, d.depth, r.trace_id, r.span_id, r.parent_span_id,
+            r.step_kind, r.operation, r.name, d.agent_name, r.agent_id, d.scope_id, r.provider,
+            r.request_model, r.response_model, r.tool_name, r.tool_call_id, r.tool_arguments, r.tool_result,
+            coalesce(d.input_messages, r.input_messages) AS input_messages,
+            coalesce(d.output_messages, r.output_messages) AS output_messages, r.system_instructions,
+            r.input_tokens, r.output_tokens, r.cache_read_input_tokens, r.cache_creation_input_tokens,
+            r.reasoning_output_tokens, r.finish_reasons, {_STATUS} AS status, r.error_type, r.error_message,
+            r.handoff_from, r.handoff_to, r.conversation_id,
+            {ts(dialect, "r.start_time_unix_nano")} AS start_time, {ts(dialect, "r.end_time_unix_nano")} AS end_time,
+            (r.end_time_unix_nano - r.start_time_unix_nano) / 1e6 AS duration_ms,
+            r.start_time_unix_nano, r.end_time_unix_nano, r.service_name
+            FROM derived_steps d JOIN raw_spans r ON r.trace_id = d.trace_id AND r.span_id = d.span_id""",
+        f"""CREATE OR REPLACE VIEW sessions AS SELECT
+            session_id, {ts(dialect, "first_time_unix_nano")} AS start_time,
+            {ts(dialect, "last_time_unix_nano")} AS end_time, duration_ms, service_name, root_agent, agents,
+            trace_count, step_count, llm_calls, tool_calls, handoff_count, error_count,
+            input_tokens, output_tokens, cache_read_input_tokens, reasoning_output_tokens, models, status,
+            input_preview, child_scopes, first_time_unix_nano, last_time_unix_nano
+            FROM derived_sessions""",
+        """CREATE OR REPLACE VIEW handoffs AS SELECT
+            session_id, handoff_index, from_agent, to_agent, mechanism, outcome, error_message,
+            delegating_step_index, delegating_span_id, target_step_index, target_span_id, payload
+            FROM derived_handoffs""",
         f"""CREATE OR REPLACE VIEW logs AS SELECT
             record_id, trace_id, span_id, {ts(dialect, "time_unix_nano")} AS time, event_name,
             severity_number, severity_text, body, attributes, service_name, resource_attributes,

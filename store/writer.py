@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Protocol
@@ -63,8 +64,15 @@ class WriterStats:
 
 
 class Writer:
-    def __init__(self, store: BatchStore, max_queue_items: int, max_batch_items: int) -> None:
+    def __init__(
+        self,
+        store: BatchStore,
+        max_queue_items: int,
+        max_batch_items: int,
+        on_commit: Callable[[Batch], None] | None = None,
+    ) -> None:
         self._store = store
+        self._on_commit = on_commit
         self._max_queue = max_queue_items
         self._max_batch = max_batch_items
         self._queue: deque[_Item] = deque()
@@ -172,4 +180,9 @@ class Writer:
             self._last_items = size
         for item in items:
             item.future.set_result(result)
+        if self._on_commit is not None:
+            try:
+                self._on_commit(merged)
+            except Exception:
+                log.exception("the commit hook failed")
         return True

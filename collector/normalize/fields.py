@@ -1,0 +1,56 @@
+"""The span as the normalizer sees it, and small readers of attribute values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+
+@dataclass(frozen=True, slots=True)
+class SpanInput:
+    name: str
+    kind: int = 0
+    status_code: int = 0
+    status_message: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    # Each event: {"name": str, "attributes": {...}} (span events, or log records linked to the span).
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+def first(attributes: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        value = attributes.get(key)
+        if value is not None and value != "":
+            return value
+    return None
+
+
+def int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def string_list(value: Any) -> list[str] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        if value.startswith("["):
+            try:
+                parsed = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                return [value]
+            return [str(v) for v in parsed] if isinstance(parsed, list) else [value]
+        return [value]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [str(value)]

@@ -1,0 +1,135 @@
+"""Keeps sessions, steps and handoffs up to date as spans arrive, off the export path.
+
+The writer tells it which traces a commit touched; every half second it recomputes the sessions
+those traces belong to (and belonged to before), whole, from everything stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from collector.sessions import assign_sessions, build_session
+from store.model import Batch, SessionView, SpanRecord
+
+log = logging.getLogger(__name__)
+
+
+class SessionStore(Protocol):
+    def session_inputs(
+        self, trace_ids: list[str]
+    ) -> tuple[list[SpanRecord], dict[str, list[tuple[str, dict[str, object]]]]]: ...
+    def session_memberships(self, *, trace_ids: list[str] = ..., session_ids: list[str] = ...) -> dict[str, str]: ...
+    def replace_sessions(self, memberships: dict[str, str], views: dict[str, SessionView]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionWorkerStats:
+    pending_traces: int
+    busy: bool
+    runs: int
+    sessions_updated: int
+    failures: int
+    last_run_ms: float
+
+
+class SessionWorker:
+    def __init__(self, store: SessionStore, interval_seconds: float = 0.5, max_traces_per_run: int = 5000) -> None:
+        self._store = store
+        self._interval = interval_seconds
+        self._max_traces = max_traces_per_run
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = False
+        self._busy = False
+        self._runs = self._updated = self._failures = 0
+        self._last_ms = 0.0
+        self._thread: threading.Thread | None = None
+
+    def touch(self, trace_ids: Iterable[str | None]) -> None:
+        with self._lock:
+            self._pending.update(t for t in trace_ids if t)
+
+    def touch_batch(self, batch: Batch) -> None:
+        """The writer's commit hook."""
+        self.touch(batch.spans.columns["trace_id"])
+        self.touch(batch.logs.columns["trace_id"])
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="stepseven-sessions", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Processes what is pending, then stops."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(120)
+
+    def stats(self) -> SessionWorkerStats:
+        with self._lock:
+            return SessionWorkerStats(
+                len(self._pending), self._busy, self._runs, self._updated, self._failures, round(self._last_ms, 1)
+            )
+
+    def _take(self) -> list[str]:
+        with self._lock:
+            if len(self._pending) <= self._max_traces:
+                taken, self._pending = list(self._pending), set()
+            else:
+                taken = [self._pending.pop() for _ in range(self._max_traces)]
+            self._busy = bool(taken)
+            return taken
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            while taken := self._take():
+                started = time.perf_counter()
+                try:
+                    updated = self.process(taken)
+                except Exception:
+                    log.exception("could not rebuild the sessions of %d traces", len(taken))
+                    with self._lock:
+                        self._failures += 1
+                        self._busy = False
+                    break
+                with self._lock:
+                    self._runs += 1
+                    self._updated += updated
+                    self._last_ms = (time.perf_counter() - started) * 1000
+                    self._busy = False
+            if self._stopping:
+                return
+
+    def process(self, trace_ids: list[str]) -> int:
+        """Recomputes every session these traces belong to now or belonged to before."""
+        records, logs = self._store.session_inputs(trace_ids)
+        assigned = assign_sessions(records)
+        before = self._store.session_memberships(trace_ids=trace_ids)
+        affected = set(assigned.values()) | set(before.values())
+        members = {
+            t: s
+            for t, s in self._store.session_memberships(session_ids=sorted(affected)).items()
+            if t not in assigned and t not in before
+        }
+        if members:
+            more, more_logs = self._store.session_inputs(sorted(members))
+            records.extend(more)
+            logs.update(more_logs)
+        members.update(assigned)
+        by_session: dict[str, list[SpanRecord]] = defaultdict(list)
+        for record in records:
+            session = members.get(record.trace_id)
+            if session is not None:
+                by_session[session].append(record)
+        views = {session: build_session(session, by_session.get(session, []), logs) for session in affected}
+        self._store.replace_sessions(assigned, views)
+        return len(views)

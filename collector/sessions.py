@@ -1,0 +1,353 @@
+"""Spans to sessions of steps, with handoffs: pure functions, recomputed whole for each changed session.
+
+Recomputing a session from every span it has (instead of patching it as spans arrive) is what
+makes the result the same whatever the arrival order: late, out of order or duplicated spans
+lead to the same sessions, steps and handoffs once they are all in.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+
+from collector.normalize import messages
+from store.model import Handoff, SessionSummary, SessionView, SpanRecord, Step
+
+ERROR = 2
+CLIENT, SERVER = 3, 2
+A2A_FAILED = {"TASK_STATE_FAILED": "failed", "TASK_STATE_REJECTED": "rejected", "TASK_STATE_CANCELED": "canceled"}
+
+
+def _roots(spans: list[SpanRecord]) -> tuple[list[SpanRecord], dict[str, list[SpanRecord]]]:
+    ids = {s.span_id for s in spans}
+    children: dict[str, list[SpanRecord]] = defaultdict(list)
+    roots: list[SpanRecord] = []
+    for span in spans:
+        if span.parent_span_id and span.parent_span_id in ids and span.parent_span_id != span.span_id:
+            children[span.parent_span_id].append(span)
+        else:
+            roots.append(span)
+    order = _order_key
+    roots.sort(key=order)
+    for kids in children.values():
+        kids.sort(key=order)
+    return roots, children
+
+
+def _order_key(span: SpanRecord) -> tuple[int, str]:
+    return (span.start_time_unix_nano, span.span_id)
+
+
+def trace_session(trace_id: str, spans: list[SpanRecord]) -> str:
+    """The session of one trace: the key nearest the root (breadth first), else the trace itself."""
+    roots, children = _roots(spans)
+    level = roots
+    seen: set[str] = set()
+    while level:
+        for span in level:
+            if span.conversation_id:
+                return span.conversation_id
+        next_level: list[SpanRecord] = []
+        for span in level:
+            if span.span_id not in seen:
+                seen.add(span.span_id)
+                next_level.extend(children.get(span.span_id, ()))
+        next_level.sort(key=_order_key)
+        level = next_level
+    return trace_id
+
+
+def assign_sessions(spans: Iterable[SpanRecord]) -> dict[str, str]:
+    by_trace: dict[str, list[SpanRecord]] = defaultdict(list)
+    for span in spans:
+        by_trace[span.trace_id].append(span)
+    return {trace_id: trace_session(trace_id, trace_spans) for trace_id, trace_spans in by_trace.items()}
+
+
+def _dedupe(spans: Iterable[SpanRecord]) -> list[SpanRecord]:
+    unique: dict[tuple[str, str], SpanRecord] = {}
+    for span in spans:
+        unique.setdefault((span.trace_id, span.span_id), span)
+    return list(unique.values())
+
+
+def build_session(
+    session_id: str, spans: Iterable[SpanRecord], logs: Mapping[str, list[tuple[str, dict[str, Any]]]] | None = None
+) -> SessionView:
+    """Steps, handoffs and the summary of one session from all of its spans (of every trace)."""
+    spans = _dedupe(spans)
+    if not spans:
+        return SessionView()
+    logs = logs or {}
+    roots, children = _roots_per_trace(spans)
+    # Depth-first walk in start order, carrying the nearest step ancestor, agent and scope.
+    walk: list[tuple[SpanRecord, int, str | None, int, str | None, str | None]] = []
+
+    def visit(span: SpanRecord, parent_key: str | None, depth: int, agent: str | None, scope: str | None) -> None:
+        is_step = (span.step_kind or "other") != "other"
+        own_scope = span.conversation_id if span.conversation_id and span.conversation_id != session_id else scope
+        if span.step_kind == "agent" and span.agent_name:
+            agent = span.agent_name
+        walk.append((span, depth, parent_key if is_step else None, 0, agent, own_scope))
+        key = span.span_id if is_step else parent_key
+        for child in children.get((span.trace_id, span.span_id), ()):
+            visit(child, key, depth + (1 if is_step else 0), agent, own_scope)
+
+    for root in roots:
+        visit(root, None, 0, None, None)
+
+    step_rows = [
+        (span, depth, parent, agent, scope)
+        for span, depth, parent, _, agent, scope in walk
+        if (span.step_kind or "other") != "other"
+    ]
+    step_rows.sort(key=lambda r: (r[0].start_time_unix_nano, r[1], r[0].span_id))
+    index_of = {row[0].span_id: i + 1 for i, row in enumerate(step_rows)}
+    steps: list[Step] = []
+    for i, (span, depth, parent, agent, scope) in enumerate(step_rows, start=1):
+        agent_name = span.agent_name if span.step_kind == "agent" else (agent or span.agent_name)
+        step = Step(
+            session_id,
+            i,
+            span.trace_id,
+            span.span_id,
+            index_of.get(parent) if parent else None,
+            depth,
+            agent_name,
+            scope,
+        )
+        if span.step_kind == "llm" and not span.input_messages and span.span_id in logs:
+            inputs, outputs = messages.from_events(logs[span.span_id])
+            step.input_messages = orjson.dumps(inputs).decode() if inputs else None
+            step.output_messages = orjson.dumps(outputs).decode() if outputs else None
+        steps.append(step)
+    by_span = {row[0].span_id: row[0] for row in step_rows}
+    handoffs = _handoffs(session_id, steps, by_span)
+    summary = _summary(session_id, spans, steps, by_span, handoffs)
+    return SessionView(steps, handoffs, summary)
+
+
+def _roots_per_trace(
+    spans: list[SpanRecord],
+) -> tuple[list[SpanRecord], dict[tuple[str, str], list[SpanRecord]]]:
+    by_trace: dict[str, list[SpanRecord]] = defaultdict(list)
+    for span in spans:
+        by_trace[span.trace_id].append(span)
+    roots: list[SpanRecord] = []
+    children: dict[tuple[str, str], list[SpanRecord]] = {}
+    for trace_id, trace_spans in by_trace.items():
+        trace_roots, trace_children = _roots(trace_spans)
+        roots.extend(trace_roots)
+        for parent, kids in trace_children.items():
+            children[(trace_id, parent)] = kids
+    roots.sort(key=_order_key)
+    return roots, children
+
+
+def _failed(span: SpanRecord) -> bool:
+    return span.status_code == ERROR
+
+
+def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]) -> list[Handoff]:
+    found: list[Handoff] = []
+    targets_taken: set[int] = set()
+
+    def add(
+        delegating: Step | None,
+        target: Step | None,
+        from_agent: str | None,
+        to_agent: str | None,
+        mechanism: str,
+        payload: str | None,
+    ) -> None:
+        if target is not None and target.step_index in targets_taken:
+            return
+        delegating_span = by_span[delegating.span_id] if delegating else None
+        target_span = by_span[target.span_id] if target else None
+        outcome, error = "completed", None
+        if delegating_span is not None and delegating_span.a2a_task_state in A2A_FAILED:
+            outcome = A2A_FAILED[delegating_span.a2a_task_state]
+        elif target_span is not None and target_span.a2a_task_state in A2A_FAILED:
+            outcome = A2A_FAILED[target_span.a2a_task_state]
+        elif target is None:
+            outcome = "target_not_started"
+        elif _failed(target_span) if target_span else False:
+            outcome, error = "target_failed", target_span.error_message if target_span else None
+        elif delegating_span is not None and _failed(delegating_span):
+            outcome, error = "failed", delegating_span.error_message
+        if target is not None:
+            targets_taken.add(target.step_index)
+        found.append(
+            Handoff(
+                session_id,
+                len(found) + 1,
+                from_agent,
+                to_agent,
+                mechanism,
+                delegating.step_index if delegating else None,
+                delegating.span_id if delegating else None,
+                target.step_index if target else None,
+                target.span_id if target else None,
+                payload,
+                outcome,
+                error,
+            )
+        )
+
+    agent_steps = [s for s in steps if by_span[s.span_id].step_kind == "agent"]
+    children: dict[int, list[Step]] = defaultdict(list)
+    for step in steps:
+        if step.parent_step_index is not None:
+            children[step.parent_step_index].append(step)
+
+    def first_agent_below(step: Step) -> Step | None:
+        stack = list(reversed(children.get(step.step_index, [])))
+        while stack:
+            child = stack.pop()
+            if by_span[child.span_id].step_kind == "agent":
+                return child
+            stack.extend(reversed(children.get(child.step_index, [])))
+        return None
+
+    for step in steps:
+        span = by_span[step.span_id]
+        if span.step_kind == "handoff":
+            to_agent = span.handoff_to
+            from_agent = span.handoff_from or step.agent_name
+            target = next(
+                (
+                    a
+                    for a in agent_steps
+                    if a.step_index > step.step_index
+                    and to_agent
+                    and by_span[a.span_id].agent_name == to_agent
+                    and a.step_index not in targets_taken
+                ),
+                None,
+            )
+            if target is None:
+                below = first_agent_below(step)
+                if below is not None and (to_agent is None or by_span[below.span_id].agent_name == to_agent):
+                    target = below
+            if to_agent is None and target is not None:
+                to_agent = by_span[target.span_id].agent_name
+            mechanism = "transfer_tool" if span.operation == "execute_tool" else "handoff"
+            add(step, target, from_agent, to_agent, mechanism, span.tool_arguments)
+        elif span.step_kind == "tool":
+            below = first_agent_below(step)
+            below_span = by_span[below.span_id] if below is not None else None
+            if (
+                below is not None
+                and below_span is not None
+                and below_span.kind != CLIENT
+                and below_span.agent_name != step.agent_name
+            ):
+                add(
+                    step,
+                    below,
+                    step.agent_name,
+                    by_span[below.span_id].agent_name,
+                    "agent_as_tool",
+                    span.tool_arguments,
+                )
+        elif span.step_kind == "agent" and span.kind == CLIENT and (caller := _caller(step, steps, by_span)):
+            # invoke_agent CLIENT span under another agent: a call to a remote agent, whose own spans
+            # are below it (context propagated) or in another trace of the session (not propagated).
+            target = first_agent_below(step) or next(
+                (
+                    a
+                    for a in agent_steps
+                    if a.step_index > step.step_index
+                    and a.trace_id != step.trace_id
+                    and by_span[a.span_id].agent_name == span.agent_name
+                    and a.step_index not in targets_taken
+                ),
+                None,
+            )
+            add(step, target, caller, span.agent_name, "remote_agent", span.input_messages)
+    for step in agent_steps:
+        span = by_span[step.span_id]
+        if step.step_index in targets_taken or not span.graph_parent or span.graph_parent == span.agent_name:
+            continue
+        add(None, step, span.graph_parent, span.agent_name, "graph_parent", span.input_messages)
+    found.sort(key=lambda h: h.delegating_step_index or h.target_step_index or 0)
+    for i, handoff in enumerate(found, start=1):
+        handoff.handoff_index = i
+    return found
+
+
+def _caller(step: Step, steps: list[Step], by_span: dict[str, SpanRecord]) -> str | None:
+    parent = step.parent_step_index
+    while parent is not None:
+        candidate = steps[parent - 1]
+        if by_span[candidate.span_id].step_kind == "agent":
+            return candidate.agent_name
+        parent = candidate.parent_step_index
+    return None
+
+
+def _first_text(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    for message in parsed if isinstance(parsed, list) else []:
+        if isinstance(message, dict) and message.get("role") == "user":
+            for part in message.get("parts", []):
+                if isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("content"), str):
+                    return str(part["content"])[:300]
+    return None
+
+
+def _summary(
+    session_id: str, spans: list[SpanRecord], steps: list[Step], by_span: dict[str, SpanRecord], handoffs: list[Handoff]
+) -> SessionSummary:
+    first = min(s.start_time_unix_nano for s in spans)
+    last = max(max(s.end_time_unix_nano, s.start_time_unix_nano) for s in spans)
+    step_spans = [by_span[s.span_id] for s in steps]
+    llm = [s for s in step_spans if s.step_kind == "llm"]
+    agents: list[str] = []
+    for step in steps:
+        if step.agent_name and step.agent_name not in agents:
+            agents.append(step.agent_name)
+    # Usage is counted on LLM calls; agent spans that carry totals would count it twice.
+    counted = (
+        llm
+        if any(s.input_tokens or s.output_tokens for s in llm)
+        else [by_span[s.span_id] for s in steps if s.depth == 0]
+    )
+    models = list(dict.fromkeys(m for s in llm if (m := s.response_model or s.request_model)))
+    top = [by_span[s.span_id] for s in steps if s.depth == 0] or spans
+    services = Counter(s.service_name for s in spans if s.service_name)
+    preview = next((t for s in llm if (t := _first_text(s.input_messages))), None) or next(
+        (t for s in step_spans if (t := _first_text(s.input_messages))), None
+    )
+    root_agent = next((s.agent_name for s in steps if s.agent_name), None)
+    return SessionSummary(
+        session_id=session_id,
+        first_time_unix_nano=first,
+        last_time_unix_nano=last,
+        duration_ms=(last - first) / 1e6,
+        service_name=services.most_common(1)[0][0] if services else None,
+        root_agent=root_agent,
+        agents=agents,
+        trace_count=len({s.trace_id for s in spans}),
+        step_count=len(steps),
+        llm_calls=len(llm),
+        tool_calls=sum(1 for s in step_spans if s.step_kind == "tool"),
+        handoff_count=len(handoffs),
+        error_count=sum(1 for s in step_spans if _failed(s)),
+        input_tokens=sum(s.input_tokens or 0 for s in counted),
+        output_tokens=sum(s.output_tokens or 0 for s in counted),
+        cache_read_input_tokens=sum(s.cache_read_input_tokens or 0 for s in counted),
+        reasoning_output_tokens=sum(s.reasoning_output_tokens or 0 for s in counted),
+        models=models,
+        status="error" if any(_failed(s) for s in top) else "ok",
+        input_preview=preview,
+        child_scopes=sorted({s.scope_id for s in steps if s.scope_id}),
+    )
