@@ -232,6 +232,19 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
                 below = first_agent_below(step)
                 if below is not None and (to_agent is None or by_span[below.span_id].agent_name == to_agent):
                     target = below
+            if target is None and to_agent is None:
+                # The target is not named (OpenLLMetry opens the span before the SDK knows it): the next
+                # agent that starts afterwards, other than the one handing off, is where the work went.
+                target = next(
+                    (
+                        a
+                        for a in agent_steps
+                        if a.step_index > step.step_index
+                        and a.step_index not in targets_taken
+                        and by_span[a.span_id].agent_name not in (None, from_agent)
+                    ),
+                    None,
+                )
             if to_agent is None and target is not None:
                 to_agent = by_span[target.span_id].agent_name
             mechanism = "transfer_tool" if span.operation == "execute_tool" else "handoff"

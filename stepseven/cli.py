@@ -240,6 +240,74 @@ def query(ctx: click.Context, sql: str, url: str, db: Path, fmt: str, limit: int
     _print(result, fmt)
 
 
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_option(
+    "--endpoint",
+    env="ENDPOINT",
+    default="http://127.0.0.1:4318",
+    help="OTLP/HTTP endpoint of a collector (stepseven or any other).",
+)
+@_option(
+    "--header",
+    "headers",
+    env="SEND_HEADER",
+    multiple=True,
+    help="Extra header as NAME=VALUE (repeatable), e.g. Authorization=Bearer TOKEN.",
+)
+def send(files: tuple[Path, ...], endpoint: str, headers: tuple[str, ...]) -> None:
+    """Send OTLP files to a collector as an exporter would.
+
+    Each FILE is one OTLP/JSON export request (resourceSpans, resourceLogs or resourceMetrics, as
+    written by `sample_traces/capture.py` or an OpenTelemetry Collector's file exporter), or a
+    binary protobuf ExportTraceServiceRequest (.pb).
+
+    \b
+    Example:
+      stepseven send sample_traces/*.json
+    """
+    import httpx
+
+    extra = {}
+    for header in headers:
+        name, sep, value = header.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{header!r} is not NAME=VALUE", param_hint="--header")
+        extra[name.strip()] = value.strip()
+    with httpx.Client(timeout=60) as client:
+        for path in files:
+            body = path.read_bytes()
+            signal, content_type = _signal_of(path, body)
+            try:
+                response = client.post(
+                    f"{endpoint.rstrip('/')}/v1/{signal}", content=body, headers={"Content-Type": content_type, **extra}
+                )
+            except httpx.TransportError as exc:
+                raise click.ClickException(
+                    f"No collector answers at {endpoint} ({exc}); start one with `stepseven serve`."
+                ) from None
+            if response.status_code != 200:
+                raise click.ClickException(
+                    f"{path}: the collector answered {response.status_code}: {response.text[:300]}"
+                )
+            click.echo(f"{path}: sent ({signal})")
+
+
+def _signal_of(path: Path, body: bytes) -> tuple[str, str]:
+    if path.suffix in (".pb", ".bin", ".protobuf"):
+        return "traces", "application/x-protobuf"
+    head = body[:4096].decode("utf-8", errors="replace")
+    for key, signal in (
+        ("resourceLogs", "logs"),
+        ("resource_logs", "logs"),
+        ("resourceMetrics", "metrics"),
+        ("resource_metrics", "metrics"),
+    ):
+        if key in head:
+            return signal, "application/json"
+    return "traces", "application/json"
+
+
 def _query_file(db: Path, sql: str, limit: int) -> QueryResult:
     from store.duckdb_store import DuckDBStore, StoreError
     from store.query import QueryFailed, QueryRefused, run_sql

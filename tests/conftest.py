@@ -118,6 +118,19 @@ class RunningCollector:
             result = client.sql(query)
         return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
+    def settle(self, timeout: float = 30) -> None:
+        """Waits until everything received is committed and every session is rebuilt."""
+        deadline = time.monotonic() + timeout
+        quiet = 0
+        while quiet < 2:
+            health = self.health()
+            sessions = health["sessions"]
+            idle = health["writer"]["queued_items"] == 0 and sessions["pending_traces"] == 0 and not sessions["busy"]
+            quiet = quiet + 1 if idle else 0
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the collector did not settle: {health}")
+            time.sleep(0.6)
+
     def health(self) -> dict[str, Any]:
         return dict(httpx.get(f"{self.api_url}/healthz", timeout=10).json())
 

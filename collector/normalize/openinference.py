@@ -27,6 +27,9 @@ def extract(span: SpanInput) -> dict[str, Any]:
     if not kind and "session.id" not in a and "llm.model_name" not in a and "agent.name" not in a:
         return {}
     operation = _OPERATIONS.get(kind)
+    if kind == "AGENT" and "agent.name" not in a and "graph.node.id" not in a:
+        # OpenAI Agents' trace span is marked AGENT but names the workflow, not an agent.
+        operation = "invoke_workflow"
     out: dict[str, Any] = {"operation": operation, "conversation_id": first(a, "session.id")}
     if kind == "TOOL" and span.name.lower().startswith("handoff to "):
         # OpenAI Agents under OpenInference: "handoff to X", input.value = from, output.value = to.
@@ -34,7 +37,9 @@ def extract(span: SpanInput) -> dict[str, Any]:
         out["handoff_from"] = first(a, "input.value")
         out["handoff_to"] = first(a, "output.value") or span.name[len("handoff to ") :]
         return out
-    out["agent_name"] = first(a, "agent.name") or (first(a, "graph.node.id") or span.name if kind == "AGENT" else None)
+    out["agent_name"] = first(a, "agent.name") or (
+        first(a, "graph.node.id") if kind == "AGENT" and operation == "invoke_agent" else None
+    )
     out["provider"] = first(a, "llm.provider", "llm.system")
     out["request_model"] = first(a, "llm.request.model_name", "llm.model_name") if kind == "LLM" else None
     out["response_model"] = first(a, "llm.response.model_name", "llm.model_name") if kind == "LLM" else None

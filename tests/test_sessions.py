@@ -1,0 +1,161 @@
+"""Stories: real frameworks' traces, sent over OTLP, become the right sessions, steps and handoffs.
+
+The expected results live beside each capture as ``sample_traces/<name>.expected.json``. After a
+deliberate change of the rules, rewrite them with ``STEPSEVEN_UPDATE_GOLDEN=1 scripts/test -k golden``
+and review the diff like code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import RunningCollector
+
+SAMPLES = Path(__file__).parent.parent / "sample_traces"
+CAPTURES = sorted(p for p in SAMPLES.glob("*.json") if not p.name.endswith(".expected.json"))
+
+SESSION_COLUMNS = (
+    "session_id, service_name, root_agent, agents, trace_count, step_count, llm_calls, tool_calls, handoff_count, "
+    "error_count, input_tokens, output_tokens, models, status, input_preview, child_scopes"
+)
+STEP_COLUMNS = (
+    "session_id, step_index, parent_step_index, depth, span_id, step_kind, operation, agent_name, tool_name, "
+    "request_model, response_model, input_tokens, output_tokens, status, error_type, handoff_to, scope_id"
+)
+HANDOFF_COLUMNS = (
+    "session_id, handoff_index, from_agent, to_agent, mechanism, outcome, delegating_step_index, target_step_index"
+)
+
+
+def observed(collector: RunningCollector, service: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    where = f"WHERE session_id IN (SELECT session_id FROM sessions WHERE service_name = '{service}')" if service else ""
+    return {
+        "sessions": collector.sql(f"SELECT {SESSION_COLUMNS} FROM sessions {where} ORDER BY session_id"),
+        "steps": collector.sql(f"SELECT {STEP_COLUMNS} FROM steps {where} ORDER BY session_id, step_index"),
+        "handoffs": collector.sql(f"SELECT {HANDOFF_COLUMNS} FROM handoffs {where} ORDER BY session_id, handoff_index"),
+    }
+
+
+def send(collector: RunningCollector, *files: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "stepseven", "send", "--endpoint", collector.http_url, *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.fixture(scope="module")
+def all_samples(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    collector = RunningCollector(tmp_path_factory.mktemp("samples") / "samples.duckdb")
+    send(collector, *CAPTURES)
+    collector.settle()
+    yield collector
+    collector.stop()
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=[p.stem for p in CAPTURES])
+def test_golden_each_framework_capture_becomes_the_expected_sessions_steps_and_handoffs(
+    all_samples: RunningCollector, capture: Path
+) -> None:
+    got = observed(all_samples, capture.stem)
+    expected_path = capture.with_name(f"{capture.stem}.expected.json")
+    if os.environ.get("STEPSEVEN_UPDATE_GOLDEN"):
+        expected_path.write_text(json.dumps(got, indent=1, ensure_ascii=False) + "\n")
+    assert got["sessions"], f"{capture.name} produced no session"
+    assert got == json.loads(expected_path.read_text())
+
+
+def _requests_in_pieces(rng: random.Random) -> list[dict[str, Any]]:
+    """Every span of every capture, one to five per request, shuffled, a fifth of them sent twice."""
+    pieces: list[dict[str, Any]] = []
+    for capture in CAPTURES:
+        document = json.loads(capture.read_text())
+        for resource_spans in document["resourceSpans"]:
+            for scope_spans in resource_spans["scopeSpans"]:
+                spans = list(scope_spans["spans"])
+                spans += [s for s in spans if rng.random() < 0.2]
+                rng.shuffle(spans)
+                while spans:
+                    take = rng.randint(1, 5)
+                    chunk, spans = spans[:take], spans[take:]
+                    pieces.append(
+                        {
+                            "resourceSpans": [
+                                {
+                                    "resource": resource_spans.get("resource", {}),
+                                    "scopeSpans": [{"scope": scope_spans.get("scope", {}), "spans": chunk}],
+                                }
+                            ]
+                        }
+                    )
+    rng.shuffle(pieces)
+    return pieces
+
+
+def test_shuffled_and_duplicated_delivery_converges_to_the_same_result(
+    all_samples: RunningCollector, tmp_path: Path
+) -> None:
+    collector = RunningCollector(tmp_path / "shuffled.duckdb")
+    try:
+        pieces = _requests_in_pieces(random.Random(20261125))
+        for i, piece in enumerate(pieces):
+            httpx.post(f"{collector.http_url}/v1/traces", json=piece).raise_for_status()
+            if i % 7 == 0:
+                collector.settle()  # let the worker build partial sessions, which later spans must correct
+        collector.settle()
+        assert observed(collector) == observed(all_samples)
+    finally:
+        collector.stop()
+
+
+def test_one_program_under_openinference_and_openllmetry_gives_the_same_steps(all_samples: RunningCollector) -> None:
+    def shape(service: str) -> list[tuple[Any, ...]]:
+        rows = observed(all_samples, service)["steps"]
+        return [
+            (
+                r["step_index"],
+                r["parent_step_index"],
+                r["step_kind"],
+                r["operation"],
+                r["agent_name"],
+                r["tool_name"],
+                r["response_model"],
+                r["input_tokens"],
+                r["output_tokens"],
+                r["status"],
+            )
+            for r in rows
+        ]
+
+    openinference = shape("openai_agents_openinference_handoff")
+    assert openinference, "no steps"
+    assert shape("openai_agents_openllmetry_handoff") == openinference
+    handoffs = {
+        s: observed(all_samples, s)["handoffs"]
+        for s in ("openai_agents_openinference_handoff", "openai_agents_openllmetry_handoff")
+    }
+    assert [(h["from_agent"], h["to_agent"], h["outcome"]) for hs in handoffs.values() for h in hs] == [
+        ("triage_agent", "billing_agent", "completed")
+    ] * 2
+
+
+def test_a_second_turn_in_a_new_trace_joins_the_same_session(all_samples: RunningCollector) -> None:
+    [session] = all_samples.sql("SELECT * FROM sessions WHERE session_id = 'session-weather-001'")
+    assert session["trace_count"] == 2
+    # The sub-agent's own conversation id is kept as a child scope of the caller's session.
+    assert len(json.loads(session["child_scopes"])) == 2
+    scoped = all_samples.sql(
+        "SELECT DISTINCT agent_name FROM steps WHERE session_id = 'session-weather-001' AND scope_id IS NOT NULL"
+    )
+    assert scoped == [{"agent_name": "weather_agent"}]
