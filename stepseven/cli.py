@@ -308,6 +308,55 @@ def _signal_of(path: Path, body: bytes) -> tuple[str, str]:
     return "traces", "application/json"
 
 
+@cli.command()
+@_option(
+    "--db",
+    env="DB",
+    default=DEFAULT_DB,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The DuckDB file to update (stop the collector that holds it first).",
+)
+def renormalize(db: Path) -> None:
+    """Recompute the normalized GenAI columns, sessions, steps and handoffs from the raw spans.
+
+    Run it after upgrading stepseven when the normalization rules changed: nothing needs to be
+    re-ingested, because every span is kept raw.
+    """
+    import orjson
+
+    from collector.normalize import SpanInput, normalize
+    from collector.session_worker import SessionWorker
+    from store.duckdb_store import DuckDBStore, StoreError
+
+    if not db.exists():
+        raise click.ClickException(f"There is no database at {db}.")
+    try:
+        store = DuckDBStore(db)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        total = store.count_spans()
+        with click.progressbar(length=total, label="Normalizing spans", show_pos=True) as bar:
+            for chunk in store.iter_raw_spans():
+                keys = [(row[0], row[1]) for row in chunk]
+                rows = [
+                    normalize(SpanInput(name, kind, status, message, orjson.loads(attributes), orjson.loads(events)))
+                    for _, _, name, kind, status, message, attributes, events in chunk
+                ]
+                store.update_normalized(keys, rows)
+                bar.update(len(chunk))
+        trace_ids = store.all_trace_ids()
+        worker = SessionWorker(store)
+        with click.progressbar(length=len(trace_ids), label="Rebuilding sessions", show_pos=True) as bar:
+            for start in range(0, len(trace_ids), 2000):
+                part = trace_ids[start : start + 2000]
+                worker.process(part)
+                bar.update(len(part))
+    finally:
+        store.close()
+    click.echo(f"Renormalized {total} spans in {len(trace_ids)} traces.")
+
+
 def _query_file(db: Path, sql: str, limit: int) -> QueryResult:
     from store.duckdb_store import DuckDBStore, StoreError
     from store.query import QueryFailed, QueryRefused, run_sql

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -187,6 +187,56 @@ class DuckDBStore:
         finally:
             self._con.unregister("stepseven_batch")
         return int(row[0]) if row else 0
+
+    # -- maintenance (offline: `stepseven renormalize`) -------------------------------------------
+
+    def count_spans(self) -> int:
+        row = self._con.execute("SELECT count(*) FROM raw_spans").fetchone()
+        return int(row[0]) if row else 0
+
+    def iter_raw_spans(self, chunk: int = 5000) -> Iterator[list[tuple[Any, ...]]]:
+        """(trace_id, span_id, name, kind, status_code, status_message, attributes, events), in chunks.
+
+        By rowid ranges, with each chunk fetched whole, so that updates can run between chunks.
+        """
+        row = self._con.execute("SELECT max(rowid) FROM raw_spans").fetchone()
+        last = int(row[0]) if row and row[0] is not None else -1
+        for start in range(0, last + 1, chunk):
+            rows = self._con.execute(
+                "SELECT trace_id, span_id, name, kind, status_code, status_message, "
+                "CAST(attributes AS VARCHAR), CAST(events AS VARCHAR) FROM raw_spans "
+                "WHERE rowid >= ? AND rowid < ?",
+                [start, start + chunk],
+            ).fetchall()
+            if rows:
+                yield rows
+
+    def update_normalized(self, keys: list[tuple[str, str]], rows: list[dict[str, Any]]) -> None:
+        columns = [c.name for c in schema.NORMALIZED_COLUMNS]
+        arrow_schema = pa.schema(
+            [pa.field("trace_id", pa.string()), pa.field("span_id", pa.string())]
+            + [_SCHEMAS[schema.spans.name].field(c) for c in columns]
+        )
+        data = {"trace_id": [k[0] for k in keys], "span_id": [k[1] for k in keys]}
+        data.update({c: [r[c] for r in rows] for c in columns})
+        con = self._con
+        con.register("stepseven_normalized", pa.table(data, schema=arrow_schema))
+        try:
+            assignments = ", ".join(f"{c} = n.{c}" for c in columns)
+            con.execute("BEGIN TRANSACTION")
+            con.execute(
+                f"UPDATE raw_spans SET {assignments} FROM stepseven_normalized n "
+                "WHERE raw_spans.trace_id = n.trace_id AND raw_spans.span_id = n.span_id"
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("stepseven_normalized")
+
+    def all_trace_ids(self) -> list[str]:
+        return [row[0] for row in self._con.execute("SELECT DISTINCT trace_id FROM raw_spans").fetchall()]
 
     # -- sessions (read and written by the session worker only) ---------------------------------
 

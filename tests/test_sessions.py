@@ -159,3 +159,77 @@ def test_a_second_turn_in_a_new_trace_joins_the_same_session(all_samples: Runnin
         "SELECT DISTINCT agent_name FROM steps WHERE session_id = 'session-weather-001' AND scope_id IS NOT NULL"
     )
     assert scoped == [{"agent_name": "weather_agent"}]
+
+
+def test_prompts_sent_as_log_records_fill_the_llm_step(collector: RunningCollector) -> None:
+    from opentelemetry.exporter.otlp.proto.grpc._log_exporter import OTLPLogExporter
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+
+    resource = Resource.create({"service.name": "semantic-kernel-app"})
+    tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(
+        SimpleSpanProcessor(OTLPSpanExporter(endpoint=collector.grpc_endpoint, insecure=True))
+    )
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(
+        SimpleLogRecordProcessor(OTLPLogExporter(endpoint=collector.grpc_endpoint, insecure=True))
+    )
+    logger = logger_provider.get_logger("semantic_kernel")
+    tracer = tracer_provider.get_tracer("semantic_kernel")
+    with tracer.start_as_current_span(
+        "invoke_agent concierge", attributes={"gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "concierge"}
+    ):
+        with tracer.start_as_current_span(
+            "chat gpt-4o", attributes={"gen_ai.operation.name": "chat", "gen_ai.system": "openai"}
+        ):
+            logger.emit(event_name="gen_ai.user.message", body={"content": "Book a table for two", "role": "user"})
+            logger.emit(
+                event_name="gen_ai.choice",
+                body={"index": 0, "finish_reason": "stop", "message": {"content": "Done.", "role": "assistant"}},
+            )
+    logger_provider.shutdown()
+    tracer_provider.shutdown()
+    collector.settle()
+
+    [step] = collector.sql("SELECT input_messages, output_messages FROM steps WHERE step_kind = 'llm'")
+    assert json.loads(step["input_messages"]) == [
+        {"role": "user", "parts": [{"type": "text", "content": "Book a table for two"}]}
+    ]
+    assert json.loads(step["output_messages"])[0]["parts"] == [{"type": "text", "content": "Done."}]
+
+
+def test_renormalize_recomputes_everything_from_the_raw_spans(tmp_path: Path) -> None:
+    import duckdb
+
+    db = tmp_path / "renormalize.duckdb"
+    collector = RunningCollector(db)
+    send(collector, *CAPTURES)
+    collector.settle()
+    before = observed(collector)
+    locked = subprocess.run(
+        [sys.executable, "-m", "stepseven", "renormalize", "--db", str(db)], capture_output=True, text=True, timeout=60
+    )
+    assert locked.returncode == 1 and "held by a running collector" in locked.stderr
+    collector.stop()
+    # Simulate rules that changed: wipe what the normalizer and the session worker produced.
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE raw_spans SET step_kind = NULL, agent_name = NULL, operation = NULL")
+    con.execute("DELETE FROM derived_steps")
+    con.execute("DELETE FROM derived_sessions")
+    con.close()
+
+    out = subprocess.run(
+        [sys.executable, "-m", "stepseven", "renormalize", "--db", str(db)], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Renormalized" in out.stdout
+    collector.start()
+    try:
+        assert observed(collector) == before
+    finally:
+        collector.stop()

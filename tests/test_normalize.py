@@ -1,0 +1,266 @@
+"""Normalization, one dialect at a time, on spans shaped like what each framework emits."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from collector.normalize import SpanInput, normalize
+from collector.sessions import assign_sessions, build_session
+from store.model import SpanRecord
+
+
+def norm(
+    name: str,
+    attributes: dict[str, Any],
+    events: list[dict[str, Any]] | None = None,
+    status: int = 0,
+    message: str | None = None,
+) -> dict[str, Any]:
+    row = normalize(SpanInput(name, 1, status, message, attributes, events or []))
+    return {
+        k: (
+            json.loads(v)
+            if k
+            in (
+                "input_messages",
+                "output_messages",
+                "system_instructions",
+                "tool_arguments",
+                "tool_result",
+                "finish_reasons",
+            )
+            and v
+            else v
+        )
+        for k, v in row.items()
+    }
+
+
+def test_current_genai_attributes_with_json_messages() -> None:
+    row = norm(
+        "chat gpt-4o",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.provider.name": "openai",
+            "gen_ai.system": "ignored",
+            "gen_ai.request.model": "gpt-4o",
+            "gen_ai.response.model": "gpt-4o-2024",
+            "gen_ai.conversation.id": "c1",
+            "gen_ai.usage.input_tokens": 100,
+            "gen_ai.usage.output_tokens": 7,
+            "gen_ai.usage.cache_read.input_tokens": 40,
+            "gen_ai.response.finish_reasons": ["tool_call"],
+            "gen_ai.system_instructions": '[{"type":"text","content":"Be brief."}]',
+            "gen_ai.input.messages": json.dumps(
+                [
+                    {"role": "user", "parts": [{"type": "text", "content": "hi"}]},
+                    {"role": "user", "parts": [{"type": "tool_call_response", "id": "c", "name": "t", "result": "42"}]},
+                ]
+            ),
+            "gen_ai.output.messages": '[{"role":"assistant","parts":[{"type":"tool_call","id":"c","name":"t",'
+            '"arguments":"{\\"q\\": 1}"}],"finish_reason":"tool_call"}]',
+        },
+    )
+    assert (row["operation"], row["step_kind"], row["provider"], row["conversation_id"]) == (
+        "chat",
+        "llm",
+        "openai",
+        "c1",
+    )
+    assert (row["request_model"], row["response_model"]) == ("gpt-4o", "gpt-4o-2024")
+    assert (row["input_tokens"], row["output_tokens"], row["cache_read_input_tokens"]) == (100, 7, 40)
+    assert row["finish_reasons"] == ["tool_call"]
+    assert row["system_instructions"] == [{"type": "text", "content": "Be brief."}]
+    # Pydantic AI's "result" is read as the schema's "response"; JSON-text arguments become objects.
+    assert row["input_messages"][1]["parts"][0]["response"] == "42"
+    assert row["output_messages"][0]["parts"][0]["arguments"] == {"q": 1}
+
+
+def test_deprecated_names_and_per_message_span_events() -> None:
+    row = norm(
+        "chat gpt-35",
+        {"gen_ai.system": "openai", "gen_ai.usage.prompt_tokens": 9, "gen_ai.usage.completion_tokens": 3},
+        events=[
+            {"name": "gen_ai.system.message", "attributes": {"content": "You are terse."}},
+            {"name": "gen_ai.user.message", "attributes": {"content": "2+2?"}},
+            {
+                "name": "gen_ai.choice",
+                "attributes": {"message": '{"role": "assistant", "content": "4"}', "finish_reason": "stop"},
+            },
+        ],
+    )
+    assert (row["operation"], row["provider"], row["input_tokens"], row["output_tokens"]) == ("chat", "openai", 9, 3)
+    assert [m["role"] for m in row["input_messages"]] == ["system", "user"]
+    assert row["system_instructions"] == [{"type": "text", "content": "You are terse."}]
+    assert row["output_messages"] == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "4"}], "finish_reason": "stop"}
+    ]
+
+
+def test_openinference_flattened_messages_and_token_counts() -> None:
+    row = norm(
+        "response",
+        {
+            "openinference.span.kind": "LLM",
+            "llm.model_name": "gpt-4o",
+            "llm.system": "openai",
+            "session.id": "s9",
+            "llm.token_count.prompt": 50,
+            "llm.token_count.completion": 5,
+            "llm.token_count.completion_details.reasoning": 2,
+            "llm.input_messages.0.message.role": "system",
+            "llm.input_messages.0.message.content": "Route.",
+            "llm.input_messages.1.message.role": "user",
+            "llm.input_messages.1.message.content": "refund?",
+            "llm.input_messages.2.message.role": "tool",
+            "llm.input_messages.2.message.content": '{"ok": true}',
+            "llm.input_messages.2.message.tool_call_id": "call_1",
+            "llm.output_messages.0.message.role": "assistant",
+            "llm.output_messages.0.message.tool_calls.0.tool_call.id": "call_2",
+            "llm.output_messages.0.message.tool_calls.0.tool_call.function.name": "lookup",
+            "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments": '{"id": 7}',
+        },
+    )
+    assert (row["step_kind"], row["request_model"], row["conversation_id"]) == ("llm", "gpt-4o", "s9")
+    assert (row["input_tokens"], row["output_tokens"], row["reasoning_output_tokens"]) == (50, 5, 2)
+    assert row["input_messages"][2] == {
+        "role": "tool",
+        "parts": [{"type": "tool_call_response", "id": "call_1", "response": {"ok": True}}],
+    }
+    assert row["output_messages"][0]["parts"] == [
+        {"type": "tool_call", "id": "call_2", "name": "lookup", "arguments": {"id": 7}}
+    ]
+    assert row["system_instructions"] == [{"type": "text", "content": "Route."}]
+
+
+def test_openllmetry_legacy_prompt_and_completion_attributes() -> None:
+    row = norm(
+        "openai.chat",
+        {
+            "llm.request.type": "chat",
+            "gen_ai.system": "OpenAI",
+            "gen_ai.request.model": "gpt-4",
+            "traceloop.association.properties.session_id": "tl-1",
+            "gen_ai.prompt.0.role": "user",
+            "gen_ai.prompt.0.content": "hello",
+            "gen_ai.completion.0.role": "assistant",
+            "gen_ai.completion.0.content": "hi!",
+            "gen_ai.completion.0.finish_reason": "stop",
+            "gen_ai.completion.0.tool_calls.0.id": "t1",
+            "gen_ai.completion.0.tool_calls.0.name": "search",
+            "gen_ai.completion.0.tool_calls.0.arguments": '{"q": "x"}',
+        },
+    )
+    assert (row["operation"], row["conversation_id"], row["finish_reasons"]) == ("chat", "tl-1", ["stop"])
+    assert row["input_messages"] == [{"role": "user", "parts": [{"type": "text", "content": "hello"}]}]
+    assert row["output_messages"][0]["parts"][1] == {
+        "type": "tool_call",
+        "id": "t1",
+        "name": "search",
+        "arguments": {"q": "x"},
+    }
+
+
+def test_transfer_tools_are_handoffs_with_their_target() -> None:
+    adk = norm(
+        "execute_tool transfer_to_agent",
+        {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.arguments": '{"agent_name": "billing"}'},
+    )
+    langgraph = norm("transfer_to_research", {"openinference.span.kind": "TOOL", "tool.name": "transfer_to_research"})
+    strands = norm(
+        "execute_tool handoff_to_agent",
+        {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.name": "handoff_to_agent",
+            "gen_ai.tool.call.arguments": {"agent_name": "coder"},
+        },
+    )
+    plain = norm("execute_tool search", {"gen_ai.operation.name": "execute_tool"})
+    assert [(r["step_kind"], r["handoff_to"]) for r in (adk, langgraph, strands, plain)] == [
+        ("handoff", "billing"),
+        ("handoff", "research"),
+        ("handoff", "coder"),
+        ("tool", None),
+    ]
+    assert adk["tool_name"] == "transfer_to_agent"
+
+
+def test_errors_come_from_status_and_the_exception_event() -> None:
+    row = norm(
+        "execute_tool get",
+        {"gen_ai.operation.name": "execute_tool"},
+        status=2,
+        message="boom",
+        events=[{"name": "exception", "attributes": {"exception.type": "TimeoutError", "exception.message": "late"}}],
+    )
+    assert (row["error_type"], row["error_message"]) == ("TimeoutError", "boom")
+    assert norm("x", {"error.type": "rate_limited"})["error_type"] == "rate_limited"
+    assert norm("x", {}, status=2)["error_type"] == "error"
+    assert norm("x", {})["error_type"] is None
+
+
+def test_a_span_that_cannot_be_normalized_keeps_the_error_and_nothing_else() -> None:
+    class Hostile(dict[str, Any]):
+        def items(self) -> Any:
+            raise RuntimeError("cannot read")
+
+    row = normalize(SpanInput("x", attributes=Hostile()))
+    assert row["normalize_error"] == "RuntimeError: cannot read"
+    assert row["step_kind"] is None
+
+
+def _record(span_id: str, parent: str | None, start: int, **fields: Any) -> SpanRecord:
+    return SpanRecord(
+        "t1",
+        span_id,
+        parent,
+        fields.pop("name", span_id),
+        fields.pop("kind", 1),
+        start,
+        start + 10,
+        fields.pop("status_code", 0),
+        **fields,
+    )
+
+
+def test_remote_agent_calls_and_a2a_failures_are_handoffs() -> None:
+    spans = [
+        _record("a", None, 1, step_kind="agent", agent_name="planner", conversation_id="conv"),
+        _record("b", "a", 2, step_kind="agent", agent_name="researcher", kind=3),  # invoke_agent CLIENT
+        _record("c", "b", 3, step_kind="agent", agent_name="researcher", kind=2, a2a_task_state="TASK_STATE_FAILED"),
+        _record("d", "a", 4, step_kind="agent", agent_name="writer", kind=3),  # never answered
+    ]
+    assert assign_sessions(spans) == {"t1": "conv"}
+    view = build_session("conv", spans)
+    assert [(h.from_agent, h.to_agent, h.mechanism, h.outcome) for h in view.handoffs] == [
+        ("planner", "researcher", "remote_agent", "failed"),
+        ("planner", "writer", "remote_agent", "target_not_started"),
+    ]
+
+
+def test_graph_parent_links_agents_that_delegate_without_a_handoff_span() -> None:
+    spans = [
+        _record("a", None, 1, step_kind="workflow"),
+        _record("b", "a", 2, step_kind="agent", agent_name="manager"),
+        _record("c", "a", 3, step_kind="agent", agent_name="analyst", graph_parent="manager"),
+    ]
+    view = build_session("t1", spans)
+    assert [(h.from_agent, h.to_agent, h.mechanism, h.target_step_index) for h in view.handoffs] == [
+        ("manager", "analyst", "graph_parent", 3)
+    ]
+
+
+def test_steps_are_ordered_by_start_time_with_their_parent_step() -> None:
+    spans = [
+        _record("child", "root", 5, step_kind="llm", agent_name=None),
+        _record("http", "child", 6),  # not a step: its children attach to the nearest step above
+        _record("tool", "http", 7, step_kind="tool"),
+        _record("root", None, 5, step_kind="agent", agent_name="solo"),
+    ]
+    steps = build_session("t1", spans).steps
+    assert [(s.span_id, s.step_index, s.parent_step_index, s.depth, s.agent_name) for s in steps] == [
+        ("root", 1, None, 0, "solo"),
+        ("child", 2, 1, 1, "solo"),
+        ("tool", 3, 2, 2, "solo"),
+    ]
