@@ -162,8 +162,14 @@ def _fresh_requests(job: Job) -> list[tuple[bytes, int]]:
         new_traces: dict[bytes, bytes] = {}
         chosen = request.resource_spans[0].scope_spans[0].spans
         del chosen[job.batch_size :]
+        conversations: dict[str, str] = {}
         for span in chosen:
             span.trace_id = new_traces.setdefault(span.trace_id, rng.randbytes(16))
+            for attribute in span.attributes:
+                if attribute.key == "gen_ai.conversation.id":
+                    # Each copy is a new conversation, as in real traffic.
+                    old = attribute.value.string_value
+                    attribute.value.string_value = conversations.setdefault(old, f"{old}-{rng.getrandbits(64):016x}")
             span.span_id = new_ids.setdefault(span.span_id, rng.randbytes(8))
             if span.parent_span_id:
                 span.parent_span_id = new_ids.setdefault(span.parent_span_id, rng.randbytes(8))

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from collector.sessions import assign_sessions, build_session
+from collector.sessions import assign_sessions, build_session, first_text, preview_source
 from store.model import Batch, SessionView, SpanRecord
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ class SessionStore(Protocol):
     ) -> tuple[list[SpanRecord], dict[str, list[tuple[str, dict[str, object]]]]]: ...
     def session_memberships(self, *, trace_ids: list[str] = ..., session_ids: list[str] = ...) -> dict[str, str]: ...
     def replace_sessions(self, memberships: dict[str, str], views: dict[str, SessionView]) -> None: ...
+    def input_messages_of(self, span_ids: list[tuple[str, str]]) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,5 +132,16 @@ class SessionWorker:
             if session is not None:
                 by_session[session].append(record)
         views = {session: build_session(session, by_session.get(session, []), logs) for session in affected}
+        sources = {}
+        for session, view in views.items():
+            if view.summary is not None and view.summary.input_preview is None:
+                source = preview_source(view, by_session.get(session, []))
+                if source is not None:
+                    sources[session] = source
+        inputs = self._store.input_messages_of(list(sources.values()))
+        for session, (_, span_id) in sources.items():
+            summary = views[session].summary
+            if summary is not None:
+                summary.input_preview = first_text(inputs.get(span_id))
         self._store.replace_sessions(assigned, views)
         return len(views)

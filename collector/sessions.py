@@ -74,6 +74,14 @@ def _dedupe(spans: Iterable[SpanRecord]) -> list[SpanRecord]:
     return list(unique.values())
 
 
+def preview_source(view: SessionView, spans: Iterable[SpanRecord]) -> tuple[str, str] | None:
+    """The (trace_id, span_id) whose input should be the session's preview: its first model call."""
+    by_span = {s.span_id: s for s in spans}
+    candidates = [s for s in view.steps if by_span.get(s.span_id) and by_span[s.span_id].has_input_messages]
+    first = next((s for s in candidates if by_span[s.span_id].step_kind == "llm"), None) or next(iter(candidates), None)
+    return (first.trace_id, first.span_id) if first else None
+
+
 def build_session(
     session_id: str, spans: Iterable[SpanRecord], logs: Mapping[str, list[tuple[str, dict[str, Any]]]] | None = None
 ) -> SessionView:
@@ -119,7 +127,7 @@ def build_session(
             agent_name,
             scope,
         )
-        if span.step_kind == "llm" and not span.input_messages and span.span_id in logs:
+        if span.step_kind == "llm" and not span.has_input_messages and span.span_id in logs:
             inputs, outputs = messages.from_events(logs[span.span_id])
             step.input_messages = orjson.dumps(inputs).decode() if inputs else None
             step.output_messages = orjson.dumps(outputs).decode() if outputs else None
@@ -302,7 +310,8 @@ def _caller(step: Step, steps: list[Step], by_span: dict[str, SpanRecord]) -> st
     return None
 
 
-def _first_text(raw: str | None) -> str | None:
+def first_text(raw: str | None) -> str | None:
+    """The first user text of a messages JSON document (a session's preview)."""
     if not raw:
         return None
     try:
@@ -337,9 +346,8 @@ def _summary(
     models = list(dict.fromkeys(m for s in llm if (m := s.response_model or s.request_model)))
     top = [by_span[s.span_id] for s in steps if s.depth == 0] or spans
     services = Counter(s.service_name for s in spans if s.service_name)
-    preview = next((t for s in llm if (t := _first_text(s.input_messages))), None) or next(
-        (t for s in step_spans if (t := _first_text(s.input_messages))), None
-    )
+    # From log records here; the worker fills it from the first model call's stored input otherwise.
+    preview = next((t for s in steps if (t := first_text(s.input_messages))), None)
     root_agent = next((s.agent_name for s in steps if s.agent_name), None)
     return SessionSummary(
         session_id=session_id,

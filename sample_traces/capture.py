@@ -184,6 +184,34 @@ def pydantic_ai_usage_limit(provider: TracerProvider) -> None:
         pass
 
 
+@scenario("pydantic_ai_long_session")
+def pydantic_ai_long_session(provider: TracerProvider) -> None:
+    """Thirty turns of one conversation, each a trace of its own, the history growing every turn."""
+    agent_cls = _pydantic(provider)
+    from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart
+    from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+    def planner_model(messages: list[Any], info: AgentInfo) -> ModelResponse:
+        last = messages[-1].parts[-1]
+        if getattr(last, "part_kind", "") == "user-prompt":
+            return ModelResponse(parts=[ToolCallPart("lookup_itinerary", {"trip": "TRIP-42", "day": len(messages)},
+                                                     tool_call_id=f"call_{len(messages)}")])
+        return ModelResponse(parts=[TextPart(f"Day plan ready after {len(messages)} messages.")])
+
+    planner = agent_cls(FunctionModel(planner_model, model_name="fake-planner-model"), name="planner_agent",
+                        instructions="You plan trips day by day.")
+
+    @planner.tool_plain
+    def lookup_itinerary(trip: str, day: int) -> str:
+        return f"{trip} day {day}: museum, lunch, walk"
+
+    history: list[Any] = []
+    for turn in range(30):
+        result = planner.run_sync(f"Plan day {turn + 1} of my trip", message_history=history,
+                                  conversation_id="session-long-001")
+        history = result.all_messages()
+
+
 # -- OpenAI Agents SDK, under OpenInference and under OpenLLMetry --------------------------------------
 
 

@@ -261,6 +261,23 @@ class DuckDBStore:
         finally:
             cursor.close()
 
+    def input_messages_of(self, span_ids: list[tuple[str, str]]) -> dict[str, str]:
+        """span_id -> input_messages JSON, for a few spans (the sessions' first model calls)."""
+        if not span_ids:
+            return {}
+        cursor = self.cursor()
+        try:
+            cursor.register("stepseven_keys", pa.table({"trace_id": [k[0] for k in span_ids],
+                                                        "span_id": [k[1] for k in span_ids]}))
+            rows = cursor.execute(
+                "SELECT r.span_id, CAST(r.input_messages AS VARCHAR) FROM raw_spans r "
+                "JOIN stepseven_keys k ON r.trace_id = k.trace_id AND r.span_id = k.span_id "
+                "WHERE r.input_messages IS NOT NULL"
+            ).fetchall()
+            return dict(rows)
+        finally:
+            cursor.close()
+
     def session_memberships(self, *, trace_ids: Sequence[str] = (), session_ids: Sequence[str] = ()) -> dict[str, str]:
         """trace_id -> session_id, for the given traces and every trace of the given sessions."""
         cursor = self.cursor()
@@ -354,7 +371,9 @@ _SPAN_RECORDS_SQL = """
         service_name, conversation_id, step_kind, operation, agent_name, tool_name,
         CAST(tool_arguments AS VARCHAR), CAST(tool_result AS VARCHAR), request_model, response_model,
         input_tokens, output_tokens, cache_read_input_tokens, reasoning_output_tokens,
-        CAST(input_messages AS VARCHAR), CAST(output_messages AS VARCHAR), error_message, handoff_from, handoff_to,
+        -- Message bodies are the bulk of a span: only a remote agent call's input (its payload) is needed.
+        CASE WHEN kind = 3 AND step_kind = 'agent' THEN CAST(input_messages AS VARCHAR) END,
+        input_messages IS NOT NULL, error_message, handoff_from, handoff_to,
         attributes->>'graph.node.parent_id', attributes->>'a2a.task.state'
     FROM raw_spans WHERE trace_id IN (SELECT trace_id FROM stepseven_ids)
 """

@@ -108,8 +108,8 @@ class SpanRecord:
     output_tokens: int | None = None
     cache_read_input_tokens: int | None = None
     reasoning_output_tokens: int | None = None
-    input_messages: str | None = None  # JSON text
-    output_messages: str | None = None  # JSON text
+    input_messages: str | None = None  # JSON text, loaded for remote agent calls only
+    has_input_messages: bool = False
     error_message: str | None = None
     handoff_from: str | None = None
     handoff_to: str | None = None
