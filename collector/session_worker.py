@@ -40,7 +40,7 @@ class SessionWorkerStats:
 
 
 class SessionWorker:
-    def __init__(self, store: SessionStore, interval_seconds: float = 0.5, max_traces_per_run: int = 5000) -> None:
+    def __init__(self, store: SessionStore, interval_seconds: float = 0.5, max_traces_per_run: int = 2000) -> None:
         self._store = store
         self._interval = interval_seconds
         self._max_traces = max_traces_per_run
@@ -102,11 +102,15 @@ class SessionWorker:
                         self._failures += 1
                         self._busy = False
                     break
+                elapsed = time.perf_counter() - started
                 with self._lock:
                     self._runs += 1
                     self._updated += updated
-                    self._last_ms = (time.perf_counter() - started) * 1000
-                    self._busy = False
+                    self._last_ms = elapsed * 1000
+                    self._busy = bool(self._pending)
+                if self._pending and not self._stopping:
+                    # Exports come first: under load, rest twice as long as we worked (a third of a core).
+                    time.sleep(2 * elapsed)
             if self._stopping:
                 return
 
