@@ -249,10 +249,13 @@ class DuckDBStore:
         cursor = self.cursor()
         try:
             cursor.register("stepseven_ids", pa.table({"trace_id": trace_ids}))
-            rows = cursor.execute(_SPAN_RECORDS_SQL).fetchall()
+            spans_where = _rowid_ranges(cursor, "raw_spans")
+            rows = cursor.execute(_SPAN_RECORDS_SQL.format(rowids=spans_where)).fetchall() if spans_where else []
             records = [SpanRecord(*row) for row in rows]
             logs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-            for span_id, event_name, body, attributes in cursor.execute(_LOG_EVENTS_SQL).fetchall():
+            logs_where = _rowid_ranges(cursor, "raw_logs")
+            log_rows = cursor.execute(_LOG_EVENTS_SQL.format(rowids=logs_where)).fetchall() if logs_where else []
+            for span_id, event_name, body, attributes in log_rows:
                 payload = orjson.loads(body) if body else None
                 if not isinstance(payload, dict):
                     payload = orjson.loads(attributes) if attributes else {}
@@ -270,9 +273,8 @@ class DuckDBStore:
             cursor.register("stepseven_keys", pa.table({"trace_id": [k[0] for k in span_ids],
                                                         "span_id": [k[1] for k in span_ids]}))
             rows = cursor.execute(
-                "SELECT r.span_id, CAST(r.input_messages AS VARCHAR) FROM raw_spans r "
-                "JOIN stepseven_keys k ON r.trace_id = k.trace_id AND r.span_id = k.span_id "
-                "WHERE r.input_messages IS NOT NULL"
+                "SELECT r.span_id, coalesce(CAST(r.input_messages AS VARCHAR), r.attributes->>'gen_ai.input.messages') "
+                "FROM raw_spans r JOIN stepseven_keys k ON r.trace_id = k.trace_id AND r.span_id = k.span_id"
             ).fetchall()
             return dict(rows)
         finally:
@@ -372,20 +374,49 @@ _SPAN_RECORDS_SQL = """
         CAST(tool_arguments AS VARCHAR), CAST(tool_result AS VARCHAR), request_model, response_model,
         input_tokens, output_tokens, cache_read_input_tokens, reasoning_output_tokens,
         -- Message bodies are the bulk of a span: only a remote agent call's input (its payload) is needed.
-        CASE WHEN kind = 3 AND step_kind = 'agent' THEN CAST(input_messages AS VARCHAR) END,
-        input_messages IS NOT NULL, error_message, handoff_from, handoff_to,
+        CASE WHEN kind = 3 AND step_kind = 'agent'
+            THEN coalesce(CAST(input_messages AS VARCHAR), attributes->>'gen_ai.input.messages') END,
+        input_messages IS NOT NULL OR attributes->>'gen_ai.input.messages' IS NOT NULL,
+        error_message, handoff_from, handoff_to,
         attributes->>'graph.node.parent_id', attributes->>'a2a.task.state'
-    FROM raw_spans WHERE trace_id IN (SELECT trace_id FROM stepseven_ids)
+    FROM raw_spans WHERE ({rowids}) AND trace_id IN (SELECT trace_id FROM stepseven_ids)
 """
 
 _LOG_EVENTS_SQL = """
     SELECT span_id, event_name, CAST(body AS VARCHAR), CAST(attributes AS VARCHAR)
     FROM raw_logs
-    WHERE trace_id IN (SELECT trace_id FROM stepseven_ids) AND span_id IS NOT NULL
+    WHERE ({rowids}) AND trace_id IN (SELECT trace_id FROM stepseven_ids) AND span_id IS NOT NULL
         AND event_name IN ('gen_ai.system.message', 'gen_ai.user.message', 'gen_ai.assistant.message',
                            'gen_ai.tool.message', 'gen_ai.choice')
     ORDER BY time_unix_nano, observed_time_unix_nano
 """
+
+
+def _rowid_ranges(cursor: duckdb.DuckDBPyConnection, table: str, gap: int = 2048, most: int = 64) -> str | None:
+    """A rowid predicate covering the rows of the traces in ``stepseven_ids``, or None if there are none.
+
+    A semi-join would read every projected column of the whole table; finding the rowids first reads
+    one column, and rowid ranges let the scan skip every row group outside them (recent traces sit
+    together at the end of the table).
+    """
+    rowids = sorted(
+        r[0] for r in cursor.execute(
+            f"SELECT rowid FROM {table} WHERE trace_id IN (SELECT trace_id FROM stepseven_ids)"
+        ).fetchall()
+    )
+    if not rowids:
+        return None
+    ranges: list[tuple[int, int]] = []
+    start = previous = rowids[0]
+    for rowid in rowids[1:]:
+        if rowid - previous > gap:
+            ranges.append((start, previous))
+            start = rowid
+        previous = rowid
+    ranges.append((start, previous))
+    if len(ranges) > most:
+        ranges = [(rowids[0], rowids[-1])]
+    return " OR ".join(f"rowid BETWEEN {int(lo)} AND {int(hi)}" for lo, hi in ranges)
 
 
 def _first_occurrences(rows: Rows, key: tuple[str, ...]) -> dict[str, list[Any]]:

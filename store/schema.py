@@ -218,9 +218,25 @@ def _timestamp(dialect: str, column: str) -> str:
     return f"to_timestamp({column} / 1e9) AT TIME ZONE 'UTC'"
 
 
+_RAW_MESSAGE_ATTRIBUTES = {
+    "input_messages": "gen_ai.input.messages",
+    "output_messages": "gen_ai.output.messages",
+    "system_instructions": "gen_ai.system_instructions",
+}
+
+
+def _raw_json(dialect: str, alias: str, column: str) -> str:
+    """A normalized message column, or the raw GenAI attribute it was left NULL for (same content)."""
+    attribute = f"{alias}.attributes->>'{_RAW_MESSAGE_ATTRIBUTES[column]}'"
+    cast = f"TRY_CAST({attribute} AS JSON)" if dialect == "duckdb" else f"({attribute})::json"
+    return f"coalesce({alias}.{column}, {cast})"
+
+
 def _views(dialect: str) -> list[str]:
     ts = _timestamp
-    normalized = ", ".join(c.name for c in NORMALIZED_COLUMNS)
+    normalized = ", ".join(
+        f"r.{c.name}" for c in NORMALIZED_COLUMNS if c.name not in _RAW_MESSAGE_ATTRIBUTES
+    )
     return [
         f"""CREATE OR REPLACE VIEW spans AS SELECT
             st.session_id, r.trace_id, span_id, parent_span_id, name, {_KIND} AS kind,
@@ -229,14 +245,18 @@ def _views(dialect: str) -> list[str]:
             {_STATUS} AS status, status_message, service_name,
             attributes, events, links, resource_attributes, scope_name, scope_version,
             dropped_attributes_count, dropped_events_count, dropped_links_count, trace_state, flags,
-            start_time_unix_nano, end_time_unix_nano, received_time_unix_nano, {normalized}
+            start_time_unix_nano, end_time_unix_nano, received_time_unix_nano, {normalized},
+            {_raw_json(dialect, "r", "input_messages")} AS input_messages,
+            {_raw_json(dialect, "r", "output_messages")} AS output_messages,
+            {_raw_json(dialect, "r", "system_instructions")} AS system_instructions
             FROM raw_spans r LEFT JOIN derived_session_traces st ON st.trace_id = r.trace_id""",
         f"""CREATE OR REPLACE VIEW steps AS SELECT
             d.session_id, d.step_index, d.parent_step_index, d.depth, r.trace_id, r.span_id, r.parent_span_id,
             r.step_kind, r.operation, r.name, d.agent_name, r.agent_id, d.scope_id, r.provider,
             r.request_model, r.response_model, r.tool_name, r.tool_call_id, r.tool_arguments, r.tool_result,
-            coalesce(d.input_messages, r.input_messages) AS input_messages,
-            coalesce(d.output_messages, r.output_messages) AS output_messages, r.system_instructions,
+            coalesce(d.input_messages, {_raw_json(dialect, "r", "input_messages")}) AS input_messages,
+            coalesce(d.output_messages, {_raw_json(dialect, "r", "output_messages")}) AS output_messages,
+            {_raw_json(dialect, "r", "system_instructions")} AS system_instructions,
             r.input_tokens, r.output_tokens, r.cache_read_input_tokens, r.cache_creation_input_tokens,
             r.reasoning_output_tokens, r.finish_reasons, {_STATUS} AS status, r.error_type, r.error_message,
             r.handoff_from, r.handoff_to, r.conversation_id,

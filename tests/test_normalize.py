@@ -71,7 +71,8 @@ def test_current_genai_attributes_with_json_messages() -> None:
     assert (row["request_model"], row["response_model"]) == ("gpt-4o", "gpt-4o-2024")
     assert (row["input_tokens"], row["output_tokens"], row["cache_read_input_tokens"]) == (100, 7, 40)
     assert row["finish_reasons"] == ["tool_call"]
-    assert row["system_instructions"] == [{"type": "text", "content": "Be brief."}]
+    # Already in the conventions' schema: not stored a second time (the views read the raw attribute).
+    assert row["system_instructions"] is None
     # Pydantic AI's "result" is read as the schema's "response"; JSON-text arguments become objects.
     assert row["input_messages"][1]["parts"][0]["response"] == "42"
     assert row["output_messages"][0]["parts"][0]["arguments"] == {"q": 1}

@@ -233,3 +233,17 @@ def test_renormalize_recomputes_everything_from_the_raw_spans(tmp_path: Path) ->
         assert observed(collector) == before
     finally:
         collector.stop()
+
+
+def test_steps_show_messages_whether_stored_normalized_or_read_from_the_raw_attribute(
+    all_samples: RunningCollector,
+) -> None:
+    rows = all_samples.sql(
+        "SELECT input_messages, output_messages, system_instructions FROM steps "
+        "WHERE session_id = 'session-weather-001' AND step_kind = 'llm' ORDER BY step_index LIMIT 1"
+    )
+    [first] = rows
+    assert json.loads(first["input_messages"])[-1]["parts"][0] == {
+        "type": "text", "content": "What's the weather in Paris?"}
+    assert json.loads(first["system_instructions"])[0]["content"] == "You route questions to the right specialist."
+    assert json.loads(first["output_messages"])[0]["parts"][0]["name"] == "ask_weather_agent"

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from collector.normalize import genai, messages, openinference, openllmetry
-from collector.normalize.fields import SpanInput, first
+from collector.normalize.fields import SAME_AS_RAW, SpanInput, first
 from store.schema import NORMALIZED_COLUMNS
 
 __all__ = ["COLUMNS", "SpanInput", "normalize", "step_kind"]
@@ -138,8 +138,9 @@ def _merge(span: SpanInput) -> dict[str, Any]:
         if target:
             kind = "handoff"
             merged["handoff_to"] = target
-    if merged.get("system_instructions") is None and merged.get("input_messages"):
-        merged["system_instructions"] = messages.system_parts(merged["input_messages"])
+    inputs = merged.get("input_messages")
+    if merged.get("system_instructions") is None and inputs and inputs is not SAME_AS_RAW:
+        merged["system_instructions"] = messages.system_parts(inputs)
     merged["step_kind"] = kind
     if merged.get("conversation_id") is not None:
         merged["conversation_id"] = str(merged["conversation_id"])
@@ -152,7 +153,7 @@ def normalize(span: SpanInput) -> dict[str, Any]:
         merged = _merge(span)
         row = dict.fromkeys(COLUMNS)
         for column, value in merged.items():
-            if value is None or column not in row:
+            if value is None or value is SAME_AS_RAW or column not in row:
                 continue
             if column in _JSON_COLUMNS:
                 row[column] = orjson.dumps(value).decode()

@@ -20,6 +20,16 @@ class SpanInput:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
+class _SameAsRaw:
+    """A normalized value identical to the span's own ``gen_ai.*`` JSON attribute: stored as NULL."""
+
+    def __repr__(self) -> str:
+        return "SAME_AS_RAW"
+
+
+SAME_AS_RAW: Any = _SameAsRaw()
+
+
 def first(attributes: Mapping[str, Any], *keys: str) -> Any:
     for key in keys:
         value = attributes.get(key)

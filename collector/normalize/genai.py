@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from collector.normalize import messages
-from collector.normalize.fields import SpanInput, int_or_none, string_list
+from collector.normalize.fields import SAME_AS_RAW, SpanInput, int_or_none, string_list
 
 # attribute -> (field, rank): one pass over the span's attributes; a lower rank wins.
 _FIELDS: dict[str, tuple[str, int]] = {
@@ -71,12 +71,14 @@ def extract(span: SpanInput) -> dict[str, Any]:
     for field in ("tool_arguments", "tool_result"):
         if field in out:
             out[field] = messages.maybe_json(out[field])
-    if "input_messages" in out:
-        out["input_messages"] = messages.from_json_attribute(out["input_messages"], "user")
-    if "output_messages" in out:
-        out["output_messages"] = messages.from_json_attribute(out["output_messages"], "assistant")
-    if "system_instructions" in out:
-        out["system_instructions"] = messages.parts_from_attribute(out["system_instructions"])
+    for field, role in (("input_messages", "user"), ("output_messages", "assistant"), ("system_instructions", "")):
+        if field in out:
+            raw = out[field]
+            parsed = messages.from_json_attribute(raw, role) if role else messages.parts_from_attribute(raw)
+            out[field] = parsed
+            if parsed is not None and isinstance(raw, str) and messages.maybe_json(raw) == parsed:
+                # Already in the conventions' schema: the view reads the raw attribute, nothing is stored twice.
+                out[field] = SAME_AS_RAW
     if span.events and any(e["name"] in _EVENT_NAMES for e in span.events):
         inputs, outputs = messages.from_events([(e["name"], e["attributes"]) for e in span.events])
         out.setdefault("input_messages", inputs or None)
