@@ -194,12 +194,22 @@ def pydantic_ai_long_session(provider: TracerProvider) -> None:
     def planner_model(messages: list[Any], info: AgentInfo) -> ModelResponse:
         last = messages[-1].parts[-1]
         if getattr(last, "part_kind", "") == "user-prompt":
-            return ModelResponse(parts=[ToolCallPart("lookup_itinerary", {"trip": "TRIP-42", "day": len(messages)},
-                                                     tool_call_id=f"call_{len(messages)}")])
+            return ModelResponse(
+                parts=[
+                    ToolCallPart(
+                        "lookup_itinerary",
+                        {"trip": "TRIP-42", "day": len(messages)},
+                        tool_call_id=f"call_{len(messages)}",
+                    )
+                ]
+            )
         return ModelResponse(parts=[TextPart(f"Day plan ready after {len(messages)} messages.")])
 
-    planner = agent_cls(FunctionModel(planner_model, model_name="fake-planner-model"), name="planner_agent",
-                        instructions="You plan trips day by day.")
+    planner = agent_cls(
+        FunctionModel(planner_model, model_name="fake-planner-model"),
+        name="planner_agent",
+        instructions="You plan trips day by day.",
+    )
 
     @planner.tool_plain
     def lookup_itinerary(trip: str, day: int) -> str:
@@ -207,8 +217,9 @@ def pydantic_ai_long_session(provider: TracerProvider) -> None:
 
     history: list[Any] = []
     for turn in range(30):
-        result = planner.run_sync(f"Plan day {turn + 1} of my trip", message_history=history,
-                                  conversation_id="session-long-001")
+        result = planner.run_sync(
+            f"Plan day {turn + 1} of my trip", message_history=history, conversation_id="session-long-001"
+        )
         history = result.all_messages()
 
 

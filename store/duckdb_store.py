@@ -270,8 +270,9 @@ class DuckDBStore:
             return {}
         cursor = self.cursor()
         try:
-            cursor.register("stepseven_keys", pa.table({"trace_id": [k[0] for k in span_ids],
-                                                        "span_id": [k[1] for k in span_ids]}))
+            cursor.register(
+                "stepseven_keys", pa.table({"trace_id": [k[0] for k in span_ids], "span_id": [k[1] for k in span_ids]})
+            )
             rows = cursor.execute(
                 "SELECT r.span_id, coalesce(CAST(r.input_messages AS VARCHAR), r.attributes->>'gen_ai.input.messages') "
                 "FROM raw_spans r JOIN stepseven_keys k ON r.trace_id = k.trace_id AND r.span_id = k.span_id"
@@ -371,7 +372,8 @@ class DuckDBStore:
 _SPAN_RECORDS_SQL = """
     SELECT trace_id, span_id, parent_span_id, name, kind, start_time_unix_nano, end_time_unix_nano, status_code,
         service_name, conversation_id, step_kind, operation, agent_name, tool_name,
-        CAST(tool_arguments AS VARCHAR), CAST(tool_result AS VARCHAR), request_model, response_model,
+        coalesce(CAST(tool_arguments AS VARCHAR), attributes->>'gen_ai.tool.call.arguments'),
+        request_model, response_model,
         input_tokens, output_tokens, cache_read_input_tokens, reasoning_output_tokens,
         -- Message bodies are the bulk of a span: only a remote agent call's input (its payload) is needed.
         CASE WHEN kind = 3 AND step_kind = 'agent'
@@ -400,7 +402,8 @@ def _rowid_ranges(cursor: duckdb.DuckDBPyConnection, table: str, gap: int = 2048
     together at the end of the table).
     """
     rowids = sorted(
-        r[0] for r in cursor.execute(
+        r[0]
+        for r in cursor.execute(
             f"SELECT rowid FROM {table} WHERE trace_id IN (SELECT trace_id FROM stepseven_ids)"
         ).fetchall()
     )

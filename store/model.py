@@ -101,7 +101,6 @@ class SpanRecord:
     agent_name: str | None = None
     tool_name: str | None = None
     tool_arguments: str | None = None  # JSON text
-    tool_result: str | None = None  # JSON text
     request_model: str | None = None
     response_model: str | None = None
     input_tokens: int | None = None

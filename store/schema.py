@@ -222,21 +222,25 @@ _RAW_MESSAGE_ATTRIBUTES = {
     "input_messages": "gen_ai.input.messages",
     "output_messages": "gen_ai.output.messages",
     "system_instructions": "gen_ai.system_instructions",
+    "tool_arguments": "gen_ai.tool.call.arguments",
+    "tool_result": "gen_ai.tool.call.result",
 }
 
 
 def _raw_json(dialect: str, alias: str, column: str) -> str:
     """A normalized message column, or the raw GenAI attribute it was left NULL for (same content)."""
     attribute = f"{alias}.attributes->>'{_RAW_MESSAGE_ATTRIBUTES[column]}'"
-    cast = f"TRY_CAST({attribute} AS JSON)" if dialect == "duckdb" else f"({attribute})::json"
-    return f"coalesce({alias}.{column}, {cast})"
+    if dialect == "duckdb":
+        parsed = f"TRY_CAST({attribute} AS JSON)"
+        as_json = f"CASE WHEN left({attribute}, 1) IN ('{{', '[') THEN {parsed} ELSE to_json({attribute}) END"
+    else:
+        as_json = f"to_jsonb({alias}.attributes->'{_RAW_MESSAGE_ATTRIBUTES[column]}')::json"
+    return f"coalesce({alias}.{column}, {as_json})"
 
 
 def _views(dialect: str) -> list[str]:
     ts = _timestamp
-    normalized = ", ".join(
-        f"r.{c.name}" for c in NORMALIZED_COLUMNS if c.name not in _RAW_MESSAGE_ATTRIBUTES
-    )
+    normalized = ", ".join(f"r.{c.name}" for c in NORMALIZED_COLUMNS if c.name not in _RAW_MESSAGE_ATTRIBUTES)
     return [
         f"""CREATE OR REPLACE VIEW spans AS SELECT
             st.session_id, r.trace_id, span_id, parent_span_id, name, {_KIND} AS kind,
@@ -248,12 +252,16 @@ def _views(dialect: str) -> list[str]:
             start_time_unix_nano, end_time_unix_nano, received_time_unix_nano, {normalized},
             {_raw_json(dialect, "r", "input_messages")} AS input_messages,
             {_raw_json(dialect, "r", "output_messages")} AS output_messages,
-            {_raw_json(dialect, "r", "system_instructions")} AS system_instructions
+            {_raw_json(dialect, "r", "system_instructions")} AS system_instructions,
+            {_raw_json(dialect, "r", "tool_arguments")} AS tool_arguments,
+            {_raw_json(dialect, "r", "tool_result")} AS tool_result
             FROM raw_spans r LEFT JOIN derived_session_traces st ON st.trace_id = r.trace_id""",
         f"""CREATE OR REPLACE VIEW steps AS SELECT
             d.session_id, d.step_index, d.parent_step_index, d.depth, r.trace_id, r.span_id, r.parent_span_id,
             r.step_kind, r.operation, r.name, d.agent_name, r.agent_id, d.scope_id, r.provider,
-            r.request_model, r.response_model, r.tool_name, r.tool_call_id, r.tool_arguments, r.tool_result,
+            r.request_model, r.response_model, r.tool_name, r.tool_call_id,
+            {_raw_json(dialect, "r", "tool_arguments")} AS tool_arguments,
+            {_raw_json(dialect, "r", "tool_result")} AS tool_result,
             coalesce(d.input_messages, {_raw_json(dialect, "r", "input_messages")}) AS input_messages,
             coalesce(d.output_messages, {_raw_json(dialect, "r", "output_messages")}) AS output_messages,
             {_raw_json(dialect, "r", "system_instructions")} AS system_instructions,

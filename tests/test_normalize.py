@@ -265,3 +265,19 @@ def test_steps_are_ordered_by_start_time_with_their_parent_step() -> None:
         ("child", 2, 1, 1, "solo"),
         ("tool", 3, 2, 2, "solo"),
     ]
+
+
+def test_tool_arguments_and_results_sent_as_text_are_read_from_the_raw_attribute() -> None:
+    row = norm(
+        "execute_tool search",
+        {
+            "gen_ai.operation.name": "execute_tool",
+            "gen_ai.tool.call.arguments": '{"q": "x"}',
+            "gen_ai.tool.call.result": "plain text",
+        },
+    )
+    assert (row["tool_arguments"], row["tool_result"]) == (None, None)  # not stored twice
+    structured = norm(
+        "execute_tool search", {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.arguments": {"q": "x"}}
+    )
+    assert structured["tool_arguments"] == {"q": "x"}

@@ -244,6 +244,17 @@ def test_steps_show_messages_whether_stored_normalized_or_read_from_the_raw_attr
     )
     [first] = rows
     assert json.loads(first["input_messages"])[-1]["parts"][0] == {
-        "type": "text", "content": "What's the weather in Paris?"}
+        "type": "text",
+        "content": "What's the weather in Paris?",
+    }
     assert json.loads(first["system_instructions"])[0]["content"] == "You route questions to the right specialist."
     assert json.loads(first["output_messages"])[0]["parts"][0]["name"] == "ask_weather_agent"
+
+
+def test_tool_arguments_and_results_read_back_as_json(all_samples: RunningCollector) -> None:
+    rows = all_samples.sql(
+        "SELECT tool_name, tool_arguments, tool_result FROM steps "
+        "WHERE session_id = 'session-weather-001' AND tool_name = 'get_weather' ORDER BY step_index LIMIT 1"
+    )
+    assert json.loads(rows[0]["tool_arguments"]) == {"city": "Paris"}
+    assert json.loads(rows[0]["tool_result"]) == "18C sunny in Paris"

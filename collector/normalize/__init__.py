@@ -134,7 +134,10 @@ def _merge(span: SpanInput) -> dict[str, Any]:
     kind = step_kind(merged.get("operation"))
     tool_name = merged.get("tool_name")
     if kind == "tool" and isinstance(tool_name, str):
-        target = merged.get("handoff_to") or _transfer_target(tool_name, merged.get("tool_arguments"))
+        arguments = merged.get("tool_arguments")
+        if arguments is SAME_AS_RAW:
+            arguments = messages.maybe_json(span.attributes.get("gen_ai.tool.call.arguments"))
+        target = merged.get("handoff_to") or _transfer_target(tool_name, arguments)
         if target:
             kind = "handoff"
             merged["handoff_to"] = target

@@ -70,7 +70,8 @@ def extract(span: SpanInput) -> dict[str, Any]:
         out["finish_reasons"] = string_list(out["finish_reasons"])
     for field in ("tool_arguments", "tool_result"):
         if field in out:
-            out[field] = messages.maybe_json(out[field])
+            # The views read these from the raw attribute (parsed when it is JSON): not stored twice.
+            out[field] = SAME_AS_RAW if isinstance(out[field], str) else out[field]
     for field, role in (("input_messages", "user"), ("output_messages", "assistant"), ("system_instructions", "")):
         if field in out:
             raw = out[field]
