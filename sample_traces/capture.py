@@ -5,7 +5,7 @@ Run it in an environment that has the frameworks (they are not stepseven's depen
     python -m venv .venv-capture
     .venv-capture/bin/pip install -e . "pydantic-ai-slim==2.68.0" "openai-agents==0.24.0" \\
         "openinference-instrumentation-openai-agents==2.6.0" "opentelemetry-instrumentation-openai-agents==0.62.4"
-    .venv-capture/bin/python sample_traces/capture.py
+    .venv-capture/bin/python sample_traces/capture.py [SCENARIO ...]   # all of them by default
 
 Each scenario writes ``sample_traces/<name>.json`` as one OTLP/JSON ExportTraceServiceRequest (hex ids),
 exactly what an OTLP/HTTP exporter would send. Nothing leaves the machine: the models are fakes.
@@ -360,7 +360,14 @@ def openai_agents_openllmetry(provider: TracerProvider) -> None:
 
 
 def main() -> None:
-    for name, run in SCENARIOS.items():
+    import sys
+
+    chosen = sys.argv[1:] or list(SCENARIOS)
+    unknown = set(chosen) - set(SCENARIOS)
+    if unknown:
+        raise SystemExit(f"unknown scenarios: {', '.join(sorted(unknown))}; known: {', '.join(SCENARIOS)}")
+    for name in chosen:
+        run = SCENARIOS[name]
         exporter = InMemorySpanExporter()
         provider = TracerProvider(resource=Resource.create({"service.name": name}))
         provider.add_span_processor(SimpleSpanProcessor(exporter))
