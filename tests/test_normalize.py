@@ -281,3 +281,49 @@ def test_tool_arguments_and_results_sent_as_text_are_read_from_the_raw_attribute
         "execute_tool search", {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.arguments": {"q": "x"}}
     )
     assert structured["tool_arguments"] == {"q": "x"}
+
+
+def test_a_remote_agent_whose_spans_arrive_in_another_trace_is_still_the_target() -> None:
+    # Trace context was not propagated: the remote agent's spans form their own trace, joined to the
+    # caller's session only by the conversation id (A2A contextId) they share.
+    caller = [
+        SpanRecord(
+            "t1",
+            "a",
+            None,
+            "invoke_agent planner",
+            1,
+            1,
+            100,
+            0,
+            conversation_id="ctx-1",
+            step_kind="agent",
+            agent_name="planner",
+        ),
+        SpanRecord("t1", "b", "a", "invoke_agent researcher", 3, 2, 90, 0, step_kind="agent", agent_name="researcher"),
+    ]
+    remote = [
+        SpanRecord(
+            "t2",
+            "c",
+            None,
+            "invoke_agent researcher",
+            2,
+            5,
+            80,
+            0,
+            conversation_id="ctx-1",
+            step_kind="agent",
+            agent_name="researcher",
+        )
+    ]
+    assert assign_sessions(caller + remote) == {"t1": "ctx-1", "t2": "ctx-1"}
+    view = build_session("ctx-1", caller + remote)
+    [handoff] = view.handoffs
+    assert (handoff.from_agent, handoff.to_agent, handoff.mechanism, handoff.outcome) == (
+        "planner",
+        "researcher",
+        "remote_agent",
+        "completed",
+    )
+    assert handoff.target_span_id == "c"
