@@ -155,7 +155,12 @@ def _fresh_requests(job: Job) -> list[tuple[bytes, int]]:
     template = ExportTraceServiceRequest.FromString(job.template)
     rng = random.Random(job.seed)
     out = []
-    for _ in range(job.batches):
+    template_start = min(
+        span.start_time_unix_nano for rs in template.resource_spans for ss in rs.scope_spans for span in ss.spans
+    )
+    for batch in range(job.batches):
+        # Fresh times too: each copy happens now, a millisecond after the previous one, as live traffic does.
+        shift = time.time_ns() - template_start + batch * 1_000_000
         request = ExportTraceServiceRequest()
         request.CopyFrom(template)
         new_ids: dict[bytes, bytes] = {}
@@ -164,6 +169,10 @@ def _fresh_requests(job: Job) -> list[tuple[bytes, int]]:
         del chosen[job.batch_size :]
         conversations: dict[str, str] = {}
         for span in chosen:
+            span.start_time_unix_nano += shift
+            span.end_time_unix_nano += shift
+            for event in span.events:
+                event.time_unix_nano += shift
             span.trace_id = new_traces.setdefault(span.trace_id, rng.randbytes(16))
             for attribute in span.attributes:
                 if attribute.key == "gen_ai.conversation.id":
