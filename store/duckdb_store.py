@@ -154,16 +154,26 @@ class DuckDBStore:
 
     def write(self, batch: Batch) -> WriteResult:
         con = self._con
-        con.execute("BEGIN TRANSACTION")
+        self._begin(con)
         try:
             spans = self._append(schema.spans, batch.spans, ("trace_id", "span_id"), "start_time_unix_nano")
             logs = self._append(schema.logs, batch.logs, ("record_id",), "time_unix_nano")
             points = self._append(schema.metric_points, batch.metric_points, ("point_id",), "time_unix_nano")
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         return WriteResult(spans, logs, points)
+
+    @staticmethod
+    def _begin(con: duckdb.DuckDBPyConnection) -> None:
+        try:
+            con.execute("BEGIN TRANSACTION")
+        except duckdb.TransactionException:
+            # A failed commit (out of memory, say) can leave the transaction aborted even after a
+            # rollback attempt; clear it, or every later write would fail the same way.
+            _rollback(con)
+            con.execute("BEGIN TRANSACTION")
 
     def _append(self, table: sa.Table, rows: Rows, key: tuple[str, ...], time_column: str) -> int:
         n = len(rows)
@@ -185,7 +195,10 @@ class DuckDBStore:
         try:
             row = self._con.execute(sql, {"lo": min(times), "hi": max(times)}).fetchone()
         finally:
-            self._con.unregister("stepseven_batch")
+            try:
+                self._con.unregister("stepseven_batch")
+            except duckdb.Error:
+                pass  # the statement's own error is the one to report
         return int(row[0]) if row else 0
 
     # -- maintenance (offline: `stepseven renormalize`) -------------------------------------------
@@ -223,14 +236,14 @@ class DuckDBStore:
         con.register("stepseven_normalized", pa.table(data, schema=arrow_schema))
         try:
             assignments = ", ".join(f"{c} = n.{c}" for c in columns)
-            con.execute("BEGIN TRANSACTION")
+            self._begin(con)
             con.execute(
                 f"UPDATE raw_spans SET {assignments} FROM stepseven_normalized n "
                 "WHERE raw_spans.trace_id = n.trace_id AND raw_spans.span_id = n.span_id"
             )
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            _rollback(con)
             raise
         finally:
             con.unregister("stepseven_normalized")
@@ -322,7 +335,7 @@ class DuckDBStore:
                 )
                 cursor.execute("COMMIT")
             except BaseException:
-                cursor.execute("ROLLBACK")
+                _rollback(cursor)
                 raise
         finally:
             cursor.close()
@@ -392,6 +405,13 @@ _LOG_EVENTS_SQL = """
                            'gen_ai.tool.message', 'gen_ai.choice')
     ORDER BY time_unix_nano, observed_time_unix_nano
 """
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # nothing to roll back, or the transaction is gone already
 
 
 def _rowid_ranges(cursor: duckdb.DuckDBPyConnection, table: str, gap: int = 2048, most: int = 64) -> str | None:

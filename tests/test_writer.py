@@ -39,3 +39,30 @@ def test_a_request_the_store_refuses_fails_alone(tmp_path: Path) -> None:
     names = store.cursor().execute("SELECT name FROM spans ORDER BY name").fetchall()
     assert names == [("a",), ("b",), ("c",)]
     store.close()
+
+
+def test_an_out_of_memory_commit_fails_alone_and_the_store_keeps_writing(tmp_path: Path) -> None:
+    import os
+
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+    store = DuckDBStore(tmp_path / "small-memory.duckdb", memory_limit="8MB")
+    prompt = [KeyValue(key="prompt", value=AnyValue(string_value=os.urandom(1500).hex()))]
+    big = decode_traces(raw_request(*(raw_span(f"s{i}", attributes=prompt) for i in range(20_000))), Limits()).batch
+    with pytest.raises(Exception, match=r"(?i)memory|aborted"):
+        store.write(big)
+    assert store.write(_batch("after")).spans == 1
+    store.close()
+
+
+def test_a_transaction_left_aborted_does_not_wedge_the_writer(tmp_path: Path) -> None:
+    import duckdb
+
+    store = DuckDBStore(tmp_path / "aborted.duckdb")
+    connection = store._con  # the writer's own connection, left as a failed commit can leave it
+    connection.execute("BEGIN TRANSACTION")
+    with pytest.raises(duckdb.Error):
+        connection.execute("SELECT error('a statement failed mid-transaction')")
+    assert store.write(_batch("next")).spans == 1
+    assert store.cursor().execute("SELECT count(*) FROM spans").fetchone() == (1,)
+    store.close()
