@@ -30,10 +30,9 @@ def _roots(spans: list[SpanRecord]) -> tuple[list[SpanRecord], dict[str, list[Sp
             children[span.parent_span_id].append(span)
         else:
             roots.append(span)
-    order = _order_key
-    roots.sort(key=order)
+    roots.sort(key=_order_key)
     for kids in children.values():
-        kids.sort(key=order)
+        kids.sort(key=_order_key)
     return roots, children
 
 
@@ -91,15 +90,17 @@ def build_session(
         return SessionView()
     logs = logs or {}
     roots, children = _roots_per_trace(spans)
-    # Depth-first walk in start order, carrying the nearest step ancestor, agent and scope.
-    walk: list[tuple[SpanRecord, int, str | None, int, str | None, str | None]] = []
+    # Depth-first walk in start order, carrying the nearest step ancestor, agent and scope; only
+    # steps are kept, other spans just pass their context down.
+    step_rows: list[tuple[SpanRecord, int, str | None, str | None, str | None]] = []
 
     def visit(span: SpanRecord, parent_key: str | None, depth: int, agent: str | None, scope: str | None) -> None:
         is_step = (span.step_kind or "other") != "other"
         own_scope = span.conversation_id if span.conversation_id and span.conversation_id != session_id else scope
         if span.step_kind == "agent" and span.agent_name:
             agent = span.agent_name
-        walk.append((span, depth, parent_key if is_step else None, 0, agent, own_scope))
+        if is_step:
+            step_rows.append((span, depth, parent_key, agent, own_scope))
         key = span.span_id if is_step else parent_key
         for child in children.get((span.trace_id, span.span_id), ()):
             visit(child, key, depth + (1 if is_step else 0), agent, own_scope)
@@ -107,11 +108,6 @@ def build_session(
     for root in roots:
         visit(root, None, 0, None, None)
 
-    step_rows = [
-        (span, depth, parent, agent, scope)
-        for span, depth, parent, _, agent, scope in walk
-        if (span.step_kind or "other") != "other"
-    ]
     step_rows.sort(key=lambda r: (r[0].start_time_unix_nano, r[1], r[0].span_id))
     index_of = {row[0].span_id: i + 1 for i, row in enumerate(step_rows)}
     steps: list[Step] = []

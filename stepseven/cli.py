@@ -11,9 +11,14 @@ import click
 import orjson
 
 from api.client import DEFAULT_URL, ApiClient, ApiError, ApiUnreachable
+from collector.config import CollectorConfig
+from store.duckdb_store import DEFAULT_MEMORY_LIMIT
 from store.model import QueryResult
 
 DEFAULT_DB = "stepseven.duckdb"
+# The option defaults are the components' own, so that they cannot drift apart.
+_COLLECTOR = CollectorConfig()
+_LIMITS = _COLLECTOR.limits
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,46 +69,46 @@ def cli() -> None:
     is_flag=True,
     help="Only serve the query API over an existing file (no OTLP ports).",
 )
-@_option("--memory-limit", env="MEMORY_LIMIT", default="256MB", help="DuckDB memory limit.")
+@_option("--memory-limit", env="MEMORY_LIMIT", default=DEFAULT_MEMORY_LIMIT, help="DuckDB memory limit.")
 @_option(
     "--max-request-bytes",
     env="MAX_REQUEST_BYTES",
-    default=32 * 1024 * 1024,
+    default=_LIMITS.max_request_bytes,
     type=int,
     help="Largest export body accepted as sent (compressed); larger gets 413.",
 )
 @_option(
     "--max-decompressed-bytes",
     env="MAX_DECOMPRESSED_BYTES",
-    default=128 * 1024 * 1024,
+    default=_LIMITS.max_decompressed_bytes,
     type=int,
     help="Largest export after decompression (and largest gRPC message); larger gets 413.",
 )
 @_option(
     "--max-spans-per-request",
     env="MAX_SPANS_PER_REQUEST",
-    default=100_000,
+    default=_LIMITS.max_spans_per_request,
     type=int,
     help="Most spans in one export request; more gets 413.",
 )
 @_option(
     "--max-attribute-value-bytes",
     env="MAX_ATTRIBUTE_VALUE_BYTES",
-    default=1024 * 1024,
+    default=_LIMITS.max_attribute_value_bytes,
     type=int,
     help="Longer attribute values are truncated with a marker (counted on /healthz).",
 )
 @_option(
     "--max-attributes-per-span",
     env="MAX_ATTRIBUTES_PER_SPAN",
-    default=8192,
+    default=_LIMITS.max_attributes_per_span,
     type=int,
     help="Attributes past this count are dropped and counted in dropped_attributes_count.",
 )
 @_option(
     "--max-queue-items",
     env="MAX_QUEUE_ITEMS",
-    default=100_000,
+    default=_COLLECTOR.max_queue_items,
     type=int,
     help="Items accepted but not yet committed; past it exporters get 503 / UNAVAILABLE and retry.",
 )
@@ -144,7 +149,7 @@ def serve(
     Stop it with Ctrl-C or SIGTERM: it stops accepting, writes everything it acknowledged, and
     closes the file cleanly.
     """
-    from collector.config import CollectorConfig, ConfigError, Limits
+    from collector.config import ConfigError, Limits
     from stepseven.service import ServeConfig, ServeError
     from stepseven.service import serve as run_service
     from store.duckdb_store import StoreError
@@ -164,7 +169,7 @@ def serve(
         limits=limits,
         cors_origins=cors_origin,
         max_queue_items=max_queue_items,
-        max_batch_items=min(50_000, max_queue_items),
+        max_batch_items=min(_COLLECTOR.max_batch_items, max_queue_items),
     )
     config = ServeConfig(
         db=db,

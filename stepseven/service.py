@@ -28,7 +28,7 @@ from collector.ingest import Ingest
 from collector.limits import Counters
 from collector.session_worker import SessionWorker
 from stepseven import __version__
-from store.duckdb_store import DuckDBStore
+from store.duckdb_store import DEFAULT_MEMORY_LIMIT, DuckDBStore
 from store.writer import Writer
 
 log = logging.getLogger("stepseven")
@@ -43,7 +43,7 @@ class ServeConfig:
     db: Path
     collector: CollectorConfig
     api_port: int = 4319
-    memory_limit: str = "256MB"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
     query_timeout_seconds: float = 30.0
     receivers: bool = True
     shutdown_grace_seconds: float = 30.0

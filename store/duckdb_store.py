@@ -43,6 +43,9 @@ def _arrow_schema(table: sa.Table) -> pa.Schema:
 _SCHEMAS = {t.name: _arrow_schema(t) for t in (schema.spans, schema.logs, schema.metric_points)}
 
 
+DEFAULT_MEMORY_LIMIT = "256MB"
+
+
 class StoreError(Exception):
     """A store that cannot be opened or used; the message says what to do."""
 
@@ -86,7 +89,7 @@ def _connect(path: Path, *, read_only: bool, memory_limit: str) -> duckdb.DuckDB
 class DuckDBStore:
     """The collector's store. ``write`` is called by the single writer thread only."""
 
-    def __init__(self, path: str | Path, *, memory_limit: str = "256MB", read_only: bool = False) -> None:
+    def __init__(self, path: str | Path, *, memory_limit: str = DEFAULT_MEMORY_LIMIT, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
         if not read_only:

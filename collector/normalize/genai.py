@@ -75,9 +75,10 @@ def extract(span: SpanInput) -> dict[str, Any]:
     for field, role in (("input_messages", "user"), ("output_messages", "assistant"), ("system_instructions", "")):
         if field in out:
             raw = out[field]
-            parsed = messages.from_json_attribute(raw, role) if role else messages.parts_from_attribute(raw)
+            decoded = messages.maybe_json(raw)  # parsed once: both readers below take parsed values
+            parsed = messages.from_json_attribute(decoded, role) if role else messages.parts_from_attribute(decoded)
             out[field] = parsed
-            if parsed is not None and isinstance(raw, str) and messages.maybe_json(raw) == parsed:
+            if parsed is not None and isinstance(raw, str) and decoded == parsed:
                 # Already in the conventions' schema: the view reads the raw attribute, nothing is stored twice.
                 out[field] = SAME_AS_RAW
     if span.events and any(e["name"] in _EVENT_NAMES for e in span.events):
