@@ -94,19 +94,31 @@ def build_session(
     # steps are kept, other spans just pass their context down.
     step_rows: list[tuple[SpanRecord, int, str | None, str | None, str | None]] = []
 
-    def visit(span: SpanRecord, parent_key: str | None, depth: int, agent: str | None, scope: str | None) -> None:
-        is_step = (span.step_kind or "other") != "other"
-        own_scope = span.conversation_id if span.conversation_id and span.conversation_id != session_id else scope
-        if span.step_kind == "agent" and span.agent_name:
-            agent = span.agent_name
-        if is_step:
-            step_rows.append((span, depth, parent_key, agent, own_scope))
-        key = span.span_id if is_step else parent_key
-        for child in children.get((span.trace_id, span.span_id), ()):
-            visit(child, key, depth + (1 if is_step else 0), agent, own_scope)
+    def walk(root: SpanRecord) -> None:
+        # Iterative: a hostile trace may nest deeper than Python's recursion limit.
+        stack: list[tuple[SpanRecord, str | None, int, str | None, str | None]] = [(root, None, 0, None, None)]
+        while stack:
+            span, parent_key, depth, agent, scope = stack.pop()
+            if span.span_id in visited:
+                continue
+            visited.add(span.span_id)
+            is_step = (span.step_kind or "other") != "other"
+            own_scope = span.conversation_id if span.conversation_id and span.conversation_id != session_id else scope
+            if span.step_kind == "agent" and span.agent_name:
+                agent = span.agent_name
+            if is_step:
+                step_rows.append((span, depth, parent_key, agent, own_scope))
+            key = span.span_id if is_step else parent_key
+            kids = children.get((span.trace_id, span.span_id), ())
+            stack.extend((kid, key, depth + (1 if is_step else 0), agent, own_scope) for kid in reversed(kids))
 
+    visited: set[str] = set()
     for root in roots:
-        visit(root, None, 0, None, None)
+        walk(root)
+    # Spans in a parent cycle (A under B, B under A) have no root: walk them from their earliest one.
+    for span in sorted(spans, key=_order_key):
+        if span.span_id not in visited:
+            walk(span)
 
     step_rows.sort(key=lambda r: (r[0].start_time_unix_nano, r[1], r[0].span_id))
     index_of = {row[0].span_id: i + 1 for i, row in enumerate(step_rows)}

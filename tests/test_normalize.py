@@ -327,3 +327,13 @@ def test_a_remote_agent_whose_spans_arrive_in_another_trace_is_still_the_target(
         "completed",
     )
     assert handoff.target_span_id == "c"
+
+
+def test_hostile_span_trees_still_give_every_step() -> None:
+    # A chain far deeper than Python's recursion limit, and two spans that are each other's parent.
+    chain = [_record(f"s{i}", f"s{i - 1}" if i else None, i, step_kind="tool") for i in range(5000)]
+    cycle = [_record("x", "y", 9000, step_kind="llm"), _record("y", "x", 9001, step_kind="llm")]
+    steps = build_session("t1", chain + cycle).steps
+    assert len(steps) == 5002
+    assert steps[4999].depth == 4999 and steps[4999].parent_step_index == 4999
+    assert {s.span_id for s in steps[-2:]} == {"x", "y"}
