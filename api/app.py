@@ -53,9 +53,19 @@ def build_app(
         limit = body.get("limit", DEFAULT_MAX_ROWS)
         if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= MAX_ROWS_LIMIT:
             return _error(f'"limit" must be a whole number from 1 to {MAX_ROWS_LIMIT}.', 400)
+        params = body.get("params", [])
+        if not isinstance(params, list) or not all(
+            p is None or isinstance(p, str | int | float | bool) for p in params
+        ):
+            return _error('"params" must be a list of strings, numbers, booleans or nulls (one per ? in the SQL).', 400)
         try:
             result = await run_in_threadpool(
-                run_sql, cursor_factory, body["sql"], max_rows=limit, timeout_seconds=query_timeout_seconds
+                run_sql,
+                cursor_factory,
+                body["sql"],
+                params=params,
+                max_rows=limit,
+                timeout_seconds=query_timeout_seconds,
             )
         except QueryRefused as exc:
             return _error(str(exc), 400)

@@ -46,8 +46,11 @@ class ApiClient:
             raise ApiError(message)
         return response
 
-    def sql(self, sql: str, *, limit: int = 10_000) -> QueryResult:
-        data = self._request("POST", "/api/v1/sql", json={"sql": sql, "limit": limit}).json()
+    def sql(self, sql: str, params: list[Any] | None = None, *, limit: int = 10_000) -> QueryResult:
+        body: dict[str, Any] = {"sql": sql, "limit": limit}
+        if params:
+            body["params"] = params
+        data = self._request("POST", "/api/v1/sql", json=body).json()
         return QueryResult(data["columns"], [tuple(row) for row in data["rows"]], data["truncated"])
 
     def health(self) -> dict[str, Any]:

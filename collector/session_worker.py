@@ -10,7 +10,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -40,8 +40,15 @@ class SessionWorkerStats:
 
 
 class SessionWorker:
-    def __init__(self, store: SessionStore, interval_seconds: float = 0.5, max_traces_per_run: int = 2000) -> None:
+    def __init__(
+        self,
+        store: SessionStore,
+        interval_seconds: float = 0.5,
+        max_traces_per_run: int = 2000,
+        on_sessions: Callable[[Iterable[str]], None] | None = None,
+    ) -> None:
         self._store = store
+        self._on_sessions = on_sessions
         self._interval = interval_seconds
         self._max_traces = max_traces_per_run
         self._pending: set[str] = set()
@@ -148,4 +155,6 @@ class SessionWorker:
             if summary is not None:
                 summary.input_preview = first_text(inputs.get(span_id))
         self._store.replace_sessions(assigned, views)
+        if self._on_sessions is not None:
+            self._on_sessions([s for s, v in views.items() if v.summary is not None])
         return len(views)

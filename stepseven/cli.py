@@ -125,6 +125,20 @@ def cli() -> None:
     type=float,
     help="Seconds a query may run before it is stopped.",
 )
+@_option(
+    "--analyze-after",
+    env="ANALYZE_AFTER",
+    default=10.0,
+    type=click.FloatRange(min=0),
+    help="Analyze a session once it has had no new spans for this many seconds.",
+)
+@_option(
+    "--analyzer-config",
+    env="ANALYZER_CONFIG",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file of analyzer thresholds and context windows (see `stepseven analyze --help`).",
+)
 def serve(
     db: Path,
     host: str,
@@ -143,12 +157,15 @@ def serve(
     max_queue_items: int,
     cors_origin: tuple[str, ...],
     query_timeout: float,
+    analyze_after: float,
+    analyzer_config: Path | None,
 ) -> None:
-    """Run the collector: OTLP receivers, the store and the query API, in one process.
+    """Run the collector: OTLP receivers, the store, the analyzer and the query API, in one process.
 
     Stop it with Ctrl-C or SIGTERM: it stops accepting, writes everything it acknowledged, and
     closes the file cleanly.
     """
+    from analyzer.config import ConfigFileError, load_config
     from collector.config import ConfigError, Limits
     from stepseven.service import ServeConfig, ServeError
     from stepseven.service import serve as run_service
@@ -171,6 +188,10 @@ def serve(
         max_queue_items=max_queue_items,
         max_batch_items=min(_COLLECTOR.max_batch_items, max_queue_items),
     )
+    try:
+        analysis = load_config(analyzer_config)
+    except ConfigFileError as exc:
+        raise click.ClickException(str(exc)) from None
     config = ServeConfig(
         db=db,
         collector=collector,
@@ -178,6 +199,8 @@ def serve(
         memory_limit=memory_limit,
         query_timeout_seconds=query_timeout,
         receivers=not no_receivers,
+        analyzer=analysis,
+        analyze_after_seconds=analyze_after,
     )
     if not no_ui:
         click.echo(
@@ -273,6 +296,8 @@ def send(files: tuple[Path, ...], endpoint: str, headers: tuple[str, ...]) -> No
     """
     import httpx
 
+    from collector.otlp_files import signal_of
+
     extra = {}
     for header in headers:
         name, sep, value = header.partition("=")
@@ -282,7 +307,10 @@ def send(files: tuple[Path, ...], endpoint: str, headers: tuple[str, ...]) -> No
     with httpx.Client(timeout=60) as client:
         for path in files:
             body = path.read_bytes()
-            signal, content_type = _signal_of(path, body)
+            signal = signal_of(path, body).name
+            content_type = (
+                "application/x-protobuf" if path.suffix in (".pb", ".bin", ".protobuf") else "application/json"
+            )
             try:
                 response = client.post(
                     f"{endpoint.rstrip('/')}/v1/{signal}", content=body, headers={"Content-Type": content_type, **extra}
@@ -296,21 +324,6 @@ def send(files: tuple[Path, ...], endpoint: str, headers: tuple[str, ...]) -> No
                     f"{path}: the collector answered {response.status_code}: {response.text[:300]}"
                 )
             click.echo(f"{path}: sent ({signal})")
-
-
-def _signal_of(path: Path, body: bytes) -> tuple[str, str]:
-    if path.suffix in (".pb", ".bin", ".protobuf"):
-        return "traces", "application/x-protobuf"
-    head = body[:4096].decode("utf-8", errors="replace")
-    for key, signal in (
-        ("resourceLogs", "logs"),
-        ("resource_logs", "logs"),
-        ("resourceMetrics", "metrics"),
-        ("resource_metrics", "metrics"),
-    ):
-        if key in head:
-            return signal, "application/json"
-    return "traces", "application/json"
 
 
 @cli.command()
@@ -360,6 +373,187 @@ def renormalize(db: Path) -> None:
     finally:
         store.close()
     click.echo(f"Renormalized {total} spans in {len(trace_ids)} traces.")
+
+
+def _threshold_options(fn: F) -> F:
+    """One option per analyzer threshold, generated from the Thresholds dataclass (its single source)."""
+    import dataclasses
+
+    from analyzer.config import Thresholds
+
+    defaults = Thresholds()
+    for spec in reversed(dataclasses.fields(Thresholds)):
+        kind = int if spec.type in ("int", int) else float
+        fn = click.option(
+            f"--{spec.name.replace('_', '-')}",
+            spec.name,
+            type=click.IntRange(min=1) if kind is int else click.FloatRange(min=0, min_open=True),
+            default=None,
+            help=f"{spec.metadata['help']} [default: {getattr(defaults, spec.name)}]",
+        )(fn)
+    return fn
+
+
+@cli.command()
+@click.option("--session", "sessions", multiple=True, help="Analyze only this session (repeatable).")
+@_option("--url", env="URL", default=DEFAULT_URL, help="Query API of a running collector (findings are printed only).")
+@_option(
+    "--db",
+    env="DB",
+    default=DEFAULT_DB,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Analyze this DuckDB file directly (only when no collector holds it); the findings are saved in it.",
+)
+@_option(
+    "--config",
+    "config_file",
+    env="ANALYZER_CONFIG",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file with [thresholds] and [context_windows]; options given here override it.",
+)
+@_option(
+    "--format",
+    "fmt",
+    env="FORMAT",
+    default="text",
+    type=click.Choice(["text", "json"]),
+    help="json prints an array of finding objects.",
+)
+@click.option("--no-save", is_flag=True, help="With --db, print the findings without storing them.")
+@_threshold_options
+@click.pass_context
+def analyze(
+    ctx: click.Context,
+    /,
+    sessions: tuple[str, ...],
+    url: str,
+    db: Path,
+    config_file: Path | None,
+    fmt: str,
+    no_save: bool,
+    **thresholds: Any,
+) -> None:
+    """Find context rot, runaway loops and failed handoffs in stored sessions.
+
+    Reads through a running collector's query API, or a DuckDB file no collector holds (like
+    `stepseven query`). The collector analyzes sessions by itself as they go quiet; this command
+    re-runs the analysis, for example with other thresholds.
+
+    \b
+    Examples:
+      stepseven analyze --session session-loop-001
+      stepseven analyze --db traces.duckdb --long-session-minutes 20 --format json
+      stepseven analyze --config analyzer.toml
+    """
+    import sys
+
+    from analyzer.analyze import analyze_session
+    from analyzer.config import ConfigFileError, load_config
+    from analyzer.load import Norms, Reader, load_session, session_ids
+    from analyzer.report import format_findings
+    from store.duckdb_store import DuckDBStore, StoreError
+    from store.model import Finding
+
+    try:
+        config = load_config(config_file, thresholds)
+    except ConfigFileError as exc:
+        raise click.UsageError(str(exc)) from None
+
+    def run(read: Reader, save: Callable[[list[str], list[Finding]], None] | None) -> list[Finding]:
+        chosen = list(sessions) or session_ids(read)
+        norms = Norms(read)
+        found: list[Finding] = []
+        missing = []
+        with click.progressbar(chosen, label="Analyzing sessions", show_pos=True, file=sys.stderr) as bar:
+            for session_id in bar:
+                session = load_session(read, session_id)
+                if not session.steps:
+                    missing.append(session_id)
+                    continue
+                session.norms = norms.for_session(session_id)
+                found.extend(analyze_session(session, config))
+        if missing:
+            raise click.ClickException(
+                f"No session {', '.join(missing)} in the store; list them with "
+                '`stepseven query "SELECT session_id FROM sessions"`.'
+            )
+        if save is not None:
+            save(chosen, found)
+        return found
+
+    db_given = ctx.get_parameter_source("db") not in (click.core.ParameterSource.DEFAULT, None)
+    url_given = ctx.get_parameter_source("url") not in (click.core.ParameterSource.DEFAULT, None)
+    findings: list[Finding]
+    use_file = db_given and not url_given
+    if not use_file:
+        try:
+            with ApiClient(url) as client:
+                client.health()
+
+                def read_api(sql: str, params: Any) -> list[tuple[Any, ...]]:
+                    return list(client.sql(sql, list(params), limit=1_000_000).rows)
+
+                findings = run(read_api, None)
+        except ApiUnreachable as exc:
+            if url_given or not db.exists():
+                raise click.ClickException(
+                    f"{exc} Start one with `stepseven serve`, or analyze a file with --db PATH."
+                ) from None
+            use_file = True
+        except ApiError as exc:
+            raise click.ClickException(str(exc)) from None
+    if use_file:
+        if not db.exists():
+            raise click.ClickException(f"There is no database at {db}; pass --db PATH or --url URL.")
+        try:
+            store = DuckDBStore(db, read_only=no_save)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+
+            def save(analyzed: list[str], found: list[Finding]) -> None:
+                store.replace_findings(store.session_updated_times(analyzed), found)
+
+            findings = run(store.read, None if no_save else save)
+        finally:
+            store.close()
+    if fmt == "json":
+        import dataclasses
+
+        click.echo(orjson.dumps([dataclasses.asdict(f) for f in findings], option=orjson.OPT_INDENT_2).decode())
+    else:
+        if findings:
+            click.echo(format_findings(findings))
+        affected = len({f.session_id for f in findings})
+        click.echo(
+            f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in {affected} session"
+            f"{'s' if affected != 1 else ''}.",
+            err=True,
+        )
+
+
+@cli.command()
+@click.argument(
+    "corpus",
+    default="sample_traces",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+)
+def evaluate(corpus: Path) -> None:
+    """Print the analyzer's precision and recall per finding kind on a labeled corpus.
+
+    CORPUS is a directory of OTLP/JSON files with a labels.toml naming, for every session in
+    them, the finding kinds it should have ([] for a healthy session), and optionally an
+    analyzer.toml. The default is the project's own corpus, sample_traces/.
+    """
+    from analyzer.evaluate import CorpusError
+    from analyzer.evaluate import evaluate as run_evaluation
+
+    try:
+        result = run_evaluation(corpus)
+    except CorpusError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(result.table())
 
 
 def _query_file(db: Path, sql: str, limit: int) -> QueryResult:

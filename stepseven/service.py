@@ -20,6 +20,8 @@ from typing import Any
 
 import uvicorn
 
+from analyzer.config import AnalyzerConfig
+from analyzer.worker import AnalysisWorker
 from api.app import build_app as build_api
 from collector.config import CollectorConfig
 from collector.grpc_receiver import GrpcReceiver
@@ -47,6 +49,8 @@ class ServeConfig:
     query_timeout_seconds: float = 30.0
     receivers: bool = True
     shutdown_grace_seconds: float = 30.0
+    analyzer: AnalyzerConfig = dataclasses.field(default_factory=AnalyzerConfig)
+    analyze_after_seconds: float = 10.0
 
 
 class _Server(uvicorn.Server):
@@ -81,8 +85,10 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     cc = config.collector
     store = DuckDBStore(config.db, memory_limit=config.memory_limit)
     counters = Counters()
-    sessions = SessionWorker(store)
+    analysis = AnalysisWorker(store, config.analyzer, quiet_seconds=config.analyze_after_seconds)
+    sessions = SessionWorker(store, on_sessions=analysis.sessions_changed)
     writer = Writer(store, cc.max_queue_items, cc.max_batch_items, on_commit=sessions.touch_batch)
+    analysis.start()
     sessions.start()
     writer.start()
     started = time.time()
@@ -95,6 +101,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             "store": {"backend": "duckdb", "path": str(config.db)},
             "writer": dataclasses.asdict(writer.stats()),
             "sessions": dataclasses.asdict(sessions.stats()),
+            "analyzer": dataclasses.asdict(analysis.stats()),
             "counters": counters.snapshot(),
             "limits": dataclasses.asdict(cc.limits),
         }
@@ -120,6 +127,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             sock.close()
         writer.stop()
         sessions.stop()
+        analysis.stop()
         store.close()
         raise
 
@@ -150,6 +158,8 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     stopper.cancel()
     await asyncio.to_thread(writer.stop, config.shutdown_grace_seconds)
     await asyncio.to_thread(sessions.stop)
+    # Unfinished analysis is not lost: the next start finds the sessions analyzed at an older version.
+    await asyncio.to_thread(analysis.stop)
     await asyncio.to_thread(store.close)
     announce("stepseven stopped")
 

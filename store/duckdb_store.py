@@ -21,7 +21,7 @@ from duckdb_engine import Dialect as DuckDBDialect
 from sqlalchemy.schema import CreateTable
 
 from store import schema
-from store.model import Batch, Rows, SessionView, SpanRecord, WriteResult
+from store.model import Batch, Finding, Rows, SessionView, SpanRecord, WriteResult
 
 _DIALECT = DuckDBDialect()
 
@@ -142,9 +142,14 @@ class DuckDBStore:
                 self._record_version(schema.SCHEMA_VERSION)
             else:
                 for target in range(version + 1, schema.SCHEMA_VERSION + 1):
+                    for table in schema.TABLES_ADDED.get(target, ()):
+                        con.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=_DIALECT)))
                     for statement in schema.migration_statements("duckdb", target):
                         con.execute(statement)
                     self._record_version(target)
+                if version < schema.SCHEMA_VERSION:
+                    for statement in schema.fresh_statements("duckdb"):
+                        con.execute(statement)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -372,7 +377,91 @@ class DuckDBStore:
                 columns.append([getattr(r, name) for r in records])
         self._insert(cursor, table, columns)
 
+    # -- findings (written by the analyzer) -----------------------------------------------------
+
+    def sessions_to_analyze(self) -> dict[str, int]:
+        """session_id -> updated time, for sessions changed since their last analysis (or never analyzed)."""
+        cursor = self.cursor()
+        try:
+            rows = cursor.execute(
+                "SELECT s.session_id, s.updated_time_unix_nano FROM derived_sessions s "
+                "LEFT JOIN derived_analyses a ON a.session_id = s.session_id "
+                "WHERE a.session_id IS NULL OR a.session_updated_time_unix_nano < s.updated_time_unix_nano"
+            ).fetchall()
+            return dict(rows)
+        finally:
+            cursor.close()
+
+    def session_updated_times(self, session_ids: Sequence[str]) -> dict[str, int]:
+        cursor = self.cursor()
+        try:
+            cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(session_ids), pa.string())}))
+            rows = cursor.execute(
+                "SELECT session_id, updated_time_unix_nano FROM derived_sessions "
+                "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
+            ).fetchall()
+            return dict(rows)
+        finally:
+            cursor.close()
+
+    def replace_findings(self, analyzed: dict[str, int], findings: list[Finding]) -> None:
+        """Replaces the findings of the analyzed sessions (session_id -> the session version analyzed).
+
+        A finding found again keeps the time it was first detected.
+        """
+        now = time.time_ns()
+        cursor = self.cursor()
+        try:
+            cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(analyzed), pa.string())}))
+            cursor.execute("BEGIN TRANSACTION")
+            try:
+                detected = dict(
+                    cursor.execute(
+                        "SELECT finding_id, detected_time_unix_nano FROM derived_findings "
+                        "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
+                    ).fetchall()
+                )
+                for table in ("derived_findings", "derived_analyses"):
+                    cursor.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM stepseven_sessions)")
+                unique = list({f.finding_id: f for f in findings}.values())
+                columns: list[list[Any]] = [
+                    [f.finding_id for f in unique],
+                    [f.session_id for f in unique],
+                    [f.kind for f in unique],
+                    [f.sub_kind for f in unique],
+                    [f.severity for f in unique],
+                    [f.agent_name for f in unique],
+                    [orjson.dumps(f.step_indexes).decode() for f in unique],
+                    [orjson.dumps(f.span_ids).decode() for f in unique],
+                    [f.explanation for f in unique],
+                    [detected.get(f.finding_id, now) for f in unique],
+                    [now] * len(unique),
+                ]
+                self._insert(cursor, schema.findings, columns)
+                counts = {session: 0 for session in analyzed}
+                for f in unique:
+                    counts[f.session_id] = counts.get(f.session_id, 0) + 1
+                self._insert(
+                    cursor,
+                    schema.analyses,
+                    [list(analyzed), list(analyzed.values()), [now] * len(analyzed), [counts[s] for s in analyzed]],
+                )
+                cursor.execute("COMMIT")
+            except BaseException:
+                _rollback(cursor)
+                raise
+        finally:
+            cursor.close()
+
     # -- reads ----------------------------------------------------------------------------------
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one internal read-only query over the documented views (values as parameters)."""
+        cursor = self.cursor()
+        try:
+            return cursor.execute(sql, list(params)).fetchall()
+        finally:
+            cursor.close()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection for one reading thread; DuckDB's MVCC shows it committed data only."""

@@ -176,3 +176,18 @@ class SessionView:
     steps: list[Step] = field(default_factory=list)
     handoffs: list[Handoff] = field(default_factory=list)
     summary: SessionSummary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something the analyzer found in a session, with the steps that prove it."""
+
+    finding_id: str
+    session_id: str
+    kind: str
+    sub_kind: str
+    severity: str
+    agent_name: str | None
+    step_indexes: list[int]
+    span_ids: list[str]
+    explanation: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import duckdb
 
@@ -28,9 +29,11 @@ def run_sql(
     cursor_factory: Callable[[], duckdb.DuckDBPyConnection],
     sql: str,
     *,
+    params: list[Any] | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
 ) -> QueryResult:
+    """Runs one read-only statement; values go in ``params`` (``?`` or ``$1`` placeholders), never in the text."""
     statement = check(sql)
     cursor = cursor_factory()
     timed_out = threading.Event()
@@ -45,7 +48,7 @@ def run_sql(
         cursor.execute("BEGIN TRANSACTION READ ONLY")
         timer.start()
         try:
-            cursor.execute(statement)
+            cursor.execute(statement, params) if params else cursor.execute(statement)
             columns = [d[0] for d in cursor.description or []]
             rows = cursor.fetchmany(max_rows + 1)
         finally:

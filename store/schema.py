@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -197,6 +197,37 @@ sessions = sa.Table(
     sa.Column("updated_time_unix_nano", sa.BigInteger, nullable=False),
 )
 
+# Written by the analyzer: one row per finding, replaced whole per analyzed session.
+findings = sa.Table(
+    "derived_findings",
+    metadata,
+    sa.Column("finding_id", sa.String, nullable=False),
+    sa.Column("session_id", sa.String, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),
+    sa.Column("sub_kind", sa.String, nullable=False),
+    sa.Column("severity", sa.String, nullable=False),
+    sa.Column("agent_name", sa.String),
+    sa.Column("step_indexes", sa.JSON, nullable=False),
+    sa.Column("span_ids", sa.JSON, nullable=False),
+    sa.Column("explanation", sa.String, nullable=False),
+    # Kept across re-analysis of the same finding: when it was first seen.
+    sa.Column("detected_time_unix_nano", sa.BigInteger, nullable=False),
+    sa.Column("updated_time_unix_nano", sa.BigInteger, nullable=False),
+)
+
+# Which version of each session was analyzed, so a restarted collector knows what is left to do.
+analyses = sa.Table(
+    "derived_analyses",
+    metadata,
+    sa.Column("session_id", sa.String, nullable=False),
+    sa.Column("session_updated_time_unix_nano", sa.BigInteger, nullable=False),
+    sa.Column("analyzed_time_unix_nano", sa.BigInteger, nullable=False),
+    sa.Column("finding_count", sa.Integer, nullable=False),
+)
+
+# Tables each schema version added (version 1 is the first schema), for migrating older files.
+TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {2: (findings, analyses)}
+
 schema_meta = sa.Table(
     "stepseven_schema",
     metadata,
@@ -267,7 +298,7 @@ def _views(dialect: str) -> list[str]:
             {_raw_json(dialect, "r", "system_instructions")} AS system_instructions,
             r.input_tokens, r.output_tokens, r.cache_read_input_tokens, r.cache_creation_input_tokens,
             r.reasoning_output_tokens, r.finish_reasons, {_STATUS} AS status, r.error_type, r.error_message,
-            r.handoff_from, r.handoff_to, r.conversation_id,
+            r.handoff_from, r.handoff_to, r.conversation_id, {_KIND.replace("kind", "r.kind")} AS kind, r.links,
             {ts(dialect, "r.start_time_unix_nano")} AS start_time, {ts(dialect, "r.end_time_unix_nano")} AS end_time,
             (r.end_time_unix_nano - r.start_time_unix_nano) / 1e6 AS duration_ms,
             r.start_time_unix_nano, r.end_time_unix_nano, r.service_name
@@ -283,6 +314,12 @@ def _views(dialect: str) -> list[str]:
             session_id, handoff_index, from_agent, to_agent, mechanism, outcome, error_message,
             delegating_step_index, delegating_span_id, target_step_index, target_span_id, payload
             FROM derived_handoffs""",
+        f"""CREATE OR REPLACE VIEW findings AS SELECT
+            finding_id, session_id, kind, sub_kind, severity, agent_name, step_indexes, span_ids, explanation,
+            {ts(dialect, "detected_time_unix_nano")} AS detected_at,
+            {ts(dialect, "updated_time_unix_nano")} AS updated_at,
+            detected_time_unix_nano, updated_time_unix_nano
+            FROM derived_findings""",
         f"""CREATE OR REPLACE VIEW logs AS SELECT
             record_id, trace_id, span_id, {ts(dialect, "time_unix_nano")} AS time, event_name,
             severity_number, severity_text, body, attributes, service_name, resource_attributes,
@@ -302,8 +339,14 @@ def fresh_statements(dialect: str) -> list[str]:
 
 
 def migration_statements(dialect: str, version: int) -> list[str]:
-    """What takes an existing database from ``version - 1`` to ``version``."""
-    raise ValueError(f"no migration to schema version {version} (from {version - 1}) is defined")
+    """What takes an existing database from ``version - 1`` to ``version``, besides creating TABLES_ADDED.
+
+    Views are recreated after every migration, so a version that only adds tables or view columns
+    needs nothing here.
+    """
+    if version not in TABLES_ADDED:
+        raise ValueError(f"no migration to schema version {version} (from {version - 1}) is defined")
+    return []
 
 
 SPAN_COLUMNS: tuple[str, ...] = tuple(c.name for c in spans.columns)

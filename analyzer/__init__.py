@@ -1,0 +1,1 @@
+"""Finds context rot, runaway loops and failed handoffs in stored sessions."""

@@ -1,0 +1,138 @@
+"""Reading messages and tool values the way the detectors compare them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+
+Message = dict[str, Any]
+
+_SPACE = re.compile(r"\s+")
+
+
+def canonical(value: Any) -> str:
+    """The same value gives the same text whatever its key order or spacing (tool arguments, results)."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in ("{", "["):
+            try:
+                return canonical(orjson.loads(stripped))
+            except orjson.JSONDecodeError:
+                pass
+        return _SPACE.sub(" ", stripped)
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:
+        return str(value)
+
+
+def is_empty(value: Any) -> bool:
+    """No content at all: None, blank text, an empty container, or containers of such."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in ("{", "["):
+            try:
+                return is_empty(orjson.loads(stripped))
+            except orjson.JSONDecodeError:
+                return False
+        return not stripped
+    if isinstance(value, dict):
+        return all(is_empty(v) for v in value.values())
+    if isinstance(value, list):
+        return all(is_empty(v) for v in value)
+    return False
+
+
+def parts(message: Message) -> list[dict[str, Any]]:
+    found = message.get("parts")
+    return [p for p in found if isinstance(p, dict)] if isinstance(found, list) else []
+
+
+def message_text(message: Message) -> str:
+    """All the text a message carries, tool call arguments and tool results included."""
+    pieces: list[str] = []
+    for part in parts(message):
+        kind = part.get("type")
+        if kind == "text":
+            pieces.append(canonical(part.get("content", "")))
+        elif kind == "tool_call":
+            pieces.append(f"{part.get('name')}({canonical(part.get('arguments'))})")
+        elif kind == "tool_call_response":
+            pieces.append(canonical(part.get("response")))
+    return "\n".join(pieces)
+
+
+def role_texts(messages: list[Message] | None, role: str) -> Iterator[str]:
+    for message in messages or []:
+        if message.get("role") == role:
+            text = message_text(message)
+            if text.strip():
+                yield text
+
+
+def fingerprint(message: Message) -> str:
+    """Identity of a message across calls (the same history re-sent gives the same fingerprints)."""
+    return f"{message.get('role')}\x00{message_text(message)}"
+
+
+def system_text(system_instructions: Any, messages: list[Message] | None) -> str:
+    """The system instructions of an LLM call: the attribute, or the system messages of its input."""
+    pieces: list[str] = []
+    if isinstance(system_instructions, list):
+        pieces.extend(
+            canonical(p.get("content", "")) if isinstance(p, dict) else canonical(p) for p in system_instructions
+        )
+    elif system_instructions:
+        pieces.append(canonical(system_instructions))
+    pieces.extend(role_texts(messages, "system"))
+    return "\n".join(p for p in pieces if p)
+
+
+def contains(haystack: str, needle: str, *, prefix: int = 200) -> bool:
+    """Whether the needle (or its first ``prefix`` characters, for long texts) appears in the haystack."""
+    needle = _SPACE.sub(" ", needle).strip()
+    if not needle:
+        return True
+    return needle[:prefix] in _SPACE.sub(" ", haystack)
+
+
+_ERROR_TEXT = re.compile(
+    r"^\W*(error|exception|traceback|failed|failure)\b|\b(exception|traceback \(most recent call last\)|"
+    r"unreachable|timed out|timeout|connection refused|could not|couldn't|cannot|unable to|not available|"
+    r"internal server error|service unavailable|status code [45]\d\d|permission denied|forbidden)\b",
+    re.IGNORECASE,
+)
+
+_ACKNOWLEDGES = re.compile(
+    r"\b(sorry|unfortunately|error|failed|fail|unable|couldn't|could not|cannot|can't|not able|"
+    r"unavailable|unreachable|problem|issue|try again|later)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_like_error(text: str) -> bool:
+    return bool(_ERROR_TEXT.search(text[:2000]))
+
+
+def acknowledges_trouble(text: str) -> bool:
+    return bool(_ACKNOWLEDGES.search(text))
+
+
+def output_text(messages: list[Message] | None) -> str:
+    """What a call answered in words (its tool calls left out)."""
+    pieces = []
+    for message in messages or []:
+        for part in parts(message):
+            if part.get("type") == "text":
+                pieces.append(canonical(part.get("content", "")))
+    return "\n".join(pieces)
+
+
+def short(text: str, limit: int = 80) -> str:
+    text = _SPACE.sub(" ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"

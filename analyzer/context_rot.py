@@ -1,0 +1,206 @@
+"""Context rot: the context window filling up, early context falling out of it, long sessions degrading."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from analyzer.config import AnalyzerConfig
+from analyzer.content import canonical, contains, fingerprint, message_text, role_texts, short, system_text
+from analyzer.model import AnalysisStep, Finding, SessionSteps, finding, step_range
+
+KIND = "context_rot"
+
+# Provider errors when the prompt does not fit (OpenAI, Anthropic, Gemini, Bedrock, vLLM, LiteLLM...).
+_TOO_LONG = re.compile(
+    r"context[_ ]length[_ ]exceeded|maximum context length|context window|prompt is too long|input is too long"
+    r"|too many (input )?tokens|exceeds the (model's )?(maximum|max)|ContextWindowExceeded|reduce the length",
+    re.IGNORECASE,
+)
+_CUT_OFF = {"length", "max_tokens", "model_length", "max_output_tokens"}
+
+
+def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
+    return [*_pressure(session, config), *_early_context_lost(session), *_drift(session, config)]
+
+
+def _llm_calls(session: SessionSteps) -> list[AnalysisStep]:
+    return [s for s in session.steps if s.step_kind == "llm"]
+
+
+def _pressure(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
+    found: list[Finding] = []
+    ratio = config.thresholds.context_pressure_ratio
+    near: dict[str | None, list[tuple[AnalysisStep, int]]] = defaultdict(list)
+    for step in _llm_calls(session):
+        window = config.context_window(step.model)
+        error = " ".join(t for t in (step.error_type, step.error_message) if t)
+        used = (step.input_tokens or 0) + (step.output_tokens or 0)
+        if error and _TOO_LONG.search(error):
+            found.append(
+                finding(
+                    session,
+                    KIND,
+                    "context_exceeded",
+                    "high",
+                    [step],
+                    f"the model call at step {step.step_index} was refused because the context was too long: "
+                    f"'{short(error, 140)}'.",
+                )
+            )
+        elif window and _CUT_OFF & {r.lower() for r in step.finish_reasons} and used >= 0.8 * window:
+            found.append(
+                finding(
+                    session,
+                    KIND,
+                    "context_exceeded",
+                    "high",
+                    [step],
+                    f"the model call at step {step.step_index} ran out of room: {used:,} of {window:,} tokens of "
+                    f"{step.model}'s window, and its answer was cut off (finish reason "
+                    f"{', '.join(step.finish_reasons)}).",
+                )
+            )
+        elif window and step.input_tokens and step.input_tokens >= ratio * window:
+            near[step.scope_id or step.agent_name].append((step, window))
+    for agent, calls in near.items():
+        peak, window = max(calls, key=lambda c: (c[0].input_tokens or 0) / c[1])
+        share = (peak.input_tokens or 0) / window
+        found.append(
+            finding(
+                session,
+                KIND,
+                "context_pressure",
+                "high" if share >= 0.98 else "medium",
+                [c[0] for c in calls],
+                f"{len(calls)} model call{'s' if len(calls) > 1 else ''} of "
+                f"{f'`{peak.agent_name}`' if peak.agent_name else 'the agent'} used {ratio:.0%} or more of the "
+                f"context window ({step_range([c[0] for c in calls])}); the fullest, step {peak.step_index}, sent "
+                f"{peak.input_tokens:,} of {window:,} tokens ({share:.0%}) to {peak.model}. Quality drops as "
+                "the window fills; summarize or trim the history.",
+                anchor=f"pressure:{agent}",
+            )
+        )
+    return found
+
+
+def _early_context_lost(session: SessionSteps) -> list[Finding]:
+    """System instructions or the original task, present early and gone later from the same conversation."""
+    found: list[Finding] = []
+    lineages: dict[str | None, list[AnalysisStep]] = defaultdict(list)
+    for step in _llm_calls(session):
+        if step.input_messages is not None:
+            lineages[step.scope_id or step.agent_name].append(step)
+    for calls in lineages.values():
+        origin: AnalysisStep | None = None
+        system = task = ""
+        history: set[str] = set()
+        reported: set[str] = set()
+        for call in calls:
+            inputs = call.input_messages or []
+            prints = {fingerprint(m) for m in inputs if m.get("role") != "system"}
+            continues = origin is not None and bool(prints & history)
+            if not continues:
+                # A fresh conversation (a new invocation of the agent): it sets what must be kept.
+                origin, history, reported = call, set(), set()
+                system = system_text(call.system_instructions, inputs)
+                task = next(role_texts(inputs, "user"), "")
+            else:
+                assert origin is not None
+                text = "\n".join(message_text(m) for m in inputs)
+                lost: list[str] = []
+                if (
+                    system
+                    and "system" not in reported
+                    and not contains(system_text(call.system_instructions, inputs), system)
+                ):
+                    lost.append(f"the system instructions ('{short(system, 70)}')")
+                    reported.add("system")
+                if task and "task" not in reported and not contains(text, task):
+                    lost.append(f"the original task ('{short(task, 70)}')")
+                    reported.add("task")
+                if lost:
+                    found.append(
+                        finding(
+                            session,
+                            KIND,
+                            "early_context_lost",
+                            "high" if len(lost) == 2 else "medium",
+                            [origin, call],
+                            f"{' and '.join(lost)} were in the input of step {origin.step_index} but are missing "
+                            f"from step {call.step_index}, which continues the same conversation: the history was "
+                            "truncated or compacted without them.",
+                            anchor=f"lost:{call.span_id}",
+                        )
+                    )
+            history |= prints
+            history |= {fingerprint(m) for m in call.output_messages or []}
+    return found
+
+
+def _agent_time_mark(session: SessionSteps, limit_ns: float) -> int | None:
+    """The wall-clock time at which the agents had worked ``limit_ns`` (idle gaps between runs excluded)."""
+    tops = sorted(
+        ((s.start_time_unix_nano, s.end_time_unix_nano) for s in session.steps if s.depth == 0),
+    ) or sorted((s.start_time_unix_nano, s.end_time_unix_nano) for s in session.steps)
+    worked = 0.0
+    cursor = None
+    for start, end in tops:
+        start = max(start, cursor) if cursor is not None else start
+        if end <= start:
+            continue
+        if worked + (end - start) >= limit_ns:
+            return int(start + (limit_ns - worked))
+        worked += end - start
+        cursor = end
+    return None
+
+
+def _drift(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
+    minutes = config.thresholds.long_session_minutes
+    mark = _agent_time_mark(session, minutes * 60e9)
+    if mark is None:
+        return []
+    work = [s for s in session.steps if s.step_kind in ("llm", "tool")]
+    early = [s for s in work if s.start_time_unix_nano < mark]
+    late = [s for s in work if s.start_time_unix_nano >= mark]
+    if not late:
+        return []
+    degraded: list[AnalysisStep] = []
+    reasons: list[str] = []
+    early_rate = sum(s.failed for s in early) / len(early) if early else 0.0
+    late_errors = [s for s in late if s.failed]
+    late_rate = len(late_errors) / len(late)
+    if len(late_errors) >= 2 and late_rate >= early_rate + 0.15:
+        degraded += late_errors
+        reasons.append(f"errors rose from {early_rate:.0%} to {late_rate:.0%} of steps")
+    answered: set[tuple[str | None, str]] = set()
+    repeats: list[AnalysisStep] = []
+    for step in work:
+        if step.step_kind != "tool":
+            continue
+        key = (step.tool_name, canonical(step.tool_arguments))
+        if key in answered and step.start_time_unix_nano >= mark:
+            repeats.append(step)
+        if not step.failed:
+            answered.add(key)
+    if repeats:
+        degraded += repeats
+        names = ", ".join(sorted({f"`{s.tool_name}`" for s in repeats}))
+        reasons.append(f"{len(repeats)} calls asked again for what earlier calls had already returned ({names})")
+    if len(degraded) < config.thresholds.drift_min_signals:
+        return []
+    crossing = next((s for s in session.steps if s.start_time_unix_nano >= mark), late[0])
+    evidence = sorted({s.step_index: s for s in [crossing, *degraded]}.values(), key=lambda s: s.step_index)
+    return [
+        finding(
+            session,
+            KIND,
+            "long_session_drift",
+            "medium",
+            evidence,
+            f"the agents had worked {minutes:g} minutes by step {crossing.step_index}, and after that the "
+            f"session degraded: {'; '.join(reasons)} ({step_range(degraded)}).",
+            anchor="drift",
+        )
+    ]

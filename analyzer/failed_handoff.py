@@ -1,0 +1,253 @@
+"""Failed handoffs: work handed to another agent that failed, never came back, or never arrived."""
+
+from __future__ import annotations
+
+from analyzer.config import AnalyzerConfig
+from analyzer.content import (
+    acknowledges_trouble,
+    canonical,
+    contains,
+    is_empty,
+    looks_like_error,
+    message_text,
+    output_text,
+    role_texts,
+    short,
+)
+from analyzer.model import AnalysisHandoff, AnalysisStep, Finding, SessionSteps, finding
+
+KIND = "failed_handoff"
+
+# Mechanisms where the caller waits for the other agent's answer; a handoff proper passes control for good.
+_RETURNING = ("agent_as_tool", "remote_agent")
+_A2A = {"failed": "task_failed", "rejected": "task_rejected", "canceled": "task_canceled"}
+
+
+def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
+    found: list[Finding] = []
+    for handoff in session.handoffs:
+        delegating = session.step(handoff.delegating_step_index)
+        target = session.step(handoff.target_step_index)
+        evidence = [s for s in (delegating, target) if s is not None]
+        if not evidence:
+            continue
+        who = _who(handoff)
+        failure = _failure(session, handoff, who, evidence)
+        if failure is not None:
+            found.append(failure)
+            continue
+        for check in (_slow, _context_not_propagated, _empty_payload, _lost_or_mistaken):
+            result = check(session, config, handoff, delegating, target, who)
+            if result is not None:
+                found.append(result)
+    return found
+
+
+def _who(handoff: AnalysisHandoff) -> str:
+    source = f"`{handoff.from_agent}`" if handoff.from_agent else "an agent"
+    target = f"`{handoff.to_agent}`" if handoff.to_agent else "another agent"
+    return f"{source} → {target}"
+
+
+def _failure(session: SessionSteps, handoff: AnalysisHandoff, who: str, evidence: list[AnalysisStep]) -> Finding | None:
+    error = f": {short(handoff.error_message, 160)}" if handoff.error_message else ""
+    outcome = handoff.outcome
+    if outcome in _A2A:
+        return finding(
+            session,
+            KIND,
+            _A2A[outcome],
+            "high",
+            evidence,
+            f"handoff {who} ({handoff.mechanism}): the remote agent's task ended as {outcome}{error}.",
+        )
+    if outcome == "target_failed":
+        return finding(
+            session,
+            KIND,
+            "target_failed",
+            "high",
+            evidence,
+            f"handoff {who}: the agent that took the work failed{error}. Nothing it did reached the caller.",
+        )
+    if outcome == "failed":
+        return finding(
+            session,
+            KIND,
+            "delegation_failed",
+            "high",
+            evidence,
+            f"handoff {who}: the delegating step failed{error}.",
+        )
+    if outcome == "target_not_started":
+        return finding(
+            session,
+            KIND,
+            "target_not_started",
+            "high",
+            evidence,
+            f"handoff {who} ({handoff.mechanism}) at {_at(evidence)}, but {handoff.to_agent or 'the target agent'} "
+            "never started: no step of it arrived in this session.",
+        )
+    return None
+
+
+def _at(steps: list[AnalysisStep]) -> str:
+    return f"step {steps[0].step_index}"
+
+
+def _slow(
+    session: SessionSteps,
+    config: AnalyzerConfig,
+    handoff: AnalysisHandoff,
+    delegating: AnalysisStep | None,
+    target: AnalysisStep | None,
+    who: str,
+) -> Finding | None:
+    if handoff.mechanism not in _RETURNING or target is None:
+        return None
+    seconds = (target.end_time_unix_nano - target.start_time_unix_nano) / 1e9
+    if seconds <= config.thresholds.handoff_answer_seconds:
+        return None
+    evidence = [s for s in (delegating, target) if s]
+    return finding(
+        session,
+        KIND,
+        "no_answer_in_time",
+        "medium",
+        evidence,
+        f"handoff {who}: the other agent took {seconds / 60:.1f} minutes to answer (limit "
+        f"{config.thresholds.handoff_answer_seconds / 60:g} minutes), steps {target.step_index} onward.",
+    )
+
+
+def _context_not_propagated(
+    session: SessionSteps,
+    config: AnalyzerConfig,
+    handoff: AnalysisHandoff,
+    delegating: AnalysisStep | None,
+    target: AnalysisStep | None,
+    who: str,
+) -> Finding | None:
+    if handoff.mechanism != "remote_agent" or delegating is None or target is None:
+        return None
+    if target.trace_id == delegating.trace_id or target.parent_span_id or target.link_count:
+        return None
+    return finding(
+        session,
+        KIND,
+        "context_not_propagated",
+        "low",
+        [delegating, target],
+        f"handoff {who}: the remote agent's spans arrived as a separate trace with no parent and no link "
+        f"(step {target.step_index}), so its work cannot be tied to the call at step {delegating.step_index}. "
+        "Propagate the W3C traceparent header on the call to the remote agent.",
+    )
+
+
+def _first_llm(session: SessionSteps, under: AnalysisStep) -> AnalysisStep | None:
+    """The first LLM call of the agent that started at ``under``."""
+    for step in session.steps:
+        if step.step_index > under.step_index and step.step_kind == "llm" and step.agent_name == under.agent_name:
+            return step
+    return None
+
+
+def _empty_payload(
+    session: SessionSteps,
+    config: AnalyzerConfig,
+    handoff: AnalysisHandoff,
+    delegating: AnalysisStep | None,
+    target: AnalysisStep | None,
+    who: str,
+) -> Finding | None:
+    if target is None:
+        return None
+    first = _first_llm(session, target)
+    if first is None or first.input_messages is None:
+        return None  # content not recorded: nothing to judge
+    if any(role_texts(first.input_messages, "user")):
+        return None
+    if handoff.mechanism in _RETURNING and not is_empty(handoff.payload):
+        return None
+    evidence = [s for s in (delegating, target, first) if s]
+    what = "an empty payload" if is_empty(handoff.payload) else "no task"
+    return finding(
+        session,
+        KIND,
+        "empty_payload",
+        "high",
+        evidence,
+        f"handoff {who} passed {what}: the first model call of {handoff.to_agent or 'the target'} "
+        f"(step {first.step_index}) had no user request to work on.",
+    )
+
+
+def _later_caller_calls(session: SessionSteps, delegating: AnalysisStep) -> list[AnalysisStep]:
+    return [
+        s
+        for s in session.steps
+        if s.step_kind == "llm"
+        and s.agent_name == delegating.agent_name
+        and s.start_time_unix_nano >= delegating.end_time_unix_nano
+        and s.step_index > delegating.step_index
+    ]
+
+
+def _target_result(session: SessionSteps, delegating: AnalysisStep, target: AnalysisStep | None) -> str:
+    if delegating.tool_result is not None and not is_empty(delegating.tool_result):
+        return canonical(delegating.tool_result)
+    if target is not None:
+        if target.output_messages:
+            return output_text(target.output_messages)
+        last = None
+        for step in session.steps:
+            if step.step_kind == "llm" and step.agent_name == target.agent_name and step.step_index > target.step_index:
+                if step.start_time_unix_nano <= target.end_time_unix_nano:
+                    last = step
+        if last is not None:
+            return output_text(last.output_messages)
+    return ""
+
+
+def _lost_or_mistaken(
+    session: SessionSteps,
+    config: AnalyzerConfig,
+    handoff: AnalysisHandoff,
+    delegating: AnalysisStep | None,
+    target: AnalysisStep | None,
+    who: str,
+) -> Finding | None:
+    if handoff.mechanism not in _RETURNING or delegating is None:
+        return None
+    result = _target_result(session, delegating, target)
+    later = _later_caller_calls(session, delegating)
+    if not result.strip() or not later or any(s.input_messages is None for s in later):
+        return None  # nothing came back, no later call, or content not recorded: nothing to judge
+    evidence = [s for s in (delegating, target) if s]
+    if looks_like_error(result):
+        answer = "\n".join(output_text(s.output_messages) for s in later)
+        if answer.strip() and not acknowledges_trouble(answer):
+            last = later[-1]
+            return finding(
+                session,
+                KIND,
+                "error_as_result",
+                "high",
+                [*evidence, last],
+                f"handoff {who}: the other agent answered with an error ('{short(result, 100)}') at step "
+                f"{delegating.step_index}, and `{delegating.agent_name}` carried on as if it had succeeded "
+                f"(step {last.step_index}: '{short(answer, 100)}').",
+            )
+        return None
+    if any(contains("\n".join(message_text(m) for m in s.input_messages or []), result) for s in later):
+        return None
+    return finding(
+        session,
+        KIND,
+        "lost_work",
+        "high",
+        [*evidence, later[0]],
+        f"handoff {who}: the other agent's answer ('{short(result, 100)}', step {delegating.step_index}) never "
+        f"reached `{delegating.agent_name}`: its next model call (step {later[0].step_index}) did not include it.",
+    )

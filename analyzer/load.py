@@ -1,0 +1,151 @@
+"""Reads sessions for the detectors through SQL over the documented views.
+
+The same queries run on the collector's own store (in the collector and `stepseven analyze --db`)
+and through the query API (`--url`), so every path sees a session the same way.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from analyzer.model import AgentNorm, AnalysisHandoff, AnalysisStep, SessionSteps
+
+# Runs one parameterized SELECT (values bound to ``?``), returns its rows.
+Reader = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
+
+_STEPS_SQL = """
+SELECT step_index, span_id, trace_id, parent_step_index, depth, step_kind, operation, name, agent_name, scope_id,
+    tool_name, tool_call_id, CAST(tool_arguments AS VARCHAR), CAST(tool_result AS VARCHAR),
+    CAST(input_messages AS VARCHAR), CAST(output_messages AS VARCHAR), CAST(system_instructions AS VARCHAR),
+    request_model, response_model, input_tokens, output_tokens, CAST(finish_reasons AS VARCHAR), status,
+    error_type, error_message, handoff_from, handoff_to, start_time_unix_nano, end_time_unix_nano,
+    parent_span_id, kind, CAST(links AS VARCHAR)
+FROM steps WHERE session_id = ? ORDER BY step_index
+"""
+
+_HANDOFFS_SQL = """
+SELECT handoff_index, from_agent, to_agent, mechanism, outcome, error_message, delegating_step_index,
+    target_step_index, CAST(payload AS VARCHAR)
+FROM handoffs WHERE session_id = ? ORDER BY handoff_index
+"""
+
+# Per agent and session: steps taken and tokens spent (what "usual" is measured against).
+_USAGE_SQL = """
+SELECT agent_name, session_id, count(*),
+    sum(CASE WHEN step_kind = 'llm' THEN coalesce(input_tokens, 0) + coalesce(output_tokens, 0) ELSE 0 END)
+FROM steps WHERE agent_name IS NOT NULL AND step_kind IN ('llm', 'tool')
+GROUP BY agent_name, session_id
+"""
+
+
+def _json(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return text
+
+
+def _messages(text: str | None) -> list[dict[str, Any]] | None:
+    value = _json(text)
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [m for m in value if isinstance(m, dict)]
+    return [{"role": "user", "parts": [{"type": "text", "content": str(value)}]}]
+
+
+def _step(row: tuple[Any, ...]) -> AnalysisStep:
+    (
+        step_index, span_id, trace_id, parent, depth, step_kind, operation, name, agent, scope,
+        tool_name, tool_call_id, arguments, result, inputs, outputs, system,
+        request_model, response_model, input_tokens, output_tokens, finish, status,
+        error_type, error_message, handoff_from, handoff_to, start, end, parent_span_id, kind, links,
+    ) = row  # fmt: skip
+    reasons = _json(finish)
+    link_list = _json(links)
+    return AnalysisStep(
+        step_index=int(step_index),
+        span_id=span_id,
+        trace_id=trace_id,
+        parent_step_index=parent,
+        depth=int(depth),
+        step_kind=step_kind,
+        operation=operation,
+        name=name,
+        agent_name=agent,
+        scope_id=scope,
+        tool_name=tool_name,
+        tool_call_id=tool_call_id,
+        tool_arguments=_json(arguments),
+        tool_result=_json(result),
+        input_messages=_messages(inputs),
+        output_messages=_messages(outputs),
+        system_instructions=_json(system),
+        request_model=request_model,
+        response_model=response_model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        finish_reasons=[str(r) for r in reasons] if isinstance(reasons, list) else [],
+        status=status,
+        error_type=error_type,
+        error_message=error_message,
+        handoff_from=handoff_from,
+        handoff_to=handoff_to,
+        start_time_unix_nano=int(start),
+        end_time_unix_nano=int(end),
+        parent_span_id=parent_span_id,
+        span_kind=kind,
+        link_count=len(link_list) if isinstance(link_list, list) else 0,
+    )
+
+
+def load_session(read: Reader, session_id: str) -> SessionSteps:
+    steps = [_step(row) for row in read(_STEPS_SQL, [session_id])]
+    handoffs = [
+        AnalysisHandoff(
+            handoff_index=row[0],
+            from_agent=row[1],
+            to_agent=row[2],
+            mechanism=row[3],
+            outcome=row[4],
+            error_message=row[5],
+            delegating_step_index=row[6],
+            target_step_index=row[7],
+            payload=_json(row[8]),
+        )
+        for row in read(_HANDOFFS_SQL, [session_id])
+    ]
+    return SessionSteps(session_id, steps, handoffs)
+
+
+class Norms:
+    """Each agent's usual steps and tokens per session, over the whole store (one query, then cached)."""
+
+    def __init__(self, read: Reader) -> None:
+        self._usage: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
+        for agent, session, steps, tokens in read(_USAGE_SQL, []):
+            self._usage[agent][session] = (int(steps), int(tokens or 0))
+
+    def for_session(self, session_id: str) -> dict[str, AgentNorm]:
+        """Norms from every other session, so a session is never compared with itself."""
+        norms: dict[str, AgentNorm] = {}
+        for agent, sessions in self._usage.items():
+            others = [usage for session, usage in sessions.items() if session != session_id]
+            if others:
+                norms[agent] = AgentNorm(
+                    sessions=len(others),
+                    median_steps=float(statistics.median(u[0] for u in others)),
+                    median_tokens=float(statistics.median(u[1] for u in others)),
+                )
+        return norms
+
+
+def session_ids(read: Reader) -> list[str]:
+    return [row[0] for row in read("SELECT session_id FROM sessions ORDER BY first_time_unix_nano", [])]

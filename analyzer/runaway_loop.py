@@ -1,0 +1,248 @@
+"""Runaway loops: an agent repeating itself without progress, or stopped by a limit."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from analyzer.config import AnalyzerConfig
+from analyzer.content import canonical, short
+from analyzer.model import AnalysisStep, Finding, SessionSteps, finding, step_range
+
+KIND = "runaway_loop"
+
+# How frameworks say a run was stopped by a turn, step, iteration, recursion or usage limit.
+_LIMIT = re.compile(
+    r"max(imum)?[ _]?turns?[ _]?exceeded|UsageLimitExceeded|request_limit|(request|token|tool[ _]calls?)[ _]limit"
+    r"|recursion[ _]limit|GraphRecursionError|max(imum)?[ _]?(iterations?|steps)|iteration limit"
+    r"|reached max steps|stopped due to (iteration|time) limit|max_turns",
+    re.IGNORECASE,
+)
+
+
+def limit_reason(step: AnalysisStep) -> str | None:
+    for text in (step.error_type, step.error_message):
+        if text and _LIMIT.search(text):
+            return short(step.error_message or step.error_type or "", 120)
+    return None
+
+
+def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
+    found: list[Finding] = []
+    stopped = _limit_stops(session)
+    ending = f"; the run ended with '{stopped[0][1]}'" if stopped else ""
+    found += _repeated_calls(session, config, ending)
+    found += _cycles(session, config, ending)
+    for step, reason in stopped:
+        found.append(
+            finding(
+                session,
+                KIND,
+                "limit_reached",
+                "high",
+                [step],
+                f"{step.label} was stopped by a limit at step {step.step_index}: '{reason}'. "
+                "The agent ran out of turns or budget before it finished.",
+            )
+        )
+    found += _excess(session, config)
+    found += _ping_pong(session, config)
+    return found
+
+
+def _limit_stops(session: SessionSteps) -> list[tuple[AnalysisStep, str]]:
+    """The outermost failed step per limit error (the same error propagates up through every parent)."""
+    stops: list[tuple[AnalysisStep, str]] = []
+    seen: set[str] = set()
+    for step in sorted(session.steps, key=lambda s: (s.depth, s.step_index)):
+        reason = limit_reason(step) if step.failed or step.error_type else None
+        if reason and reason not in seen:
+            seen.add(reason)
+            stops.append((step, reason))
+    return stops
+
+
+def _tool_calls_by_agent(session: SessionSteps) -> dict[str | None, list[AnalysisStep]]:
+    calls: dict[str | None, list[AnalysisStep]] = defaultdict(list)
+    for step in session.steps:
+        if step.step_kind == "tool" and step.tool_name:
+            calls[step.scope_id or step.agent_name].append(step)
+    return calls
+
+
+def _signature(step: AnalysisStep) -> tuple[str, str]:
+    return (step.tool_name or "", canonical(step.tool_arguments))
+
+
+def _outcome(step: AnalysisStep) -> str:
+    return "error:" + (step.error_type or "") if step.failed else canonical(step.tool_result)
+
+
+def _repeated_calls(session: SessionSteps, config: AnalyzerConfig, ending: str) -> list[Finding]:
+    """The same tool with the same arguments, again and again, learning nothing new.
+
+    A repetition that ends in a new result (a job polled until it is done, a retry that succeeds)
+    is progress, not a loop.
+    """
+    t = config.thresholds
+    found: list[Finding] = []
+    for calls in _tool_calls_by_agent(session).values():
+        flagged: set[int] = set()
+        i = 0
+        while i < len(calls):
+            j = i
+            while j + 1 < len(calls) and _signature(calls[j + 1]) == _signature(calls[i]):
+                j += 1
+            run = calls[i : j + 1]
+            outcomes = {_outcome(c) for c in run}
+            # No progress: every call answered what an earlier one had (the last result is not new).
+            if len(run) >= t.repeat_min_calls and _outcome(run[-1]) in {_outcome(c) for c in run[:-1]}:
+                found.append(_repeat_finding(session, run, "in a row", outcomes, ending))
+                flagged.update(c.step_index for c in run)
+            i = j + 1
+        # Non-consecutive repeats inside a window of calls (A, B, A, C, A, B, A...).
+        for start in range(len(calls)):
+            window = calls[start : start + t.repeat_window]
+            groups: dict[tuple[str, str], list[AnalysisStep]] = defaultdict(list)
+            for call in window:
+                groups[_signature(call)].append(call)
+            for group in groups.values():
+                if len(group) < t.repeat_window_min_calls or any(c.step_index in flagged for c in group):
+                    continue
+                outcomes = {_outcome(c) for c in group}
+                if _outcome(group[-1]) not in {_outcome(c) for c in group[:-1]}:
+                    continue
+                found.append(_repeat_finding(session, group, f"within {len(window)} tool calls", outcomes, ending))
+                flagged.update(c.step_index for c in group)
+    return found
+
+
+def _repeat_finding(
+    session: SessionSteps, run: list[AnalysisStep], how: str, outcomes: set[str], ending: str
+) -> Finding:
+    first = run[0]
+    result = "each time the same result" if len(outcomes) == 1 else f"only {len(outcomes)} different results"
+    if all(c.failed for c in run):
+        result = "failing each time"
+    args = short(canonical(first.tool_arguments), 60)
+    severity = "high" if ending or len(run) >= 6 else "medium"
+    return finding(
+        session,
+        KIND,
+        "repeated_tool_call",
+        severity,
+        run,
+        f"called {first.label} with the same arguments ({args}) {len(run)} times {how}, {step_range(run)}, "
+        f"{result}{ending}.",
+    )
+
+
+def _cycles(session: SessionSteps, config: AnalyzerConfig, ending: str) -> list[Finding]:
+    """A cycle of 2 to 4 different calls (A, B, A, B, ...) whose calls and results keep coming back."""
+    found: list[Finding] = []
+    need = config.thresholds.cycle_min_repeats
+    for calls in _tool_calls_by_agent(session).values():
+        keys = [(_signature(c), _outcome(c)) for c in calls]
+        i = 0
+        while i < len(keys):
+            best: tuple[int, int] | None = None
+            for period in (2, 3, 4):
+                if len({k[0] for k in keys[i : i + period]}) < 2:
+                    continue
+                end = i + period
+                while end < len(keys) and keys[end] == keys[end - period]:
+                    end += 1
+                if (end - i) // period >= need and (best is None or end - i > best[1] - i):
+                    best = (period, end)
+            if best is None:
+                i += 1
+                continue
+            period, end = best
+            cycle = calls[i:end]
+            names = " → ".join(c.tool_name or "?" for c in calls[i : i + period])
+            found.append(
+                finding(
+                    session,
+                    KIND,
+                    "repeating_cycle",
+                    "high" if ending else "medium",
+                    cycle,
+                    f"went round the same cycle of calls ({names}) {(end - i) // period} times, {step_range(cycle)}, "
+                    f"with the same arguments and the same results each time{ending}.",
+                )
+            )
+            i = end
+    return found
+
+
+def _excess(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
+    """An agent using far more steps or tokens than in its other sessions."""
+    t = config.thresholds
+    found: list[Finding] = []
+    by_agent: dict[str, list[AnalysisStep]] = defaultdict(list)
+    for step in session.steps:
+        if step.agent_name and step.step_kind in ("llm", "tool"):
+            by_agent[step.agent_name].append(step)
+    for agent, steps in by_agent.items():
+        norm = session.norms.get(agent)
+        if norm is None or norm.sessions < t.excess_min_sessions:
+            continue
+        tokens = sum((s.input_tokens or 0) + (s.output_tokens or 0) for s in steps if s.step_kind == "llm")
+        over: list[str] = []
+        if norm.median_steps > 0 and len(steps) >= t.excess_ratio * norm.median_steps:
+            over.append(f"{len(steps)} steps where it usually takes {norm.median_steps:g}")
+        if norm.median_tokens > 0 and tokens >= t.excess_ratio * norm.median_tokens:
+            over.append(f"{tokens:,} tokens where it usually spends {norm.median_tokens:,.0f}")
+        if over:
+            llm = [s for s in steps if s.step_kind == "llm"] or steps
+            found.append(
+                finding(
+                    session,
+                    KIND,
+                    "excessive_usage",
+                    "medium",
+                    llm,
+                    f"agent `{agent}` used {' and '.join(over)} (median of its other {norm.sessions} sessions), "
+                    f"{step_range(llm)}.",
+                    agent_name=agent,
+                    anchor=f"agent:{agent}",
+                )
+            )
+    return found
+
+
+def _ping_pong(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
+    """Handoffs back and forth between the same two agents."""
+    found: list[Finding] = []
+    chain: list[int] = []
+    handoffs = [h for h in session.handoffs if h.from_agent and h.to_agent and h.from_agent != h.to_agent]
+
+    def close() -> None:
+        if len(chain) >= config.thresholds.ping_pong_min_handoffs:
+            hs = [handoffs[k] for k in chain]
+            evidence = [s for h in hs if (s := session.step(h.delegating_step_index or h.target_step_index))]
+            pair = f"`{hs[0].from_agent}` and `{hs[0].to_agent}`"
+            found.append(
+                finding(
+                    session,
+                    KIND,
+                    "ping_pong_handoff",
+                    "medium",
+                    evidence,
+                    f"work went back and forth between {pair} {len(hs)} times, {step_range(evidence)}, "
+                    "without either agent finishing it.",
+                    agent_name=hs[0].from_agent,
+                )
+            )
+        chain.clear()
+
+    for k, handoff in enumerate(handoffs):
+        if chain:
+            last = handoffs[chain[-1]]
+            if handoff.from_agent == last.to_agent and handoff.to_agent == last.from_agent:
+                chain.append(k)
+                continue
+            close()
+        chain.append(k)
+    close()
+    return found

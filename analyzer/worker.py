@@ -1,0 +1,127 @@
+"""Analyzes sessions in the collector once they have been quiet for a while, off the export path."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from analyzer.analyze import analyze_session
+from analyzer.config import AnalyzerConfig
+from analyzer.load import Norms, load_session
+from store.model import Finding
+
+log = logging.getLogger(__name__)
+
+# Each agent's usual figures change slowly: recomputing them (a scan of every step) once a minute is plenty.
+NORMS_MAX_AGE_SECONDS = 60.0
+
+
+class FindingStore(Protocol):
+    def read(self, sql: str, params: Sequence[Any] = ...) -> list[tuple[Any, ...]]: ...
+    def sessions_to_analyze(self) -> dict[str, int]: ...
+    def session_updated_times(self, session_ids: Sequence[str]) -> dict[str, int]: ...
+    def replace_findings(self, analyzed: dict[str, int], findings: list[Finding]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisWorkerStats:
+    waiting_sessions: int
+    sessions_analyzed: int
+    findings: int
+    failures: int
+    last_run_ms: float
+
+
+class AnalysisWorker:
+    def __init__(
+        self,
+        store: FindingStore,
+        config: AnalyzerConfig,
+        *,
+        quiet_seconds: float = 10.0,
+        max_sessions_per_run: int = 200,
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._quiet = quiet_seconds
+        self._max = max_sessions_per_run
+        self._changed: dict[str, float] = {}  # session -> monotonic time of its last change
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._norms: Norms | None = None
+        self._norms_at = 0.0
+        self._analyzed = self._findings = self._failures = 0
+        self._last_ms = 0.0
+
+    def sessions_changed(self, session_ids: Iterable[str]) -> None:
+        """The session worker's hook: these sessions were rebuilt just now."""
+        now = time.monotonic()
+        with self._lock:
+            for session in session_ids:
+                self._changed[session] = now
+
+    def start(self) -> None:
+        # Sessions that changed before a restart and were never analyzed are picked up first.
+        self.sessions_changed(self._store.sessions_to_analyze())
+        with self._lock:
+            for session in self._changed:
+                self._changed[session] = 0.0
+        self._thread = threading.Thread(target=self._run, name="stepseven-analyzer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(60)
+
+    def stats(self) -> AnalysisWorkerStats:
+        with self._lock:
+            return AnalysisWorkerStats(
+                len(self._changed), self._analyzed, self._findings, self._failures, round(self._last_ms, 1)
+            )
+
+    def _due(self) -> list[str]:
+        cutoff = time.monotonic() - self._quiet
+        with self._lock:
+            due = [s for s, at in self._changed.items() if at <= cutoff][: self._max]
+            for session in due:
+                del self._changed[session]
+            return due
+
+    def _run(self) -> None:
+        while not self._stop.wait(min(1.0, max(self._quiet / 4, 0.05))):
+            while (due := self._due()) and not self._stop.is_set():
+                started = time.perf_counter()
+                try:
+                    self.analyze(due)
+                except Exception:
+                    log.exception("could not analyze %d sessions", len(due))
+                    with self._lock:
+                        self._failures += 1
+                    break
+                elapsed = time.perf_counter() - started
+                with self._lock:
+                    self._last_ms = elapsed * 1000
+                # Exports come first: rest twice as long as we worked.
+                self._stop.wait(2 * elapsed)
+
+    def analyze(self, session_ids: list[str]) -> list[Finding]:
+        versions = self._store.session_updated_times(session_ids)
+        if time.monotonic() - self._norms_at > NORMS_MAX_AGE_SECONDS or self._norms is None:
+            self._norms = Norms(self._store.read)
+            self._norms_at = time.monotonic()
+        findings: list[Finding] = []
+        for session_id in versions:
+            session = load_session(self._store.read, session_id)
+            session.norms = self._norms.for_session(session_id)
+            findings.extend(analyze_session(session, self._config))
+        self._store.replace_findings(versions, findings)
+        with self._lock:
+            self._analyzed += len(versions)
+            self._findings += len(findings)
+        return findings
