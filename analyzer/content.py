@@ -133,6 +133,22 @@ def output_text(messages: list[Message] | None) -> str:
     return "\n".join(pieces)
 
 
+def around(text: str, pattern: re.Pattern[str], limit: int = 140) -> str:
+    """The part of a long message that matters: from a little before the match of ``pattern``."""
+    text = _SPACE.sub(" ", text).strip()
+    match = pattern.search(text)
+    if match is None or len(text) <= limit:
+        return short(text, limit)
+    start = max(0, match.start() - 30)
+    return ("…" if start else "") + short(text[start:], limit)
+
+
+def first_sentence(text: str, limit: int = 140) -> str:
+    text = _SPACE.sub(" ", text).strip()
+    end = text.find(". ")
+    return short(text[:end] if 0 < end < limit else text.rstrip("."), limit)
+
+
 def short(text: str, limit: int = 80) -> str:
     text = _SPACE.sub(" ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"

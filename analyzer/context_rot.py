@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 
 from analyzer.config import AnalyzerConfig
-from analyzer.content import canonical, contains, fingerprint, message_text, role_texts, short, system_text
+from analyzer.content import around, canonical, contains, fingerprint, message_text, role_texts, short, system_text
 from analyzer.model import AnalysisStep, Finding, SessionSteps, finding, step_range
 
 KIND = "context_rot"
@@ -34,7 +34,7 @@ def _pressure(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
     near: dict[str | None, list[tuple[AnalysisStep, int]]] = defaultdict(list)
     for step in _llm_calls(session):
         window = config.context_window(step.model)
-        error = " ".join(t for t in (step.error_type, step.error_message) if t)
+        error = step.error_message or step.error_type or ""
         used = (step.input_tokens or 0) + (step.output_tokens or 0)
         if error and _TOO_LONG.search(error):
             found.append(
@@ -45,7 +45,7 @@ def _pressure(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
                     "high",
                     [step],
                     f"the model call at step {step.step_index} was refused because the context was too long: "
-                    f"'{short(error, 140)}'.",
+                    f"'{around(error, _TOO_LONG)}'.",
                 )
             )
         elif window and _CUT_OFF & {r.lower() for r in step.finish_reasons} and used >= 0.8 * window:

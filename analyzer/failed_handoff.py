@@ -31,6 +31,8 @@ def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
         evidence = [s for s in (delegating, target) if s is not None]
         if not evidence:
             continue
+        if handoff.to_agent is None:
+            handoff.to_agent = _named_target(session, delegating)
         who = _who(handoff)
         failure = _failure(session, handoff, who, evidence)
         if failure is not None:
@@ -80,20 +82,49 @@ def _failure(session: SessionSteps, handoff: AnalysisHandoff, who: str, evidence
             f"handoff {who}: the delegating step failed{error}.",
         )
     if outcome == "target_not_started":
+        step = evidence[0]
+        failed = next(
+            (s for s in _ancestors(session, step) if s.failed and s.error_message),
+            None,
+        )
+        why = ""
+        if failed is not None:
+            why = f" The run failed with: '{short(failed.error_message or '', 160)}' (step {failed.step_index})."
+        target = f"`{handoff.to_agent}`" if handoff.to_agent else "the target"
         return finding(
             session,
             KIND,
             "target_not_started",
             "high",
-            evidence,
-            f"handoff {who} ({handoff.mechanism}) at {_at(evidence)}, but {handoff.to_agent or 'the target agent'} "
-            "never started: no step of it arrived in this session.",
+            [*evidence, *([failed] if failed else [])],
+            f"handoff {who} at step {step.step_index}, but {target} never started: no step of it arrived in this "
+            f"session.{why}",
         )
     return None
 
 
-def _at(steps: list[AnalysisStep]) -> str:
-    return f"step {steps[0].step_index}"
+def _ancestors(session: SessionSteps, step: AnalysisStep) -> list[AnalysisStep]:
+    chain = [step]
+    parent = session.step(step.parent_step_index)
+    while parent is not None and len(chain) < 1000:
+        chain.append(parent)
+        parent = session.step(parent.parent_step_index)
+    return chain
+
+
+def _named_target(session: SessionSteps, delegating: AnalysisStep | None) -> str | None:
+    """The target a failed handoff was meant for, from the transfer tool the model called just before it."""
+    if delegating is None:
+        return None
+    for step in reversed(session.steps[: delegating.step_index - 1]):
+        if step.step_kind == "llm" and step.agent_name == delegating.agent_name:
+            for message in step.output_messages or []:
+                for part in message.get("parts", []):
+                    name = str(part.get("name") or "") if isinstance(part, dict) else ""
+                    if part.get("type") == "tool_call" and name.startswith("transfer_to_"):
+                        return name[len("transfer_to_") :]
+            return None
+    return None
 
 
 def _slow(

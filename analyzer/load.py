@@ -34,12 +34,11 @@ SELECT handoff_index, from_agent, to_agent, mechanism, outcome, error_message, d
 FROM handoffs WHERE session_id = ? ORDER BY handoff_index
 """
 
-# Per agent and session: steps taken and tokens spent (what "usual" is measured against).
+# Per session of each root agent: steps taken and tokens spent (what "usual" is measured against).
+# From the sessions view alone (one row per session), so it is cheap enough to read on every run.
 _USAGE_SQL = """
-SELECT agent_name, session_id, count(*),
-    sum(CASE WHEN step_kind = 'llm' THEN coalesce(input_tokens, 0) + coalesce(output_tokens, 0) ELSE 0 END)
-FROM steps WHERE agent_name IS NOT NULL AND step_kind IN ('llm', 'tool')
-GROUP BY agent_name, session_id
+SELECT root_agent, session_id, step_count, input_tokens + output_tokens
+FROM sessions WHERE root_agent IS NOT NULL
 """
 
 
@@ -126,7 +125,7 @@ def load_session(read: Reader, session_id: str) -> SessionSteps:
 
 
 class Norms:
-    """Each agent's usual steps and tokens per session, over the whole store (one query, then cached)."""
+    """Each root agent's usual steps and tokens per session, over the sessions stored so far."""
 
     def __init__(self, read: Reader) -> None:
         self._usage: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)

@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 
 from analyzer.config import AnalyzerConfig
-from analyzer.content import canonical, short
+from analyzer.content import canonical, first_sentence, short
 from analyzer.model import AnalysisStep, Finding, SessionSteps, finding, step_range
 
 KIND = "runaway_loop"
@@ -23,7 +23,7 @@ _LIMIT = re.compile(
 def limit_reason(step: AnalysisStep) -> str | None:
     for text in (step.error_type, step.error_message):
         if text and _LIMIT.search(text):
-            return short(step.error_message or step.error_type or "", 120)
+            return first_sentence(step.error_message or step.error_type or "", 120)
     return None
 
 
@@ -31,8 +31,10 @@ def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
     found: list[Finding] = []
     stopped = _limit_stops(session)
     ending = f"; the run ended with '{stopped[0][1]}'" if stopped else ""
-    found += _repeated_calls(session, config, ending)
-    found += _cycles(session, config, ending)
+    cycles = _cycles(session, config, ending)
+    in_cycles = {i for f in cycles for i in f.step_indexes}
+    found += _repeated_calls(session, config, ending, in_cycles)
+    found += cycles
     for step, reason in stopped:
         found.append(
             finding(
@@ -45,8 +47,10 @@ def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
                 "The agent ran out of turns or budget before it finished.",
             )
         )
-    found += _excess(session, config)
     found += _ping_pong(session, config)
+    # An agent already caught looping needs no second finding saying it also used a lot.
+    explained = {s.agent_name for f in found for i in f.step_indexes if (s := session.step(i))}
+    found += [f for f in _excess(session, config) if f.agent_name not in explained]
     return found
 
 
@@ -78,7 +82,7 @@ def _outcome(step: AnalysisStep) -> str:
     return "error:" + (step.error_type or "") if step.failed else canonical(step.tool_result)
 
 
-def _repeated_calls(session: SessionSteps, config: AnalyzerConfig, ending: str) -> list[Finding]:
+def _repeated_calls(session: SessionSteps, config: AnalyzerConfig, ending: str, in_cycles: set[int]) -> list[Finding]:
     """The same tool with the same arguments, again and again, learning nothing new.
 
     A repetition that ends in a new result (a job polled until it is done, a retry that succeeds)
@@ -87,7 +91,7 @@ def _repeated_calls(session: SessionSteps, config: AnalyzerConfig, ending: str) 
     t = config.thresholds
     found: list[Finding] = []
     for calls in _tool_calls_by_agent(session).values():
-        flagged: set[int] = set()
+        flagged: set[int] = set(in_cycles)
         i = 0
         while i < len(calls):
             j = i
@@ -96,7 +100,11 @@ def _repeated_calls(session: SessionSteps, config: AnalyzerConfig, ending: str) 
             run = calls[i : j + 1]
             outcomes = {_outcome(c) for c in run}
             # No progress: every call answered what an earlier one had (the last result is not new).
-            if len(run) >= t.repeat_min_calls and _outcome(run[-1]) in {_outcome(c) for c in run[:-1]}:
+            if (
+                len(run) >= t.repeat_min_calls
+                and _outcome(run[-1]) in {_outcome(c) for c in run[:-1]}
+                and not any(c.step_index in flagged for c in run)
+            ):
                 found.append(_repeat_finding(session, run, "in a row", outcomes, ending))
                 flagged.update(c.step_index for c in run)
             i = j + 1
@@ -176,39 +184,35 @@ def _cycles(session: SessionSteps, config: AnalyzerConfig, ending: str) -> list[
 
 
 def _excess(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
-    """An agent using far more steps or tokens than in its other sessions."""
+    """A session in which its agent used far more steps or tokens than in its other sessions."""
     t = config.thresholds
-    found: list[Finding] = []
-    by_agent: dict[str, list[AnalysisStep]] = defaultdict(list)
-    for step in session.steps:
-        if step.agent_name and step.step_kind in ("llm", "tool"):
-            by_agent[step.agent_name].append(step)
-    for agent, steps in by_agent.items():
-        norm = session.norms.get(agent)
-        if norm is None or norm.sessions < t.excess_min_sessions:
-            continue
-        tokens = sum((s.input_tokens or 0) + (s.output_tokens or 0) for s in steps if s.step_kind == "llm")
-        over: list[str] = []
-        if norm.median_steps > 0 and len(steps) >= t.excess_ratio * norm.median_steps:
-            over.append(f"{len(steps)} steps where it usually takes {norm.median_steps:g}")
-        if norm.median_tokens > 0 and tokens >= t.excess_ratio * norm.median_tokens:
-            over.append(f"{tokens:,} tokens where it usually spends {norm.median_tokens:,.0f}")
-        if over:
-            llm = [s for s in steps if s.step_kind == "llm"] or steps
-            found.append(
-                finding(
-                    session,
-                    KIND,
-                    "excessive_usage",
-                    "medium",
-                    llm,
-                    f"agent `{agent}` used {' and '.join(over)} (median of its other {norm.sessions} sessions), "
-                    f"{step_range(llm)}.",
-                    agent_name=agent,
-                    anchor=f"agent:{agent}",
-                )
-            )
-    return found
+    agent = next((s.agent_name for s in session.steps if s.agent_name), None)
+    norm = session.norms.get(agent) if agent else None
+    if agent is None or norm is None or norm.sessions < t.excess_min_sessions:
+        return []
+    llm = [s for s in session.steps if s.step_kind == "llm"]
+    tokens = sum((s.input_tokens or 0) + (s.output_tokens or 0) for s in llm)
+    over: list[str] = []
+    if norm.median_steps > 0 and len(session.steps) >= t.excess_ratio * norm.median_steps:
+        over.append(f"{len(session.steps)} steps where it usually takes {norm.median_steps:g}")
+    if norm.median_tokens > 0 and tokens >= t.excess_ratio * norm.median_tokens:
+        over.append(f"{tokens:,} tokens where it usually spends {norm.median_tokens:,.0f}")
+    if not over:
+        return []
+    evidence = llm or session.steps
+    return [
+        finding(
+            session,
+            KIND,
+            "excessive_usage",
+            "medium",
+            evidence,
+            f"agent `{agent}` used {' and '.join(over)} (median of its other {norm.sessions} sessions); its model "
+            f"calls are {step_range(evidence)}.",
+            agent_name=agent,
+            anchor=f"agent:{agent}",
+        )
+    ]
 
 
 def _ping_pong(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:

@@ -16,9 +16,6 @@ from store.model import Finding
 
 log = logging.getLogger(__name__)
 
-# Each agent's usual figures change slowly: recomputing them (a scan of every step) once a minute is plenty.
-NORMS_MAX_AGE_SECONDS = 60.0
-
 
 class FindingStore(Protocol):
     def read(self, sql: str, params: Sequence[Any] = ...) -> list[tuple[Any, ...]]: ...
@@ -30,6 +27,7 @@ class FindingStore(Protocol):
 @dataclass(frozen=True, slots=True)
 class AnalysisWorkerStats:
     waiting_sessions: int
+    busy: bool
     sessions_analyzed: int
     findings: int
     failures: int
@@ -53,10 +51,9 @@ class AnalysisWorker:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._norms: Norms | None = None
-        self._norms_at = 0.0
         self._analyzed = self._findings = self._failures = 0
         self._last_ms = 0.0
+        self._busy = False
 
     def sessions_changed(self, session_ids: Iterable[str]) -> None:
         """The session worker's hook: these sessions were rebuilt just now."""
@@ -82,7 +79,7 @@ class AnalysisWorker:
     def stats(self) -> AnalysisWorkerStats:
         with self._lock:
             return AnalysisWorkerStats(
-                len(self._changed), self._analyzed, self._findings, self._failures, round(self._last_ms, 1)
+                len(self._changed), self._busy, self._analyzed, self._findings, self._failures, round(self._last_ms, 1)
             )
 
     def _due(self) -> list[str]:
@@ -91,6 +88,7 @@ class AnalysisWorker:
             due = [s for s, at in self._changed.items() if at <= cutoff][: self._max]
             for session in due:
                 del self._changed[session]
+            self._busy = bool(due)
             return due
 
     def _run(self) -> None:
@@ -103,22 +101,22 @@ class AnalysisWorker:
                     log.exception("could not analyze %d sessions", len(due))
                     with self._lock:
                         self._failures += 1
+                        self._busy = False
                     break
                 elapsed = time.perf_counter() - started
                 with self._lock:
                     self._last_ms = elapsed * 1000
+                    self._busy = False
                 # Exports come first: rest twice as long as we worked.
                 self._stop.wait(2 * elapsed)
 
     def analyze(self, session_ids: list[str]) -> list[Finding]:
         versions = self._store.session_updated_times(session_ids)
-        if time.monotonic() - self._norms_at > NORMS_MAX_AGE_SECONDS or self._norms is None:
-            self._norms = Norms(self._store.read)
-            self._norms_at = time.monotonic()
+        norms = Norms(self._store.read)
         findings: list[Finding] = []
         for session_id in versions:
             session = load_session(self._store.read, session_id)
-            session.norms = self._norms.for_session(session_id)
+            session.norms = norms.for_session(session_id)
             findings.extend(analyze_session(session, self._config))
         self._store.replace_findings(versions, findings)
         with self._lock:

@@ -7,7 +7,7 @@ lead to the same sessions, steps and handoffs once they are all in.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -353,7 +353,8 @@ def _summary(
     )
     models = list(dict.fromkeys(m for s in llm if (m := s.response_model or s.request_model)))
     top = [by_span[s.span_id] for s in steps if s.depth == 0] or spans
-    services = Counter(s.service_name for s in spans if s.service_name)
+    # The service that started the session (the earliest span's): the same whatever the arrival order.
+    service = min(((s.start_time_unix_nano, s.span_id, s.service_name) for s in spans if s.service_name), default=None)
     # From log records here; the worker fills it from the first model call's stored input otherwise.
     preview = next((t for s in steps if (t := first_text(s.input_messages))), None)
     root_agent = next((s.agent_name for s in steps if s.agent_name), None)
@@ -362,7 +363,7 @@ def _summary(
         first_time_unix_nano=first,
         last_time_unix_nano=last,
         duration_ms=(last - first) / 1e6,
-        service_name=services.most_common(1)[0][0] if services else None,
+        service_name=service[2] if service else None,
         root_agent=root_agent,
         agents=agents,
         trace_count=len({s.trace_id for s in spans}),

@@ -113,19 +113,21 @@ class RunningCollector:
                     raise PortTaken(output)
                 raise RuntimeError("the collector did not start:\n" + output)
 
-    def sql(self, query: str) -> list[dict[str, Any]]:
+    def sql(self, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         with ApiClient(self.api_url) as client:
-            result = client.sql(query)
+            result = client.sql(query, params)
         return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
-    def settle(self, timeout: float = 30) -> None:
-        """Waits until everything received is committed and every session is rebuilt."""
+    def settle(self, timeout: float = 30, *, analyzed: bool = False) -> None:
+        """Waits until everything received is committed and every session is rebuilt (and analyzed)."""
         deadline = time.monotonic() + timeout
         quiet = 0
         while quiet < 2:
             health = self.health()
             sessions = health["sessions"]
             idle = health["writer"]["queued_items"] == 0 and sessions["pending_traces"] == 0 and not sessions["busy"]
+            if analyzed:
+                idle = idle and health["analyzer"]["waiting_sessions"] == 0 and not health["analyzer"]["busy"]
             quiet = quiet + 1 if idle else 0
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the collector did not settle: {health}")

@@ -37,11 +37,15 @@ HANDOFF_COLUMNS = (
 
 
 def observed(collector: RunningCollector, service: str | None = None) -> dict[str, list[dict[str, Any]]]:
-    where = f"WHERE session_id IN (SELECT session_id FROM sessions WHERE service_name = '{service}')" if service else ""
+    # A session belongs to a capture when any of its spans came from it (a remote agent has its own service).
+    where = "WHERE session_id IN (SELECT session_id FROM spans WHERE service_name = ?)" if service else ""
+    params = [service] if service else None
     return {
-        "sessions": collector.sql(f"SELECT {SESSION_COLUMNS} FROM sessions {where} ORDER BY session_id"),
-        "steps": collector.sql(f"SELECT {STEP_COLUMNS} FROM steps {where} ORDER BY session_id, step_index"),
-        "handoffs": collector.sql(f"SELECT {HANDOFF_COLUMNS} FROM handoffs {where} ORDER BY session_id, handoff_index"),
+        "sessions": collector.sql(f"SELECT {SESSION_COLUMNS} FROM sessions {where} ORDER BY session_id", params),
+        "steps": collector.sql(f"SELECT {STEP_COLUMNS} FROM steps {where} ORDER BY session_id, step_index", params),
+        "handoffs": collector.sql(
+            f"SELECT {HANDOFF_COLUMNS} FROM handoffs {where} ORDER BY session_id, handoff_index", params
+        ),
     }
 
 

@@ -31,11 +31,13 @@ def extract(span: SpanInput) -> dict[str, Any]:
         # OpenAI Agents' trace span is marked AGENT but names the workflow, not an agent.
         operation = "invoke_workflow"
     out: dict[str, Any] = {"operation": operation, "conversation_id": first(a, "session.id")}
-    if kind == "TOOL" and span.name.lower().startswith("handoff to "):
+    name = span.name.lower()
+    if kind == "TOOL" and (name.startswith("handoff to ") or name == "handoff"):
         # OpenAI Agents under OpenInference: "handoff to X", input.value = from, output.value = to.
+        # A handoff that failed before its target was known is just "handoff", with no output.value.
         out["operation"] = "handoff"
         out["handoff_from"] = first(a, "input.value")
-        out["handoff_to"] = first(a, "output.value") or span.name[len("handoff to ") :]
+        out["handoff_to"] = first(a, "output.value") or span.name[len("handoff to ") :] or None
         return out
     out["agent_name"] = first(a, "agent.name") or (
         first(a, "graph.node.id") if kind == "AGENT" and operation == "invoke_agent" else None
