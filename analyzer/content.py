@@ -13,6 +13,15 @@ Message = dict[str, Any]
 _SPACE = re.compile(r"\s+")
 
 
+# Request ids, counters, timestamps and hashes change from one identical answer to the next.
+_VOLATILE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{16,}\b|\d+", re.I)
+
+
+def gist(value: Any) -> str:
+    """A result with its volatile tokens masked: two answers with the same gist say the same thing."""
+    return _VOLATILE.sub("#", canonical(value))
+
+
 def canonical(value: Any) -> str:
     """The same value gives the same text whatever its key order or spacing (tool arguments, results)."""
     if isinstance(value, str):
@@ -101,10 +110,14 @@ def contains(haystack: str, needle: str, *, prefix: int = 200) -> bool:
     return needle[:prefix] in _SPACE.sub(" ", haystack)
 
 
+# What a failure looks like when it comes back as text: a leading error word, or a technical failure
+# anywhere. Not plain "cannot" or "could not", which good news uses too ("I cannot see any problem").
 _ERROR_TEXT = re.compile(
-    r"^\W*(error|exception|traceback|failed|failure)\b|\b(exception|traceback \(most recent call last\)|"
-    r"unreachable|timed out|timeout|connection refused|could not|couldn't|cannot|unable to|not available|"
-    r"internal server error|service unavailable|status code [45]\d\d|permission denied|forbidden)\b",
+    r"^\W*(error|exception|traceback|failed|failure)\b"
+    r"|\b(exception|traceback \(most recent call last\)|unreachable|timed out|timeout|connection (refused|reset)"
+    r"|internal server error|service unavailable|bad gateway|(status|status code|http) [45]\d\d|permission denied"
+    r"|forbidden|unauthorized|rate limit(ed)?|failed to|(could not|couldn't|unable to|cannot) "
+    r"(reach|connect|contact|access|complete|process|perform|issue|load|fetch|retrieve))\b",
     re.IGNORECASE,
 )
 

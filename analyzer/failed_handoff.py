@@ -20,7 +20,7 @@ KIND = "failed_handoff"
 
 # Mechanisms where the caller waits for the other agent's answer; a handoff proper passes control for good.
 _RETURNING = ("agent_as_tool", "remote_agent")
-_A2A = {"failed": "task_failed", "rejected": "task_rejected", "canceled": "task_canceled"}
+_A2A = {"task_failed": "failed", "task_rejected": "rejected", "task_canceled": "canceled"}
 
 
 def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
@@ -58,10 +58,10 @@ def _failure(session: SessionSteps, handoff: AnalysisHandoff, who: str, evidence
         return finding(
             session,
             KIND,
-            _A2A[outcome],
+            outcome,
             "high",
             evidence,
-            f"handoff {who} ({handoff.mechanism}): the remote agent's task ended as {outcome}{error}.",
+            f"handoff {who} ({handoff.mechanism}): the remote agent's task was {_A2A[outcome]}{error}.",
         )
     if outcome == "target_failed":
         return finding(

@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 
 from analyzer.config import AnalyzerConfig
-from analyzer.content import canonical, first_sentence, short
+from analyzer.content import canonical, first_sentence, gist, short
 from analyzer.model import AnalysisStep, Finding, SessionSteps, finding, step_range
 
 KIND = "runaway_loop"
@@ -79,7 +79,7 @@ def _signature(step: AnalysisStep) -> tuple[str, str]:
 
 
 def _outcome(step: AnalysisStep) -> str:
-    return "error:" + (step.error_type or "") if step.failed else canonical(step.tool_result)
+    return "error:" + (step.error_type or "") if step.failed else gist(step.tool_result)
 
 
 def _repeated_calls(session: SessionSteps, config: AnalyzerConfig, ending: str, in_cycles: set[int]) -> list[Finding]:

@@ -18,7 +18,12 @@ from store.model import Handoff, SessionSummary, SessionView, SpanRecord, Step
 
 ERROR = 2
 CLIENT, SERVER = 3, 2
-A2A_FAILED = {"TASK_STATE_FAILED": "failed", "TASK_STATE_REJECTED": "rejected", "TASK_STATE_CANCELED": "canceled"}
+# Named apart from "failed" (the delegating step itself failed), so the two cannot be confused.
+A2A_FAILED = {
+    "TASK_STATE_FAILED": "task_failed",
+    "TASK_STATE_REJECTED": "task_rejected",
+    "TASK_STATE_CANCELED": "task_canceled",
+}
 
 
 def _roots(spans: list[SpanRecord]) -> tuple[list[SpanRecord], dict[str, list[SpanRecord]]]:

@@ -655,3 +655,108 @@ def rot_pydantic_ai_long_drift(provider: TracerProvider) -> None:
 def ok_pydantic_ai_long_steady(provider: TracerProvider) -> None:
     """Negative: the same hour of work, every lookup new."""
     _long_session(provider, "session-steady-001", degrade=False)
+
+
+# -- hard cases, added after the rules were written (first-run results in docs/analyzer.md) --------
+
+
+@scenario("ok_pydantic_ai_subagent_twice")
+def ok_pydantic_ai_subagent_twice(provider: TracerProvider) -> None:
+    """Negative: a sub-agent invoked twice for two different questions (each run starts afresh)."""
+    agent_cls = pydantic_agent(provider)
+    m, FunctionModel = _pai()
+
+    def weather_model(messages: list[Any], info: Any) -> Any:
+        return m.ModelResponse(parts=[m.TextPart(f"Mild and dry ({messages[0].parts[-1].content}).")])
+
+    weather = agent_cls(
+        FunctionModel(weather_model, model_name="fake-weather-model"),
+        name="weather_agent",
+        instructions="You report the weather.",
+    )
+
+    def planner_model(messages: list[Any], info: Any) -> Any:
+        n = _responses(messages)
+        cities = ["Paris", "Lyon"]
+        if n < 2:
+            return m.ModelResponse(
+                parts=[
+                    m.ToolCallPart("ask_weather_agent", {"question": f"Weather in {cities[n]}?"}, tool_call_id=f"c{n}")
+                ]
+            )
+        return m.ModelResponse(parts=[m.TextPart("Both cities look mild and dry: go.")])
+
+    planner = agent_cls(FunctionModel(planner_model, model_name="fake-planner-model"), name="trip_planner")
+
+    @planner.tool_plain
+    async def ask_weather_agent(question: str) -> str:
+        return str((await weather.run(question)).output)
+
+    planner.run_sync("Paris or Lyon this weekend?", conversation_id="session-twice-001")
+
+
+@scenario("ok_pydantic_ai_benign_negative_wording")
+def ok_pydantic_ai_benign_negative_wording(provider: TracerProvider) -> None:
+    """Negative: the billing agent's good news is worded with "cannot" ("I cannot see any problem")."""
+    agent_cls = pydantic_agent(provider)
+    m, FunctionModel = _pai()
+
+    def billing_model(messages: list[Any], info: Any) -> Any:
+        return m.ModelResponse(parts=[m.TextPart("I cannot see any problem with invoice INV-4: it was paid on time.")])
+
+    billing = agent_cls(FunctionModel(billing_model, model_name="fake-billing-model"), name="billing_agent")
+
+    def triage_model(messages: list[Any], info: Any) -> Any:
+        if getattr(_last_part(messages), "part_kind", "") == "user-prompt":
+            return m.ModelResponse(
+                parts=[m.ToolCallPart("ask_billing_agent", {"question": "INV-4?"}, tool_call_id="c1")]
+            )
+        return m.ModelResponse(parts=[m.TextPart("Good news: invoice INV-4 was paid on time.")])
+
+    triage = agent_cls(FunctionModel(triage_model, model_name="fake-triage-model"), name="triage_agent")
+
+    @triage.tool_plain
+    async def ask_billing_agent(question: str) -> str:
+        return str((await billing.run(question)).output)
+
+    triage.run_sync("Is anything wrong with invoice INV-4?", conversation_id="session-benign-001")
+
+
+def _noisy_search(provider: TracerProvider, session: str, finish_after: int | None) -> None:
+    """A search whose every answer carries a new request id: the same nothing, worded differently each time."""
+    agent_cls = pydantic_agent(provider)
+    m, FunctionModel = _pai()
+    calls = {"n": 0}
+
+    def model(messages: list[Any], info: Any) -> Any:
+        n = _responses(messages)
+        last = _last_part(messages)
+        if "ready" in str(getattr(last, "content", "")) or n >= 6:
+            return m.ModelResponse(parts=[m.TextPart("Done." if finish_after else "I could not find any hotel.")])
+        return m.ModelResponse(
+            parts=[m.ToolCallPart("search_hotels", {"city": "Porto", "nights": 2}, tool_call_id=f"c{n}")]
+        )
+
+    agent = agent_cls(FunctionModel(model, model_name="fake-hotel-model"), name="hotel_agent")
+
+    @agent.tool_plain
+    def search_hotels(city: str, nights: int) -> str:
+        calls["n"] += 1
+        if finish_after is not None:
+            done = calls["n"] >= finish_after
+            return f"index {'ready' if done else 'building'} ({calls['n'] * 20}% done, request r-{4000 + calls['n']})"
+        return f"no hotels found (request r-{4000 + calls['n']})"
+
+    agent.run_sync("Find me a hotel in Porto for 2 nights", conversation_id=session)
+
+
+@scenario("loop_pydantic_ai_noisy_results")
+def loop_pydantic_ai_noisy_results(provider: TracerProvider) -> None:
+    """Six identical searches, each answer the same 'nothing' with a new request id; then it gives up."""
+    _noisy_search(provider, "session-noisy-001", finish_after=None)
+
+
+@scenario("ok_pydantic_ai_progress_polling")
+def ok_pydantic_ai_progress_polling(provider: TracerProvider) -> None:
+    """Negative: the same call polled while an index builds (20%, 40%...) until it is ready."""
+    _noisy_search(provider, "session-progress-001", finish_after=5)

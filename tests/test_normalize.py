@@ -235,7 +235,7 @@ def test_remote_agent_calls_and_a2a_failures_are_handoffs() -> None:
     assert assign_sessions(spans) == {"t1": "conv"}
     view = build_session("conv", spans)
     assert [(h.from_agent, h.to_agent, h.mechanism, h.outcome) for h in view.handoffs] == [
-        ("planner", "researcher", "remote_agent", "failed"),
+        ("planner", "researcher", "remote_agent", "task_failed"),
         ("planner", "writer", "remote_agent", "target_not_started"),
     ]
 
