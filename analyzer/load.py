@@ -18,21 +18,21 @@ from analyzer.model import AgentNorm, AnalysisHandoff, AnalysisStep, SessionStep
 # Runs one parameterized SELECT (values bound to ``?``), returns its rows.
 Reader = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 
-_STEPS_SQL = """
-SELECT step_index, span_id, trace_id, parent_step_index, depth, step_kind, operation, name, agent_name, scope_id,
+# Columns of the `steps` view the detectors read, in AnalysisStep's order (JSON as text for every backend).
+STEP_COLUMNS = """
+    step_index, span_id, trace_id, parent_step_index, depth, step_kind, operation, name, agent_name, scope_id,
     tool_name, tool_call_id, CAST(tool_arguments AS VARCHAR), CAST(tool_result AS VARCHAR),
     CAST(input_messages AS VARCHAR), CAST(output_messages AS VARCHAR), CAST(system_instructions AS VARCHAR),
     request_model, response_model, input_tokens, output_tokens, CAST(finish_reasons AS VARCHAR), status,
     error_type, error_message, handoff_from, handoff_to, start_time_unix_nano, end_time_unix_nano,
-    parent_span_id, kind, CAST(links AS VARCHAR)
-FROM steps WHERE session_id = ? ORDER BY step_index
-"""
+    parent_span_id, kind, CAST(links AS VARCHAR)"""
 
-_HANDOFFS_SQL = """
-SELECT handoff_index, from_agent, to_agent, mechanism, outcome, error_message, delegating_step_index,
-    target_step_index, CAST(payload AS VARCHAR)
-FROM handoffs WHERE session_id = ? ORDER BY handoff_index
-"""
+# (view, session_ids, columns) -> rows of ``SELECT {columns} FROM {view}`` for those sessions, ordered by
+# session and index: many sessions in one go (the collector's store has a faster path than the view).
+SessionRowsReader = Callable[[str, Sequence[str], str], list[tuple[Any, ...]]]
+
+HANDOFF_COLUMNS = """handoff_index, from_agent, to_agent, mechanism, outcome, error_message, delegating_step_index,
+    target_step_index, CAST(payload AS VARCHAR)"""
 
 # Per session of each root agent: steps taken and tokens spent (what "usual" is measured against).
 # From the sessions view alone (one row per session), so it is cheap enough to read on every run.
@@ -106,22 +106,33 @@ def _step(row: tuple[Any, ...]) -> AnalysisStep:
 
 
 def load_session(read: Reader, session_id: str) -> SessionSteps:
-    steps = [_step(row) for row in read(_STEPS_SQL, [session_id])]
-    handoffs = [
-        AnalysisHandoff(
-            handoff_index=row[0],
-            from_agent=row[1],
-            to_agent=row[2],
-            mechanism=row[3],
-            outcome=row[4],
-            error_message=row[5],
-            delegating_step_index=row[6],
-            target_step_index=row[7],
-            payload=_json(row[8]),
-        )
-        for row in read(_HANDOFFS_SQL, [session_id])
-    ]
-    return SessionSteps(session_id, steps, handoffs)
+    steps = read(f"SELECT {STEP_COLUMNS} FROM steps WHERE session_id = ? ORDER BY step_index", [session_id])
+    handoffs = read(f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE session_id = ? ORDER BY handoff_index", [session_id])
+    return SessionSteps(session_id, [_step(row) for row in steps], [_handoff(row) for row in handoffs])
+
+
+def load_sessions(rows_of: SessionRowsReader, session_ids: Sequence[str]) -> list[SessionSteps]:
+    """Many sessions, each view read once for all of them."""
+    sessions = {session_id: SessionSteps(session_id, []) for session_id in session_ids}
+    for row in rows_of("steps", session_ids, f"session_id, {STEP_COLUMNS}"):
+        sessions[row[0]].steps.append(_step(row[1:]))
+    for row in rows_of("handoffs", session_ids, f"session_id, {HANDOFF_COLUMNS}"):
+        sessions[row[0]].handoffs.append(_handoff(row[1:]))
+    return list(sessions.values())
+
+
+def _handoff(row: tuple[Any, ...]) -> AnalysisHandoff:
+    return AnalysisHandoff(
+        handoff_index=row[0],
+        from_agent=row[1],
+        to_agent=row[2],
+        mechanism=row[3],
+        outcome=row[4],
+        error_message=row[5],
+        delegating_step_index=row[6],
+        target_step_index=row[7],
+        payload=_json(row[8]),
+    )
 
 
 class Norms:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from analyzer.analyze import analyze_session
 from analyzer.config import AnalyzerConfig
-from analyzer.load import Norms, load_session
+from analyzer.load import Norms, load_sessions
 from store.model import Finding
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 class FindingStore(Protocol):
     def read(self, sql: str, params: Sequence[Any] = ...) -> list[tuple[Any, ...]]: ...
     def sessions_to_analyze(self) -> dict[str, int]: ...
+    def session_rows(self, view: str, session_ids: Sequence[str], columns: str) -> list[tuple[Any, ...]]: ...
     def session_updated_times(self, session_ids: Sequence[str]) -> dict[str, int]: ...
     def replace_findings(self, analyzed: dict[str, int], findings: list[Finding]) -> None: ...
 
@@ -114,9 +115,8 @@ class AnalysisWorker:
         versions = self._store.session_updated_times(session_ids)
         norms = Norms(self._store.read)
         findings: list[Finding] = []
-        for session_id in versions:
-            session = load_session(self._store.read, session_id)
-            session.norms = norms.for_session(session_id)
+        for session in load_sessions(self._store.session_rows, list(versions)):
+            session.norms = norms.for_session(session.session_id)
             findings.extend(analyze_session(session, self._config))
         self._store.replace_findings(versions, findings)
         with self._lock:

@@ -274,6 +274,11 @@ class Collector:
         response.raise_for_status()
         return int(response.json()["rows"][0][0])
 
+    def health(self) -> dict[str, Any]:
+        response = httpx.get(f"http://127.0.0.1:{self.ports['api']}/healthz", timeout=60)
+        response.raise_for_status()
+        return dict(response.json())
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(120)
@@ -310,6 +315,7 @@ def run(
         elapsed = max(o[1] for o in outcomes) - started
         latencies = sorted(x for o in outcomes for x in o[2])
         durable = collector.count()
+        analyzer = collector.health()["analyzer"]
         collector.stop()
         disk = sum(f.stat().st_size for f in Path(tmp).glob("bench.duckdb*"))
     return {
@@ -321,6 +327,8 @@ def run(
         "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
         "peak_rss_mb": collector.peak_rss / 1e6,
         "disk_bytes_per_span": disk / max(durable, 1),
+        "sessions_analyzed": analyzer["sessions_analyzed"],
+        "sessions_waiting": analyzer["waiting_sessions"],
     }
 
 
@@ -356,6 +364,11 @@ def main() -> None:
             f"({r['durable']:,} durable of {r['acked']:,} acknowledged in {r['seconds']:.1f} s), "
             f"export latency p50 {r['p50_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms, "
             f"peak collector memory {r['peak_rss_mb']:,.0f} MB, {r['disk_bytes_per_span']:,.0f} bytes on disk per span",
+            flush=True,
+        )
+        print(
+            f"  the analyzer had analyzed {r['sessions_analyzed']:,} sessions by the end of the run "
+            f"({r['sessions_waiting']:,} waiting to go quiet)",
             flush=True,
         )
         if r["durable"] != r["acked"]:

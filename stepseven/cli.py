@@ -450,7 +450,7 @@ def analyze(
 
     from analyzer.analyze import analyze_session
     from analyzer.config import ConfigFileError, load_config
-    from analyzer.load import Norms, Reader, load_session, session_ids
+    from analyzer.load import Norms, Reader, SessionRowsReader, load_session, load_sessions, session_ids
     from analyzer.report import format_findings
     from store.duckdb_store import DuckDBStore, StoreError
     from store.model import Finding
@@ -460,19 +460,27 @@ def analyze(
     except ConfigFileError as exc:
         raise click.UsageError(str(exc)) from None
 
-    def run(read: Reader, save: Callable[[list[str], list[Finding]], None] | None) -> list[Finding]:
+    def run(
+        read: Reader,
+        rows_of: SessionRowsReader | None,
+        save: Callable[[list[str], list[Finding]], None] | None,
+    ) -> list[Finding]:
         chosen = list(sessions) or session_ids(read)
         norms = Norms(read)
         found: list[Finding] = []
         missing = []
-        with click.progressbar(chosen, label="Analyzing sessions", show_pos=True, file=sys.stderr) as bar:
-            for session_id in bar:
-                session = load_session(read, session_id)
-                if not session.steps:
-                    missing.append(session_id)
-                    continue
-                session.norms = norms.for_session(session_id)
-                found.extend(analyze_session(session, config))
+        with click.progressbar(length=len(chosen), label="Analyzing sessions", show_pos=True, file=sys.stderr) as bar:
+            for start in range(0, len(chosen), 200):
+                part = chosen[start : start + 200]
+                # Many sessions per read on a file; one at a time through the API (its answers are capped).
+                loaded = load_sessions(rows_of, part) if rows_of else [load_session(read, s) for s in part]
+                for session in loaded:
+                    if not session.steps:
+                        missing.append(session.session_id)
+                        continue
+                    session.norms = norms.for_session(session.session_id)
+                    found.extend(analyze_session(session, config))
+                bar.update(len(part))
         if missing:
             raise click.ClickException(
                 f"No session {', '.join(missing)} in the store; list them with "
@@ -494,7 +502,7 @@ def analyze(
                 def read_api(sql: str, params: Any) -> list[tuple[Any, ...]]:
                     return list(client.sql(sql, list(params), limit=1_000_000).rows)
 
-                findings = run(read_api, None)
+                findings = run(read_api, None, None)
         except ApiUnreachable as exc:
             if url_given or not db.exists():
                 raise click.ClickException(
@@ -515,7 +523,7 @@ def analyze(
             def save(analyzed: list[str], found: list[Finding]) -> None:
                 store.replace_findings(store.session_updated_times(analyzed), found)
 
-            findings = run(store.read, None if no_save else save)
+            findings = run(store.read, store.session_rows, None if no_save else save)
         finally:
             store.close()
     if fmt == "json":

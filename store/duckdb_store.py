@@ -453,6 +453,36 @@ class DuckDBStore:
         finally:
             cursor.close()
 
+    def session_rows(self, view: str, session_ids: Sequence[str], columns: str) -> list[tuple[Any, ...]]:
+        """``SELECT {columns} FROM {view}`` (`steps` or `handoffs`) for these sessions, in session and index order.
+
+        For `steps`, the raw spans are read only within the rowid ranges of the sessions' traces:
+        through the view, every batch would scan the content of every stored span.
+        """
+        order = {"steps": "step_index", "handoffs": "handoff_index"}[view]
+        if not session_ids:
+            return []
+        cursor = self.cursor()
+        try:
+            cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(session_ids), pa.string())}))
+            source = view
+            if view == "steps":
+                cursor.execute(
+                    "CREATE OR REPLACE TEMP TABLE stepseven_ids AS SELECT DISTINCT trace_id FROM derived_steps "
+                    "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
+                )
+                rowids = _rowid_ranges(cursor, "raw_spans")
+                cursor.execute("DROP TABLE stepseven_ids")
+                if rowids is None:
+                    return []
+                source = f"({schema.steps_query('duckdb', rowids.replace('rowid', 'r.rowid'))}) steps"
+            return cursor.execute(
+                f"SELECT {columns} FROM {source} WHERE session_id IN (SELECT id FROM stepseven_sessions) "
+                f"ORDER BY session_id, {order}"
+            ).fetchall()
+        finally:
+            cursor.close()
+
     # -- reads ----------------------------------------------------------------------------------
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -269,6 +269,28 @@ def _raw_json(dialect: str, alias: str, column: str) -> str:
     return f"coalesce({alias}.{column}, {as_json})"
 
 
+def steps_query(dialect: str, raw_filter: str | None = None) -> str:
+    """The body of the `steps` view; ``raw_filter`` narrows the raw spans read (the analyzer's fast path)."""
+    ts = _timestamp
+    where = f" AND ({raw_filter})" if raw_filter else ""
+    return f"""SELECT
+            d.session_id, d.step_index, d.parent_step_index, d.depth, r.trace_id, r.span_id, r.parent_span_id,
+            r.step_kind, r.operation, r.name, d.agent_name, r.agent_id, d.scope_id, r.provider,
+            r.request_model, r.response_model, r.tool_name, r.tool_call_id,
+            {_raw_json(dialect, "r", "tool_arguments")} AS tool_arguments,
+            {_raw_json(dialect, "r", "tool_result")} AS tool_result,
+            coalesce(d.input_messages, {_raw_json(dialect, "r", "input_messages")}) AS input_messages,
+            coalesce(d.output_messages, {_raw_json(dialect, "r", "output_messages")}) AS output_messages,
+            {_raw_json(dialect, "r", "system_instructions")} AS system_instructions,
+            r.input_tokens, r.output_tokens, r.cache_read_input_tokens, r.cache_creation_input_tokens,
+            r.reasoning_output_tokens, r.finish_reasons, {_STATUS} AS status, r.error_type, r.error_message,
+            r.handoff_from, r.handoff_to, r.conversation_id, {_KIND.replace("kind", "r.kind")} AS kind, r.links,
+            {ts(dialect, "r.start_time_unix_nano")} AS start_time, {ts(dialect, "r.end_time_unix_nano")} AS end_time,
+            (r.end_time_unix_nano - r.start_time_unix_nano) / 1e6 AS duration_ms,
+            r.start_time_unix_nano, r.end_time_unix_nano, r.service_name
+            FROM derived_steps d JOIN raw_spans r ON r.trace_id = d.trace_id AND r.span_id = d.span_id{where}"""
+
+
 def _views(dialect: str) -> list[str]:
     ts = _timestamp
     normalized = ", ".join(f"r.{c.name}" for c in NORMALIZED_COLUMNS if c.name not in _RAW_MESSAGE_ATTRIBUTES)
@@ -287,22 +309,7 @@ def _views(dialect: str) -> list[str]:
             {_raw_json(dialect, "r", "tool_arguments")} AS tool_arguments,
             {_raw_json(dialect, "r", "tool_result")} AS tool_result
             FROM raw_spans r LEFT JOIN derived_session_traces st ON st.trace_id = r.trace_id""",
-        f"""CREATE OR REPLACE VIEW steps AS SELECT
-            d.session_id, d.step_index, d.parent_step_index, d.depth, r.trace_id, r.span_id, r.parent_span_id,
-            r.step_kind, r.operation, r.name, d.agent_name, r.agent_id, d.scope_id, r.provider,
-            r.request_model, r.response_model, r.tool_name, r.tool_call_id,
-            {_raw_json(dialect, "r", "tool_arguments")} AS tool_arguments,
-            {_raw_json(dialect, "r", "tool_result")} AS tool_result,
-            coalesce(d.input_messages, {_raw_json(dialect, "r", "input_messages")}) AS input_messages,
-            coalesce(d.output_messages, {_raw_json(dialect, "r", "output_messages")}) AS output_messages,
-            {_raw_json(dialect, "r", "system_instructions")} AS system_instructions,
-            r.input_tokens, r.output_tokens, r.cache_read_input_tokens, r.cache_creation_input_tokens,
-            r.reasoning_output_tokens, r.finish_reasons, {_STATUS} AS status, r.error_type, r.error_message,
-            r.handoff_from, r.handoff_to, r.conversation_id, {_KIND.replace("kind", "r.kind")} AS kind, r.links,
-            {ts(dialect, "r.start_time_unix_nano")} AS start_time, {ts(dialect, "r.end_time_unix_nano")} AS end_time,
-            (r.end_time_unix_nano - r.start_time_unix_nano) / 1e6 AS duration_ms,
-            r.start_time_unix_nano, r.end_time_unix_nano, r.service_name
-            FROM derived_steps d JOIN raw_spans r ON r.trace_id = d.trace_id AND r.span_id = d.span_id""",
+        f"CREATE OR REPLACE VIEW steps AS {steps_query(dialect)}",
         f"""CREATE OR REPLACE VIEW sessions AS SELECT
             session_id, {ts(dialect, "first_time_unix_nano")} AS start_time,
             {ts(dialect, "last_time_unix_nano")} AS end_time, duration_ms, service_name, root_agent, agents,
