@@ -6,7 +6,7 @@ and through the query API (`--url`), so every path sees a session the same way.
 
 from __future__ import annotations
 
-import statistics
+import bisect
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -142,19 +142,36 @@ class Norms:
         self._usage: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
         for agent, session, steps, tokens in read(_USAGE_SQL, []):
             self._usage[agent][session] = (int(steps), int(tokens or 0))
+        self._sorted = {
+            agent: (sorted(u[0] for u in sessions.values()), sorted(u[1] for u in sessions.values()))
+            for agent, sessions in self._usage.items()
+        }
 
     def for_session(self, session_id: str) -> dict[str, AgentNorm]:
         """Norms from every other session, so a session is never compared with itself."""
         norms: dict[str, AgentNorm] = {}
         for agent, sessions in self._usage.items():
-            others = [usage for session, usage in sessions.items() if session != session_id]
+            steps, tokens = self._sorted[agent]
+            own = sessions.get(session_id)
+            others = len(steps) - (1 if own else 0)
             if others:
                 norms[agent] = AgentNorm(
-                    sessions=len(others),
-                    median_steps=float(statistics.median(u[0] for u in others)),
-                    median_tokens=float(statistics.median(u[1] for u in others)),
+                    sessions=others,
+                    median_steps=_median_without(steps, own[0] if own else None),
+                    median_tokens=_median_without(tokens, own[1] if own else None),
                 )
         return norms
+
+
+def _median_without(ordered: list[int], value: int | None) -> float:
+    """The median of a sorted list with one occurrence of ``value`` left out, without copying it."""
+    skip = bisect.bisect_left(ordered, value) if value is not None else len(ordered)
+    n = len(ordered) - (1 if value is not None else 0)
+
+    def at(i: int) -> int:
+        return ordered[i + 1 if i >= skip else i]
+
+    return float(at(n // 2)) if n % 2 else (at(n // 2 - 1) + at(n // 2)) / 2
 
 
 def session_ids(read: Reader) -> list[str]:

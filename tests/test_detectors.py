@@ -410,3 +410,19 @@ def test_finding_ids_survive_reanalysis_when_late_steps_shift_the_indexes() -> N
     again = analyze_session(late.build(), CONFIG)
     assert [f.finding_id for f in again] == [f.finding_id for f in first]
     assert again[0].step_indexes == [2, 3, 4]
+
+
+def test_usual_figures_leave_the_session_itself_out() -> None:
+    import random
+    import statistics
+
+    from analyzer.load import _median_without
+
+    rng = random.Random(7)
+    for _ in range(500):
+        values = sorted(rng.randint(0, 20) for _ in range(rng.randint(2, 9)))
+        own = rng.choice(values)
+        rest = list(values)
+        rest.remove(own)
+        assert _median_without(values, own) == statistics.median(rest)
+        assert _median_without(values, None) == statistics.median(values)
