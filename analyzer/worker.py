@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,9 +42,11 @@ class AnalysisWorker:
         config: AnalyzerConfig,
         *,
         quiet_seconds: float = 10.0,
-        max_sessions_per_run: int = 200,
+        max_sessions_per_run: int = 50,  # a batch's read stays within a few tens of MB of DuckDB memory
+        ingest_busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self._store = store
+        self._ingest_busy = ingest_busy
         self._config = config
         self._quiet = quiet_seconds
         self._max = max_sessions_per_run
@@ -108,8 +110,9 @@ class AnalysisWorker:
                 with self._lock:
                     self._last_ms = elapsed * 1000
                     self._busy = False
-                # Exports come first: rest twice as long as we worked.
-                self._stop.wait(2 * elapsed)
+                # Exports come first: while they keep the writer busy, take a ninth of a core at most
+                # and catch up when they ease off.
+                self._stop.wait((8 if self._ingest_busy() else 1) * elapsed)
 
     def analyze(self, session_ids: list[str]) -> list[Finding]:
         versions = self._store.session_updated_times(session_ids)

@@ -45,6 +45,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 EXTRA_SERVE_ARGS: list[str] = os.environ.get("BENCH_SERVE_ARGS", "").split()
+# BENCH_CATCH_UP=1: after the run, wait until the analyzer has analyzed every session, and say how long it took.
+CATCH_UP = os.environ.get("BENCH_CATCH_UP") == "1"
 GRPC_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 WORDS = (
     "flight booking refund policy customer weather forecast invoice billing account order shipment "
@@ -279,6 +281,16 @@ class Collector:
         response.raise_for_status()
         return dict(response.json())
 
+    def analysis_caught_up(self, last_export: float, limit: float = 900) -> float | None:
+        """Seconds from the last export until every session is analyzed (None if not within ``limit``)."""
+        while time.perf_counter() - last_export < limit:
+            health = self.health()
+            idle = health["sessions"]["pending_traces"] == 0 and not health["sessions"]["busy"]
+            if idle and health["analyzer"]["waiting_sessions"] == 0 and not health["analyzer"]["busy"]:
+                return time.perf_counter() - last_export
+            time.sleep(1)
+        return None
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(120)
@@ -316,6 +328,7 @@ def run(
         latencies = sorted(x for o in outcomes for x in o[2])
         durable = collector.count()
         analyzer = collector.health()["analyzer"]
+        caught_up = collector.analysis_caught_up(started + elapsed) if CATCH_UP else None
         collector.stop()
         disk = sum(f.stat().st_size for f in Path(tmp).glob("bench.duckdb*"))
     return {
@@ -329,6 +342,7 @@ def run(
         "disk_bytes_per_span": disk / max(durable, 1),
         "sessions_analyzed": analyzer["sessions_analyzed"],
         "sessions_waiting": analyzer["waiting_sessions"],
+        "caught_up_s": caught_up,
     }
 
 
@@ -368,9 +382,16 @@ def main() -> None:
         )
         print(
             f"  the analyzer had analyzed {r['sessions_analyzed']:,} sessions by the end of the run "
-            f"({r['sessions_waiting']:,} waiting to go quiet)",
+            f"({r['sessions_waiting']:,} waiting)",
             flush=True,
         )
+        if CATCH_UP:
+            late = r["caught_up_s"]
+            print(
+                "  every session was analyzed "
+                + (f"{late:.0f} s after the last export" if late is not None else "NOT within 900 s"),
+                flush=True,
+            )
         if r["durable"] != r["acked"]:
             print(f"  WARNING: {r['acked'] - r['durable']} acknowledged spans are not in the store", flush=True)
 

@@ -48,7 +48,7 @@ class SessionWorker:
         on_sessions: Callable[[Iterable[str]], None] | None = None,
     ) -> None:
         self._store = store
-        self._on_sessions = on_sessions
+        self.on_sessions = on_sessions  # told which sessions were rebuilt (the analyzer listens)
         self._interval = interval_seconds
         self._max_traces = max_traces_per_run
         self._pending: set[str] = set()
@@ -155,6 +155,6 @@ class SessionWorker:
             if summary is not None:
                 summary.input_preview = first_text(inputs.get(span_id))
         self._store.replace_sessions(assigned, views)
-        if self._on_sessions is not None:
-            self._on_sessions([s for s, v in views.items() if v.summary is not None])
+        if self.on_sessions is not None:
+            self.on_sessions([s for s, v in views.items() if v.summary is not None])
         return len(views)

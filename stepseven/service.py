@@ -85,9 +85,15 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     cc = config.collector
     store = DuckDBStore(config.db, memory_limit=config.memory_limit)
     counters = Counters()
-    analysis = AnalysisWorker(store, config.analyzer, quiet_seconds=config.analyze_after_seconds)
-    sessions = SessionWorker(store, on_sessions=analysis.sessions_changed)
+    sessions = SessionWorker(store)
     writer = Writer(store, cc.max_queue_items, cc.max_batch_items, on_commit=sessions.touch_batch)
+    analysis = AnalysisWorker(
+        store,
+        config.analyzer,
+        quiet_seconds=config.analyze_after_seconds,
+        ingest_busy=lambda: writer.stats().queued_items > 0 or sessions.stats().pending_traces > 0,
+    )
+    sessions.on_sessions = analysis.sessions_changed
     analysis.start()
     sessions.start()
     writer.start()

@@ -465,19 +465,29 @@ class DuckDBStore:
         cursor = self.cursor()
         try:
             cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(session_ids), pa.string())}))
-            source = view
             if view == "steps":
+                # The sessions' derived steps first (a few hundred rows), so that the join keeps them in
+                # its hash table and streams the raw spans past it, read only within their rowid ranges.
                 cursor.execute(
-                    "CREATE OR REPLACE TEMP TABLE stepseven_ids AS SELECT DISTINCT trace_id FROM derived_steps "
+                    "CREATE OR REPLACE TEMP TABLE stepseven_steps AS SELECT * FROM derived_steps "
                     "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
                 )
-                rowids = _rowid_ranges(cursor, "raw_spans")
-                cursor.execute("DROP TABLE stepseven_ids")
-                if rowids is None:
-                    return []
-                source = f"({schema.steps_query('duckdb', rowids.replace('rowid', 'r.rowid'))}) steps"
+                cursor.execute(
+                    "CREATE OR REPLACE TEMP TABLE stepseven_ids AS SELECT DISTINCT trace_id FROM stepseven_steps"
+                )
+                try:
+                    rowids = _rowid_ranges(cursor, "raw_spans")
+                    if rowids is None:
+                        return []
+                    body = schema.steps_query("duckdb", rowids.replace("rowid", "r.rowid"), "stepseven_steps")
+                    return cursor.execute(
+                        f"SELECT {columns} FROM ({body}) steps ORDER BY session_id, {order}"
+                    ).fetchall()
+                finally:
+                    cursor.execute("DROP TABLE IF EXISTS stepseven_ids")
+                    cursor.execute("DROP TABLE IF EXISTS stepseven_steps")
             return cursor.execute(
-                f"SELECT {columns} FROM {source} WHERE session_id IN (SELECT id FROM stepseven_sessions) "
+                f"SELECT {columns} FROM {view} WHERE session_id IN (SELECT id FROM stepseven_sessions) "
                 f"ORDER BY session_id, {order}"
             ).fetchall()
         finally:

@@ -269,10 +269,11 @@ def _raw_json(dialect: str, alias: str, column: str) -> str:
     return f"coalesce({alias}.{column}, {as_json})"
 
 
-def steps_query(dialect: str, raw_filter: str | None = None) -> str:
-    """The body of the `steps` view; ``raw_filter`` narrows the raw spans read (the analyzer's fast path)."""
+def steps_query(dialect: str, where: str | None = None, steps_table: str = "derived_steps") -> str:
+    """The body of the `steps` view. The analyzer's fast path passes a small table of the derived steps
+    it wants and a ``where`` over ``r`` (the raw spans) that narrows what is read."""
     ts = _timestamp
-    where = f" AND ({raw_filter})" if raw_filter else ""
+    where = f" WHERE {where}" if where else ""
     return f"""SELECT
             d.session_id, d.step_index, d.parent_step_index, d.depth, r.trace_id, r.span_id, r.parent_span_id,
             r.step_kind, r.operation, r.name, d.agent_name, r.agent_id, d.scope_id, r.provider,
@@ -288,7 +289,7 @@ def steps_query(dialect: str, raw_filter: str | None = None) -> str:
             {ts(dialect, "r.start_time_unix_nano")} AS start_time, {ts(dialect, "r.end_time_unix_nano")} AS end_time,
             (r.end_time_unix_nano - r.start_time_unix_nano) / 1e6 AS duration_ms,
             r.start_time_unix_nano, r.end_time_unix_nano, r.service_name
-            FROM derived_steps d JOIN raw_spans r ON r.trace_id = d.trace_id AND r.span_id = d.span_id{where}"""
+            FROM {steps_table} d JOIN raw_spans r ON r.trace_id = d.trace_id AND r.span_id = d.span_id{where}"""
 
 
 def _views(dialect: str) -> list[str]:
