@@ -105,10 +105,16 @@ def _step(row: tuple[Any, ...]) -> AnalysisStep:
     )
 
 
-def load_session(read: Reader, session_id: str) -> SessionSteps:
-    steps = read(f"SELECT {STEP_COLUMNS} FROM steps WHERE session_id = ? ORDER BY step_index", [session_id])
-    handoffs = read(f"SELECT {HANDOFF_COLUMNS} FROM handoffs WHERE session_id = ? ORDER BY handoff_index", [session_id])
-    return SessionSteps(session_id, [_step(row) for row in steps], [_handoff(row) for row in handoffs])
+def rows_by_sql(read: Reader) -> SessionRowsReader:
+    """Session rows through plain SQL over the views (the query API's path)."""
+
+    def rows_of(view: str, session_ids: Sequence[str], columns: str) -> list[tuple[Any, ...]]:
+        order = {"steps": "step_index", "handoffs": "handoff_index"}[view]
+        marks = ", ".join("?" for _ in session_ids)
+        sql = f"SELECT {columns} FROM {view} WHERE session_id IN ({marks}) ORDER BY session_id, {order}"
+        return read(sql, list(session_ids))
+
+    return rows_of
 
 
 def load_sessions(rows_of: SessionRowsReader, session_ids: Sequence[str]) -> list[SessionSteps]:

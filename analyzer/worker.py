@@ -57,6 +57,9 @@ class AnalysisWorker:
         self._analyzed = self._findings = self._failures = 0
         self._last_ms = 0.0
         self._busy = False
+        self._norms: Norms | None = None
+        self._norms_count = 0
+        self._norms_at = 0.0
 
     def sessions_changed(self, session_ids: Iterable[str]) -> None:
         """The session worker's hook: these sessions were rebuilt just now."""
@@ -114,9 +117,26 @@ class AnalysisWorker:
                 # and catch up when they ease off.
                 self._stop.wait((8 if self._ingest_busy() else 1) * elapsed)
 
+    def _current_norms(self) -> Norms:
+        """The agents' usual figures, re-read when the store has grown by a tenth or a minute has passed.
+
+        Re-reading them is a pass over every session, too much for every batch of a large store.
+        """
+        row = self._store.read("SELECT count(*) FROM sessions")
+        count = int(row[0][0]) if row else 0
+        stale = (
+            self._norms is None
+            or count < 1000
+            or abs(count - self._norms_count) > self._norms_count / 10
+            or time.monotonic() - self._norms_at > 60
+        )
+        if stale or self._norms is None:
+            self._norms, self._norms_count, self._norms_at = Norms(self._store.read), count, time.monotonic()
+        return self._norms
+
     def analyze(self, session_ids: list[str]) -> list[Finding]:
         versions = self._store.session_updated_times(session_ids)
-        norms = Norms(self._store.read)
+        norms = self._current_norms()
         findings: list[Finding] = []
         for session in load_sessions(self._store.session_rows, list(versions)):
             session.norms = norms.for_session(session.session_id)

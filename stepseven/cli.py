@@ -450,7 +450,7 @@ def analyze(
 
     from analyzer.analyze import analyze_session
     from analyzer.config import ConfigFileError, load_config
-    from analyzer.load import Norms, Reader, SessionRowsReader, load_session, load_sessions, session_ids
+    from analyzer.load import Norms, Reader, SessionRowsReader, load_sessions, rows_by_sql, session_ids
     from analyzer.report import format_findings
     from store.duckdb_store import DuckDBStore, StoreError
     from store.model import Finding
@@ -461,20 +461,16 @@ def analyze(
         raise click.UsageError(str(exc)) from None
 
     def run(
-        read: Reader,
-        rows_of: SessionRowsReader | None,
-        save: Callable[[list[str], list[Finding]], None] | None,
+        read: Reader, rows_of: SessionRowsReader, save: Callable[[list[str], list[Finding]], None] | None
     ) -> list[Finding]:
         chosen = list(sessions) or session_ids(read)
         norms = Norms(read)
         found: list[Finding] = []
         missing = []
         with click.progressbar(length=len(chosen), label="Analyzing sessions", show_pos=True, file=sys.stderr) as bar:
-            for start in range(0, len(chosen), 200):
-                part = chosen[start : start + 200]
-                # Many sessions per read on a file; one at a time through the API (its answers are capped).
-                loaded = load_sessions(rows_of, part) if rows_of else [load_session(read, s) for s in part]
-                for session in loaded:
+            for start in range(0, len(chosen), 50):
+                part = chosen[start : start + 50]
+                for session in load_sessions(rows_of, part):
                     if not session.steps:
                         missing.append(session.session_id)
                         continue
@@ -502,7 +498,7 @@ def analyze(
                 def read_api(sql: str, params: Any) -> list[tuple[Any, ...]]:
                     return list(client.sql(sql, list(params), limit=1_000_000).rows)
 
-                findings = run(read_api, None, None)
+                findings = run(read_api, rows_by_sql(read_api), None)
         except ApiUnreachable as exc:
             if url_given or not db.exists():
                 raise click.ClickException(

@@ -273,7 +273,7 @@ def test_a_store_from_before_the_analyzer_is_migrated_in_place(tmp_path: Path) -
 
 
 def test_the_collectors_batch_reads_see_sessions_exactly_as_the_views_do(tmp_path: Path) -> None:
-    from analyzer.load import load_session, load_sessions, session_ids
+    from analyzer.load import load_sessions, rows_by_sql, session_ids
     from collector.otlp_files import load_batch
     from collector.session_worker import SessionWorker
     from store.duckdb_store import DuckDBStore
@@ -289,7 +289,7 @@ def test_the_collectors_batch_reads_see_sessions_exactly_as_the_views_do(tmp_pat
         ids = session_ids(store.read)
         assert len(ids) == len(LABELS)
         batched = load_sessions(store.session_rows, ids)
-        assert batched == [load_session(store.read, session_id) for session_id in ids]
+        assert batched == load_sessions(rows_by_sql(store.read), ids)
         assert sum(len(s.steps) for s in batched) > 500 and sum(len(s.handoffs) for s in batched) > 10
     finally:
         store.close()
