@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from analyzer.config import AnalyzerConfig
 from analyzer.content import (
     acknowledges_trouble,
@@ -32,7 +34,7 @@ def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
         if not evidence:
             continue
         if handoff.to_agent is None:
-            handoff.to_agent = _named_target(session, delegating)
+            handoff = dataclasses.replace(handoff, to_agent=_named_target(session, delegating))
         who = _who(handoff)
         failure = _failure(session, handoff, who, evidence)
         if failure is not None:
@@ -119,9 +121,11 @@ def _named_target(session: SessionSteps, delegating: AnalysisStep | None) -> str
     for step in reversed(session.steps[: delegating.step_index - 1]):
         if step.step_kind == "llm" and step.agent_name == delegating.agent_name:
             for message in step.output_messages or []:
-                for part in message.get("parts", []):
-                    name = str(part.get("name") or "") if isinstance(part, dict) else ""
-                    if part.get("type") == "tool_call" and name.startswith("transfer_to_"):
+                for part in message.get("parts") or []:
+                    if not isinstance(part, dict) or part.get("type") != "tool_call":
+                        continue
+                    name = str(part.get("name") or "")
+                    if name.startswith("transfer_to_"):
                         return name[len("transfer_to_") :]
             return None
     return None

@@ -61,7 +61,7 @@ def cli() -> None:
     help="OTLP/HTTP port (/v1/traces, /v1/logs, /v1/metrics).",
 )
 @_option("--api-port", env="API_PORT", default=4319, type=int, help="Read-only query API port.")
-@_option("--ui-port", env="UI_PORT", default=8501, type=int, help="Dashboard port.")
+@_option("--ui-port", env="UI_PORT", default=8501, type=int, help="Dashboard port (Streamlit).")
 @_option("--no-ui", env="NO_UI", is_flag=True, help="Do not start the dashboard.")
 @_option(
     "--no-receivers",
@@ -160,7 +160,7 @@ def serve(
     analyze_after: float,
     analyzer_config: Path | None,
 ) -> None:
-    """Run the collector: OTLP receivers, the store, the analyzer and the query API, in one process.
+    """Run the collector: OTLP receivers, the store, the analyzer, the query API and the dashboard.
 
     Stop it with Ctrl-C or SIGTERM: it stops accepting, writes everything it acknowledged, and
     closes the file cleanly.
@@ -201,13 +201,8 @@ def serve(
         receivers=not no_receivers,
         analyzer=analysis,
         analyze_after_seconds=analyze_after,
+        ui_port=None if no_ui else ui_port,
     )
-    if not no_ui:
-        click.echo(
-            f"note: the dashboard (port {ui_port}) is not part of this release yet; "
-            "read the store with `stepseven query` or the query API.",
-            err=True,
-        )
     try:
         run_service(config, lambda line: click.echo(line, err=True))
     except (ConfigError, ServeError, StoreError) as exc:
@@ -558,6 +553,106 @@ def evaluate(corpus: Path) -> None:
     except CorpusError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.table())
+
+
+@cli.command()
+@_option("--url", env="URL", default=DEFAULT_URL, help="Query API of the collector to show.")
+@_option("--host", env="UI_HOST", default="127.0.0.1", help="Address the dashboard listens on.")
+@_option("--port", env="UI_PORT", default=8501, type=int, help="Dashboard port.")
+def dashboard(url: str, host: str, port: int) -> None:
+    """Run the dashboard alone, reading a collector's query API (local or remote).
+
+    `stepseven serve` starts it by itself; use this to look at another collector.
+    """
+    from stepseven.ui import start_dashboard, stop_dashboard
+
+    process = start_dashboard(url, host, port)
+    click.echo(f"dashboard on http://{host}:{port}, reading {url}; Ctrl-C stops it", err=True)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        stop_dashboard(process)
+        code = 0
+    if code:
+        raise click.ClickException(f"the dashboard exited with status {code}")
+
+
+@cli.command()
+@_option("--ui-port", env="UI_PORT", default=8501, type=int, help="Dashboard port.")
+@click.option(
+    "--samples",
+    default=None,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Directory of OTLP/JSON files to send [default: the project's sample_traces/].",
+)
+def demo(ui_port: int, samples: Path | None) -> None:
+    """Run a collector and the dashboard on a throwaway store, and send it the sample traces.
+
+    A minute after installing, you see sessions, findings and a step-by-step replay. Nothing is
+    kept: the store is deleted when you stop it (Ctrl-C).
+    """
+    import tempfile
+    import threading
+
+    import httpx
+
+    from analyzer.config import AnalyzerConfig, load_config
+    from collector.config import CollectorConfig
+    from collector.otlp_files import signal_of
+    from stepseven.service import ServeConfig, ServeError
+    from stepseven.service import serve as run_service
+    from store.duckdb_store import StoreError
+
+    folder = samples or _default_samples()
+    files = sorted(p for p in folder.glob("*.json") if not p.name.endswith(".expected.json"))
+    config_file = folder / "analyzer.toml"
+    analyzer = load_config(config_file) if config_file.exists() else AnalyzerConfig()
+    collector = CollectorConfig(grpc_port=_free_port(), http_port=_free_port())
+
+    def send_samples() -> None:
+        with httpx.Client(timeout=60) as client:
+            for path in files:
+                body = path.read_bytes()
+                client.post(
+                    f"http://127.0.0.1:{collector.http_port}/v1/{signal_of(path, body).name}",
+                    content=body,
+                    headers={"Content-Type": "application/json"},
+                ).raise_for_status()
+        click.echo(f"sent {len(files)} sample files; open http://127.0.0.1:{ui_port}", err=True)
+
+    def announce(line: str) -> None:
+        click.echo(line, err=True)
+        if "is ready" in line:
+            threading.Thread(target=send_samples, daemon=True).start()
+
+    with tempfile.TemporaryDirectory(prefix="stepseven-demo-") as tmp:
+        config = ServeConfig(
+            db=Path(tmp) / "demo.duckdb",
+            collector=collector,
+            api_port=_free_port(),
+            analyzer=analyzer,
+            analyze_after_seconds=1.0,
+            ui_port=ui_port,
+        )
+        try:
+            run_service(config, announce)
+        except (ServeError, StoreError) as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _default_samples() -> Path:
+    for candidate in (Path(__file__).resolve().parent.parent / "sample_traces", Path("sample_traces")):
+        if candidate.is_dir():
+            return candidate
+    raise click.ClickException("No sample_traces/ directory here; pass --samples DIR (a folder of OTLP/JSON files).")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _query_file(db: Path, sql: str, limit: int) -> QueryResult:

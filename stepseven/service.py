@@ -30,6 +30,7 @@ from collector.ingest import Ingest
 from collector.limits import Counters
 from collector.session_worker import SessionWorker
 from stepseven import __version__
+from stepseven.ui import start_dashboard, stop_dashboard
 from store.duckdb_store import DEFAULT_MEMORY_LIMIT, DuckDBStore
 from store.writer import Writer
 
@@ -51,6 +52,7 @@ class ServeConfig:
     shutdown_grace_seconds: float = 30.0
     analyzer: AnalyzerConfig = dataclasses.field(default_factory=AnalyzerConfig)
     analyze_after_seconds: float = 10.0
+    ui_port: int | None = None  # the dashboard, as a child process reading the query API
 
 
 class _Server(uvicorn.Server):
@@ -150,11 +152,18 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     parts = [f"store {config.db}", f"query API http://{host}:{config.api_port}"]
     if config.receivers:
         parts += [f"OTLP/gRPC {host}:{cc.grpc_port}", f"OTLP/HTTP http://{host}:{cc.http_port}"]
+    ui = None
+    if config.ui_port is not None:
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        ui = start_dashboard(f"http://{local}:{config.api_port}", host, config.ui_port)
+        parts.append(f"dashboard http://{host}:{config.ui_port}")
     announce("stepseven is ready: " + ", ".join(parts))
 
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
     announce("stepseven is stopping: draining the write queue")
+    if ui is not None:
+        await asyncio.to_thread(stop_dashboard, ui)
     # Receivers first, so that everything they acknowledged is written before the file closes.
     if grpc_receiver is not None:
         await asyncio.to_thread(grpc_receiver.stop, config.shutdown_grace_seconds)

@@ -359,6 +359,17 @@ def test_a_long_session_that_starts_asking_again_for_what_it_had_drifts() -> Non
     assert all(s.steps[i - 1].start_time_unix_nano >= 35 * MINUTE for i in found.step_indexes)
 
 
+def test_a_long_session_whose_tools_start_failing_after_the_mark_drifts() -> None:
+    s = Session()
+    _long(s, 50)
+    late_tools = [step for step in s.steps if step.step_kind == "tool" and step.start_time_unix_nano > 40 * MINUTE]
+    for step in late_tools[::2]:
+        step.status = "error"
+    [found] = context_rot.detect(s.build(), CONFIG)
+    assert found.sub_kind == "long_session_drift" and "errors rose from 0% to" in found.explanation
+    assert {i for i in found.step_indexes} >= {step.step_index for step in late_tools[::2]}
+
+
 def test_a_long_steady_session_and_a_short_repetitive_one_do_not_drift() -> None:
     steady = Session()
     _long(steady, 50)

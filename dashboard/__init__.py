@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: sessions, step-by-step replay, findings, SQL and an overview."""

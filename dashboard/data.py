@@ -1,0 +1,223 @@
+"""What the dashboard reads, all of it through the collector's query API (parameterized SQL over the views).
+
+The dashboard never opens the database: it works the same against a live collector and any store.
+Steps are read a page at a time, so a 20,000-step session never travels to the browser whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pandas as pd
+
+from api.client import ApiClient
+
+PAGE = 200  # steps per read around the current step
+
+_SESSION_ORDER = {
+    "newest": "start_time DESC",
+    "duration": "duration_ms DESC",
+    "steps": "step_count DESC",
+    "tokens": "input_tokens + output_tokens DESC",
+    "errors": "error_count DESC",
+}
+
+_STEP_LIST = (
+    "step_index, parent_step_index, depth, step_kind, operation, name, agent_name, tool_name, status, "
+    "start_time_unix_nano, end_time_unix_nano, duration_ms, input_tokens, output_tokens, request_model, "
+    "response_model, handoff_to, error_type"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    search: str = ""
+    agent: str = ""
+    status: str = ""
+    finding_kind: str = ""
+    since_hours: float = 0.0
+    order: str = "newest"
+    limit: int = 500
+
+
+def parse_json(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in ("[", "{", '"'):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+class DashboardData:
+    def __init__(self, url: str) -> None:
+        self.client = ApiClient(url, timeout=60)
+
+    def frame(self, sql: str, params: list[Any] | None = None, limit: int = 10_000) -> pd.DataFrame:
+        result = self.client.sql(sql, params, limit=limit)
+        return pd.DataFrame(result.rows, columns=result.columns)
+
+    def health(self) -> dict[str, Any]:
+        return self.client.health()
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def sessions(self, f: SessionFilter) -> pd.DataFrame:
+        where: list[str] = []
+        params: list[Any] = []
+        if f.search:
+            # Session id, agents, tools or what the user asked: whatever the user remembers.
+            where.append(
+                "(session_id ILIKE ? OR CAST(agents AS VARCHAR) ILIKE ? OR input_preview ILIKE ? OR session_id IN "
+                "(SELECT session_id FROM steps WHERE tool_name ILIKE ?))"
+            )
+            params += [f"%{f.search}%"] * 4
+        if f.agent:
+            where.append("list_contains(CAST(agents AS VARCHAR[]), ?)")
+            params.append(f.agent)
+        if f.status:
+            where.append("status = ?")
+            params.append(f.status)
+        if f.finding_kind:
+            where.append("session_id IN (SELECT session_id FROM findings WHERE kind = ?)")
+            params.append(f.finding_kind)
+        if f.since_hours:
+            where.append("end_time >= now()::TIMESTAMP - to_microseconds(CAST(? * 3600e6 AS BIGINT))")
+            params.append(f.since_hours)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        sql = f"""
+            SELECT s.session_id, s.start_time, s.duration_ms / 1000 AS duration_s, s.root_agent, s.service_name,
+                s.step_count, s.llm_calls, s.tool_calls, s.handoff_count, s.error_count,
+                s.input_tokens + s.output_tokens AS tokens, s.status, s.input_preview,
+                (SELECT string_agg(DISTINCT kind, ', ') FROM findings x WHERE x.session_id = s.session_id) AS findings
+            FROM (SELECT * FROM sessions {clause}) s
+            ORDER BY {_SESSION_ORDER.get(f.order, _SESSION_ORDER["newest"])} LIMIT {int(f.limit)}
+        """
+        return self.frame(sql, params)
+
+    def session(self, session_id: str) -> dict[str, Any] | None:
+        frame = self.frame("SELECT * FROM sessions WHERE session_id = ?", [session_id])
+        return None if frame.empty else dict(frame.iloc[0])
+
+    def agents(self) -> list[str]:
+        frame = self.frame("SELECT DISTINCT agent_name FROM steps WHERE agent_name IS NOT NULL ORDER BY 1")
+        return [str(a) for a in frame["agent_name"]]
+
+    # -- one session ---------------------------------------------------------------------------
+
+    def step_list(self, session_id: str, start: int = 1, count: int = PAGE) -> pd.DataFrame:
+        """A page of steps (no message bodies): the navigator and the timeline."""
+        return self.frame(
+            f"SELECT {_STEP_LIST} FROM steps WHERE session_id = ? AND step_index BETWEEN ? AND ? ORDER BY step_index",
+            [session_id, start, start + count - 1],
+        )
+
+    def step(self, session_id: str, step_index: int) -> dict[str, Any] | None:
+        frame = self.frame("SELECT * FROM steps WHERE session_id = ? AND step_index = ?", [session_id, step_index])
+        if frame.empty:
+            return None
+        row = dict(frame.iloc[0])
+        for key in (
+            "input_messages",
+            "output_messages",
+            "system_instructions",
+            "tool_arguments",
+            "tool_result",
+            "finish_reasons",
+            "links",
+        ):
+            row[key] = parse_json(row.get(key))
+        return row
+
+    def previous_call_inputs(self, session_id: str, step_index: int, agent_name: str | None) -> Any:
+        """The input of the same agent's previous LLM call: what the current call repeats."""
+        frame = self.frame(
+            "SELECT input_messages FROM steps WHERE session_id = ? AND step_kind = 'llm' AND step_index < ? "
+            "AND agent_name IS NOT DISTINCT FROM ? ORDER BY step_index DESC LIMIT 1",
+            [session_id, step_index, agent_name],
+        )
+        return None if frame.empty else parse_json(frame.iloc[0]["input_messages"])
+
+    def next_marked_step(self, session_id: str, after: int, what: str) -> int | None:
+        """The next step after ``after`` that failed (``error``) or is evidence of a finding (``finding``)."""
+        if what == "error":
+            frame = self.frame(
+                "SELECT min(step_index) AS i FROM steps WHERE session_id = ? AND step_index > ? AND status = 'error'",
+                [session_id, after],
+            )
+        else:
+            frame = self.frame(
+                "SELECT min(CAST(i AS INTEGER)) AS i FROM (SELECT unnest(CAST(step_indexes AS INTEGER[])) AS i "
+                "FROM findings WHERE session_id = ?) WHERE i > ?",
+                [session_id, after],
+            )
+        value = frame.iloc[0]["i"] if not frame.empty else None
+        return None if value is None or pd.isna(value) else int(value)
+
+    def handoffs(self, session_id: str) -> pd.DataFrame:
+        return self.frame(
+            "SELECT handoff_index, from_agent, to_agent, mechanism, outcome, delegating_step_index, target_step_index, "
+            "error_message FROM handoffs WHERE session_id = ? ORDER BY handoff_index",
+            [session_id],
+        )
+
+    def findings_of(self, session_id: str) -> pd.DataFrame:
+        return self.frame(
+            "SELECT kind, sub_kind, severity, agent_name, step_indexes, explanation FROM findings "
+            "WHERE session_id = ? ORDER BY step_indexes",
+            [session_id],
+        )
+
+    def context_series(self, session_id: str) -> pd.DataFrame:
+        return self.frame(
+            "SELECT step_index, agent_name, coalesce(response_model, request_model) AS model, input_tokens "
+            "FROM steps WHERE session_id = ? AND step_kind = 'llm' AND input_tokens IS NOT NULL ORDER BY step_index",
+            [session_id],
+        )
+
+    # -- across sessions -----------------------------------------------------------------------
+
+    def findings(self, kind: str = "", severity: str = "", agent: str = "", limit: int = 1000) -> pd.DataFrame:
+        where, params = [], []
+        for column, value in (("kind", kind), ("severity", severity), ("agent_name", agent)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        return self.frame(
+            "SELECT detected_at, session_id, kind, sub_kind, severity, agent_name, step_indexes, explanation "
+            f"FROM findings {clause} ORDER BY detected_at DESC LIMIT {int(limit)}",
+            params,
+        )
+
+    def overview(self) -> dict[str, pd.DataFrame]:
+        return {
+            "per_hour": self.frame(
+                "SELECT date_trunc('hour', start_time) AS hour, count(*) AS sessions, sum(step_count) AS steps, "
+                "sum(input_tokens + output_tokens) AS tokens, sum(error_count) AS errors "
+                "FROM sessions GROUP BY 1 ORDER BY 1"
+            ),
+            "findings_per_hour": self.frame(
+                "SELECT date_trunc('hour', detected_at) AS hour, kind, count(*) AS findings "
+                "FROM findings GROUP BY 1, 2 ORDER BY 1"
+            ),
+            "agents": self.frame(
+                "SELECT agent_name, count(*) AS steps FROM steps WHERE agent_name IS NOT NULL "
+                "GROUP BY 1 ORDER BY 2 DESC LIMIT 15"
+            ),
+            "tools": self.frame(
+                "SELECT tool_name, count(*) AS calls, count(*) FILTER (WHERE status = 'error') AS errors "
+                "FROM steps WHERE tool_name IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 15"
+            ),
+            "models": self.frame(
+                "SELECT coalesce(response_model, request_model) AS model, count(*) AS calls, "
+                "sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens "
+                "FROM steps WHERE step_kind = 'llm' GROUP BY 1 ORDER BY 2 DESC LIMIT 15"
+            ),
+            "latency": self.frame(
+                "SELECT step_kind, duration_ms FROM steps WHERE step_kind IN ('llm', 'tool') "
+                "ORDER BY start_time_unix_nano DESC LIMIT 20000"
+            ),
+        }

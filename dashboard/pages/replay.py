@@ -1,0 +1,277 @@
+"""Replay: walk one session step by step, like a debugger. The URL carries ?session=...&step=N."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analyzer.config import AnalyzerConfig
+from api.client import ApiError
+from dashboard.data import PAGE, SessionFilter, parse_json
+from dashboard.render import data, empty_store_help, hover, messages, text, unreachable
+
+WINDOWS = AnalyzerConfig()
+
+st.title("Replay")
+params = st.query_params
+db = data()
+
+try:
+    session_id = params.get("session")
+    if not session_id:
+        recent = db.sessions(SessionFilter(limit=50))
+        if recent.empty:
+            empty_store_help()
+            st.stop()
+        session_id = st.selectbox("Session", list(recent["session_id"]))
+        params["session"] = session_id
+    summary = db.session(session_id)
+except ApiError as exc:
+    unreachable(exc)
+    st.stop()
+if summary is None:
+    st.warning("There is no such session (yet). Pick one on the Sessions page.")
+    st.stop()
+
+total = int(summary["step_count"])
+if total == 0:
+    st.info("This session has no steps yet.")
+    st.stop()
+
+try:
+    current = min(max(int(params.get("step", 1)), 1), total)
+except ValueError:
+    current = 1
+
+
+def go_to(step: int) -> None:
+    params["step"] = str(min(max(step, 1), total))
+
+
+st.text(f"session {session_id}")
+cols = st.columns(6)
+cols[0].metric("steps", total)
+cols[1].metric("duration", f"{summary['duration_ms'] / 1000:.1f} s")
+cols[2].metric("LLM calls", int(summary["llm_calls"]))
+cols[3].metric("tool calls", int(summary["tool_calls"]))
+cols[4].metric("tokens", f"{int(summary['input_tokens']) + int(summary['output_tokens']):,}")
+cols[5].metric("errors", int(summary["error_count"]))
+
+# -- the navigator ---------------------------------------------------------------------------------
+nav = st.columns([1, 1, 2, 1.3, 1.3])
+if nav[0].button("◀ previous", disabled=current <= 1, use_container_width=True):
+    go_to(current - 1)
+    st.rerun()
+if nav[1].button("next ▶", disabled=current >= total, use_container_width=True, key="next"):
+    go_to(current + 1)
+    st.rerun()
+jump = nav[2].number_input("jump to step", min_value=1, max_value=total, value=current, label_visibility="collapsed")
+if jump != current:
+    go_to(int(jump))
+    st.rerun()
+for column, what, label in ((nav[3], "error", "next error"), (nav[4], "finding", "next finding")):
+    if column.button(label, use_container_width=True):
+        found = db.next_marked_step(session_id, current, what)
+        if found is None:
+            st.toast(f"No {what} after step {current}.")
+        else:
+            go_to(found)
+            st.rerun()
+if total > 1:
+    slid = st.slider("step", 1, total, current, label_visibility="collapsed")
+    if slid != current:
+        go_to(slid)
+        st.rerun()
+
+# Only a page of steps around the current one is read: a 20,000-step session stays light.
+start = max(1, current - PAGE // 2)
+window = db.step_list(session_id, start, PAGE)
+step = db.step(session_id, current)
+handoffs = db.handoffs(session_id)
+findings = db.findings_of(session_id)
+if step is None:
+    st.warning(f"Step {current} is not there any more; the session was rebuilt. Reload the page.")
+    st.stop()
+
+left, right = st.columns([3, 2])
+
+# -- the step card ---------------------------------------------------------------------------------
+with left:
+    kind = step.get("step_kind") or "step"
+    st.subheader(f"Step {current} of {total} · {kind}")
+    st.text(
+        " · ".join(
+            str(v) for v in (step.get("name"), f"agent {step['agent_name']}" if step.get("agent_name") else None) if v
+        )
+    )
+    facts = st.columns(4)
+    facts[0].metric("status", str(step.get("status")))
+    facts[1].metric("latency", f"{float(step.get('duration_ms') or 0):,.0f} ms")
+    if step.get("input_tokens") is not None:
+        facts[2].metric("input tokens", f"{int(step['input_tokens']):,}")
+    if step.get("output_tokens") is not None:
+        facts[3].metric("output tokens", f"{int(step['output_tokens']):,}")
+    model = step.get("response_model") or step.get("request_model")
+    if model:
+        st.text(f"model: {model}")
+    if step.get("status") == "error":
+        st.error("This step failed:")
+        text(" ".join(str(v) for v in (step.get("error_type"), step.get("error_message")) if v))
+
+    if kind == "llm" and step.get("input_tokens"):
+        window_size = WINDOWS.context_window(model)
+        if window_size:
+            share = float(step["input_tokens"]) / window_size
+            gauge = go.Figure(
+                go.Indicator(
+                    mode="gauge+number",
+                    value=round(share * 100, 1),
+                    number={"suffix": "%"},
+                    title={"text": f"context used ({window_size:,}-token window)"},
+                    gauge={"axis": {"range": [0, 100]}, "bar": {"color": "crimson" if share >= 0.9 else "seagreen"}},
+                )
+            )
+            gauge.update_layout(height=180, margin={"t": 40, "b": 0, "l": 20, "r": 20})
+            st.plotly_chart(gauge, use_container_width=True)
+
+    st.markdown("#### What it was given")
+    if step.get("system_instructions"):
+        with st.expander("system instructions"):
+            messages(step["system_instructions"]) if isinstance(step["system_instructions"], list) and all(
+                isinstance(p, dict) and "role" in p for p in step["system_instructions"]
+            ) else text(step["system_instructions"])
+    inputs = step.get("input_messages")
+    if kind == "llm" and isinstance(inputs, list):
+        previous = db.previous_call_inputs(session_id, current, step.get("agent_name"))
+        repeated = len(previous) if isinstance(previous, list) and inputs[: len(previous)] == previous else 0
+        if repeated:
+            with st.expander(f"{repeated} earlier messages, repeated from the previous call"):
+                messages(inputs[:repeated])
+        st.caption(f"new at this step: {len(inputs) - repeated} message(s)")
+        messages(inputs[repeated:])
+    elif inputs:
+        messages(inputs)
+    if step.get("tool_arguments") is not None:
+        st.text(f"tool arguments ({step.get('tool_name')})")
+        text(step["tool_arguments"])
+
+    st.markdown("#### What it decided or returned")
+    if step.get("output_messages"):
+        messages(step["output_messages"])
+    if step.get("tool_result") is not None:
+        st.text("tool result")
+        text(step["tool_result"])
+    if not step.get("output_messages") and step.get("tool_result") is None:
+        st.caption("nothing recorded")
+
+    made = handoffs[handoffs["delegating_step_index"] == current]
+    received = handoffs[handoffs["target_step_index"] == current]
+    for label, rows in (("hands off", made), ("receives a handoff", received)):
+        for _, h in rows.iterrows():
+            st.text(f"{label}: {h['from_agent']} → {h['to_agent']} ({h['mechanism']}, {h['outcome']})")
+
+# -- beside it: timeline, agents, context, findings ------------------------------------------------
+with right:
+    st.markdown("#### Timeline")
+    if not window.empty:
+        frame = window.copy()
+        t0 = int(frame["start_time_unix_nano"].min())
+        frame["start_s"] = (frame["start_time_unix_nano"] - t0) / 1e9
+        frame["length_s"] = ((frame["end_time_unix_nano"] - frame["start_time_unix_nano"]) / 1e9).clip(lower=1e-3)
+        frame["lane"] = frame["agent_name"].fillna("(no agent)").map(hover)
+        colors = [
+            "crimson" if i == current else ("orange" if s == "error" else "steelblue")
+            for i, s in zip(frame["step_index"], frame["status"], strict=True)
+        ]
+        labels = [
+            hover(f"#{i} {k} {n}")
+            for i, k, n in zip(frame["step_index"], frame["step_kind"], frame["name"], strict=True)
+        ]
+        timeline = go.Figure(
+            go.Bar(
+                x=frame["length_s"],
+                base=frame["start_s"],
+                y=frame["lane"],
+                orientation="h",
+                marker_color=colors,
+                hovertext=labels,
+                hoverinfo="text",
+            )
+        )
+        timeline.update_layout(
+            height=max(200, 40 * frame["lane"].nunique() + 80),
+            margin={"t": 10, "b": 30, "l": 10, "r": 10},
+            xaxis_title=f"seconds (steps {start} to {start + len(frame) - 1})",
+            showlegend=False,
+        )
+        st.plotly_chart(timeline, use_container_width=True)
+
+    if not handoffs.empty:
+        st.markdown("#### Agents")
+        names = sorted({str(a) for a in pd.concat([handoffs["from_agent"], handoffs["to_agent"]]).dropna()})
+        position = {
+            name: (math.cos(2 * math.pi * k / len(names)), math.sin(2 * math.pi * k / len(names)))
+            for k, name in enumerate(names)
+        }
+        graph = go.Figure()
+        for _, h in handoffs.iterrows():
+            if h["from_agent"] in position and h["to_agent"] in position:
+                (x0, y0), (x1, y1) = position[h["from_agent"]], position[h["to_agent"]]
+                graph.add_annotation(
+                    x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
+                    showarrow=True, arrowhead=3, arrowwidth=1.5,
+                    arrowcolor="crimson" if h["outcome"] != "completed" else "grey",
+                )  # fmt: skip
+        graph.add_trace(
+            go.Scatter(
+                x=[position[n][0] for n in names],
+                y=[position[n][1] for n in names],
+                mode="markers+text",
+                text=[hover(n, 40) for n in names],
+                textposition="top center",
+                hovertext=[hover(n) for n in names],
+                hoverinfo="text",
+                marker={"size": 18},
+            )
+        )
+        graph.update_layout(
+            height=260, margin={"t": 10, "b": 10, "l": 10, "r": 10}, showlegend=False,
+            xaxis={"visible": False, "range": [-1.5, 1.5]}, yaxis={"visible": False, "range": [-1.5, 1.5]},
+        )  # fmt: skip
+        st.plotly_chart(graph, use_container_width=True)
+
+    context = db.context_series(session_id)
+    if not context.empty:
+        st.markdown("#### Input tokens per LLM call")
+        chart = go.Figure(
+            go.Scatter(
+                x=context["step_index"],
+                y=context["input_tokens"],
+                mode="lines+markers",
+                hovertext=[
+                    hover(f"step {i}: {m}") for i, m in zip(context["step_index"], context["model"], strict=True)
+                ],
+                hoverinfo="text+y",
+            )
+        )
+        windows = {WINDOWS.context_window(m) for m in context["model"]} - {None}
+        for size in windows:
+            chart.add_hline(y=size, line_dash="dash", annotation_text=f"window {size:,}")
+        chart.add_vline(x=current, line_color="crimson")
+        chart.update_layout(height=220, margin={"t": 10, "b": 30, "l": 10, "r": 10}, xaxis_title="step")
+        st.plotly_chart(chart, use_container_width=True)
+
+    st.markdown("#### Findings")
+    if findings.empty:
+        st.caption("none in this session")
+    for k, f in findings.iterrows():
+        evidence: Any = parse_json(f["step_indexes"]) or []
+        st.text(f"{str(f['severity']).upper()} {f['kind']} / {f['sub_kind']}")
+        text(f["explanation"])
+        if evidence and st.button(f"go to step {evidence[0]}", key=f"finding-{k}"):
+            go_to(int(evidence[0]))
+            st.rerun()

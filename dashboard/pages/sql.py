@@ -1,0 +1,55 @@
+"""SQL over the documented views: examples, a results table, a chart when it fits, CSV download."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from api.client import ApiError
+from dashboard.render import data, text
+
+EXAMPLES = {
+    "Sessions with errors": "SELECT session_id, root_agent, error_count, start_time FROM sessions "
+    "WHERE error_count > 0 ORDER BY start_time DESC",
+    "Slowest tools": "SELECT tool_name, count(*) AS calls, round(avg(duration_ms)) AS avg_ms FROM steps "
+    "WHERE tool_name IS NOT NULL GROUP BY 1 ORDER BY 3 DESC",
+    "Tokens per model": "SELECT coalesce(response_model, request_model) AS model, sum(input_tokens) AS input, "
+    "sum(output_tokens) AS output FROM steps WHERE step_kind = 'llm' GROUP BY 1 ORDER BY 2 DESC",
+    "Findings by kind": "SELECT kind, sub_kind, count(*) AS findings FROM findings GROUP BY 1, 2 ORDER BY 3 DESC",
+    "Handoffs that failed": "SELECT session_id, from_agent, to_agent, mechanism, outcome FROM handoffs "
+    "WHERE outcome <> 'completed'",
+    "Sessions per hour": "SELECT date_trunc('hour', start_time) AS hour, count(*) AS sessions FROM sessions "
+    "GROUP BY 1 ORDER BY 1",
+}
+
+st.title("SQL")
+st.caption(
+    "One read-only statement over the views sessions, steps, handoffs, findings, spans, logs and metrics. "
+    "The same API answers `stepseven query` and POST /api/v1/sql."
+)
+example = st.selectbox("Examples", list(EXAMPLES))
+sql = st.text_area("Query", value=EXAMPLES[example], height=140)
+if st.button("Run", type="primary") or "sql_result" not in st.session_state:
+    try:
+        st.session_state["sql_result"] = data().frame(sql)
+        st.session_state["sql_error"] = None
+    except ApiError as exc:
+        st.session_state["sql_result"], st.session_state["sql_error"] = None, str(exc)
+
+if st.session_state.get("sql_error"):
+    st.error("The query failed:")
+    text(st.session_state["sql_error"])
+result: pd.DataFrame | None = st.session_state.get("sql_result")
+if result is not None:
+    st.caption(f"{len(result)} rows")
+    st.dataframe(result, hide_index=True, use_container_width=True)
+    st.download_button("Download CSV", result.to_csv(index=False), file_name="stepseven.csv", mime="text/csv")
+    numeric = [c for c in result.columns if pd.api.types.is_numeric_dtype(result[c])]
+    labels = [c for c in result.columns if c not in numeric]
+    if numeric and labels and len(result) > 1:
+        x = labels[0]
+        temporal = pd.api.types.is_datetime64_any_dtype(result[x]) or "time" in x or "hour" in x
+        chart = (px.line if temporal else px.bar)(result.head(500), x=x, y=numeric[0])
+        chart.update_traces(hovertemplate="%{x}<br>%{y}<extra></extra>")
+        st.plotly_chart(chart, use_container_width=True)

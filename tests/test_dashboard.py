@@ -1,0 +1,180 @@
+"""Stories: a user opens the dashboard on a live collector, finds a session and replays it step by step.
+
+Pages run under Streamlit's AppTest against a real collector's query API, with data and with an empty
+store; hostile prompts must come out as literal text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import RunningCollector
+from tests.test_sessions import SAMPLES, send
+
+PAGES = Path(__file__).parent.parent / "dashboard" / "pages"
+HOSTILE = "<img src=x onerror=alert(1)> <script>alert('step7')</script> [click](javascript:alert(1))"
+
+
+def hostile_capture(folder: Path) -> Path:
+    """One LLM call whose prompt and completion are hostile markup."""
+    messages = [{"role": "user", "parts": [{"type": "text", "content": HOSTILE}]}]
+    answer = [{"role": "assistant", "parts": [{"type": "text", "content": "**bold** " + HOSTILE}]}]
+
+    def attribute(key: str, value: Any) -> dict[str, Any]:
+        return {"key": key, "value": {"stringValue": value if isinstance(value, str) else orjson.dumps(value).decode()}}
+
+    document = {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": [attribute("service.name", "hostile")]},
+                "scopeSpans": [
+                    {
+                        "spans": [
+                            {
+                                "traceId": "7e57ab1e7e57ab1e7e57ab1e7e57ab1e",
+                                "spanId": "7e57ab1e00000001",
+                                "name": "chat gpt-4o",
+                                "kind": 3,
+                                "startTimeUnixNano": "1764000000000000000",
+                                "endTimeUnixNano": "1764000001000000000",
+                                "attributes": [
+                                    attribute("gen_ai.operation.name", "chat"),
+                                    attribute("gen_ai.request.model", "gpt-4o"),
+                                    attribute("gen_ai.agent.name", "<b>evil_agent</b>"),
+                                    attribute("gen_ai.conversation.id", "session-hostile"),
+                                    attribute("gen_ai.input.messages", messages),
+                                    attribute("gen_ai.output.messages", answer),
+                                    {"key": "gen_ai.usage.input_tokens", "value": {"intValue": "120000"}},
+                                ],
+                            }
+                        ]
+                    }
+                ],
+            }
+        ]
+    }
+    path = folder / "hostile.json"
+    path.write_bytes(orjson.dumps(document))
+    return path
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
+    folder = tmp_path_factory.mktemp("dashboard")
+    collector = RunningCollector(folder / "d.duckdb", "--analyze-after", "0.3")
+    send(
+        collector,
+        SAMPLES / "pydantic_ai_usage_limit.json",
+        SAMPLES / "pydantic_ai_delegation.json",
+        SAMPLES / "openai_agents_openinference_handoff.json",
+        hostile_capture(folder),
+    )
+    collector.settle(analyzed=True)
+    yield collector
+    collector.stop()
+
+
+@pytest.fixture(scope="module")
+def empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
+    collector = RunningCollector(tmp_path_factory.mktemp("empty") / "e.duckdb")
+    yield collector
+    collector.stop()
+
+
+def page(name: str, collector: RunningCollector, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
+    monkeypatch.setenv("STEPSEVEN_URL", collector.api_url)
+    app = AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=60)
+    for key, value in query.items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def shown_text(app: AppTest) -> str:
+    """Everything shown as plain text (code blocks, text, dataframes)."""
+    parts = [e.value for e in app.code] + [e.value for e in app.text]
+    parts += [frame.value.to_csv() for frame in app.dataframe]
+    return "\n".join(str(p) for p in parts)
+
+
+def rendered_markdown(app: AppTest) -> str:
+    """Everything Streamlit would render as Markdown or HTML."""
+    elements = [*app.markdown, *app.caption, *app.title, *app.subheader, *app.info, *app.error, *app.warning]
+    return "\n".join(str(e.value) for e in elements)
+
+
+PAGE_NAMES = ["sessions", "replay", "findings", "sql", "overview"]
+
+
+@pytest.mark.parametrize("name", PAGE_NAMES)
+def test_every_page_opens_on_a_store_with_sessions(name: str, live: RunningCollector, monkeypatch: Any) -> None:
+    page(name, live, monkeypatch)
+
+
+@pytest.mark.parametrize("name", PAGE_NAMES)
+def test_every_page_opens_on_an_empty_store_and_says_what_to_do(
+    name: str, empty: RunningCollector, monkeypatch: Any
+) -> None:
+    app = page(name, empty, monkeypatch)
+    if name in ("sessions", "replay", "overview"):
+        assert "OTEL_EXPORTER_OTLP_ENDPOINT" in shown_text(app)
+
+
+def test_sessions_are_listed_with_their_findings_and_a_replay_link(live: RunningCollector, monkeypatch: Any) -> None:
+    app = page("sessions", live, monkeypatch)
+    [table] = app.dataframe
+    rows = table.value.set_index("session_id")
+    assert {"session-loop-001", "session-weather-001", "session-support-oi-001", "session-hostile"} <= set(rows.index)
+    assert rows.loc["session-loop-001", "findings"] == "runaway_loop"
+    assert rows.loc["session-loop-001", "replay"] == "./replay?session=session-loop-001"
+
+
+def test_replay_steps_forward_with_the_button(live: RunningCollector, monkeypatch: Any) -> None:
+    app = page("replay", live, monkeypatch, session="session-loop-001", step="3")
+    assert app.subheader[0].value == "Step 3 of 9 · tool"
+    assert "search_flights" in shown_text(app)
+    next(b for b in app.button if b.label == "next ▶").click().run()
+    assert not app.exception
+    assert app.subheader[0].value == "Step 4 of 9 · llm"
+    assert app.query_params["step"] == ["4"] or app.query_params["step"] == "4"
+    # The call repeats the conversation so far: only what is new is shown open.
+    assert any("earlier messages" in e.label for e in app.expander)
+
+
+def test_replay_jumps_to_the_next_finding(live: RunningCollector, monkeypatch: Any) -> None:
+    app = page("replay", live, monkeypatch, session="session-loop-001", step="1")
+    next(b for b in app.button if b.label == "next finding").click().run()
+    assert app.subheader[0].value.startswith("Step 3 of 9")
+
+
+def test_hostile_prompts_are_shown_as_literal_text(live: RunningCollector, monkeypatch: Any) -> None:
+    app = page("replay", live, monkeypatch, session="session-hostile", step="1")
+    shown = shown_text(app)
+    assert HOSTILE in shown and "**bold** " + HOSTILE in shown
+    assert "<img" not in rendered_markdown(app) and "<script" not in rendered_markdown(app)
+    assert "<b>evil_agent</b>" in shown
+
+
+def test_findings_page_links_to_the_evidence(live: RunningCollector, monkeypatch: Any) -> None:
+    app = page("findings", live, monkeypatch)
+    [table] = app.dataframe
+    links = set(table.value["replay"])
+    assert "./replay?session=session-loop-001&step=1" in links or "./replay?session=session-loop-001&step=3" in links
+
+
+def test_sql_page_runs_the_example_and_offers_csv(live: RunningCollector, monkeypatch: Any) -> None:
+    app = page("sql", live, monkeypatch)
+    app.text_area[0].set_value("SELECT session_id, step_count FROM sessions ORDER BY session_id").run()
+    next(b for b in app.button if b.label == "Run").click().run()
+    [table] = app.dataframe
+    assert "session-loop-001" in set(table.value["session_id"])
+    app.text_area[0].set_value("DELETE FROM spans").run()
+    next(b for b in app.button if b.label == "Run").click().run()
+    assert "only SELECT" in shown_text(app) or "not allowed" in shown_text(app)
