@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import streamlit as st
 
 st.set_page_config(page_title="stepseven", page_icon="⏺", layout="wide")
-here = Path(__file__).parent / "pages"
+here = Path(__file__).parent / "views"
 page = st.navigation(
     [
         st.Page(here / "sessions.py", title="Sessions", url_path="sessions", default=True),

@@ -30,6 +30,8 @@ def start_dashboard(api_url: str, host: str, port: int) -> subprocess.Popen[byte
             "none",
             "--browser.gatherUsageStats",
             "false",
+            "--client.toolbarMode",
+            "minimal",
         ],
         env={**os.environ, "STEPSEVEN_URL": api_url},
     )

@@ -39,13 +39,15 @@ class PortTaken(RuntimeError):
 class RunningCollector:
     """`stepseven serve` in a child process on free loopback ports."""
 
-    def __init__(self, db: Path, *extra: str) -> None:
+    def __init__(self, db: Path, *extra: str, ui: bool = False) -> None:
         self.db = db
         self.extra = extra
+        self.ui = ui
         self.output: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
         for _attempt in range(3):
             self.grpc_port, self.http_port, self.api_port = free_port(), free_port(), free_port()
+            self.ui_port = free_port()
             try:
                 self.start()
                 return
@@ -65,6 +67,10 @@ class RunningCollector:
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
 
+    @property
+    def ui_url(self) -> str:
+        return f"http://127.0.0.1:{self.ui_port}"
+
     def start(self) -> None:
         self.output = []
         self.proc = subprocess.Popen(
@@ -73,7 +79,7 @@ class RunningCollector:
                 "-m",
                 "stepseven",
                 "serve",
-                "--no-ui",
+                *(["--ui-port", str(self.ui_port)] if self.ui else ["--no-ui"]),
                 "--db",
                 str(self.db),
                 "--grpc-port",

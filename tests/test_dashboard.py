@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import RunningCollector
 from tests.test_sessions import SAMPLES, send
 
-PAGES = Path(__file__).parent.parent / "dashboard" / "pages"
+PAGES = Path(__file__).parent.parent / "dashboard" / "views"
 HOSTILE = "<img src=x onerror=alert(1)> <script>alert('step7')</script> [click](javascript:alert(1))"
 
 

@@ -110,7 +110,8 @@ with left:
     )
     facts = st.columns(4)
     facts[0].metric("status", str(step.get("status")))
-    facts[1].metric("latency", f"{float(step.get('duration_ms') or 0):,.0f} ms")
+    latency = float(step.get("duration_ms") or 0)
+    facts[1].metric("latency", f"{latency:,.0f} ms" if latency >= 10 else f"{latency:.2f} ms")
     if step.get("input_tokens") is not None:
         facts[2].metric("input tokens", f"{int(step['input_tokens']):,}")
     if step.get("output_tokens") is not None:
@@ -149,9 +150,9 @@ with left:
         previous = db.previous_call_inputs(session_id, current, step.get("agent_name"))
         repeated = len(previous) if isinstance(previous, list) and inputs[: len(previous)] == previous else 0
         if repeated:
-            with st.expander(f"{repeated} earlier messages, repeated from the previous call"):
+            with st.expander(f"{repeated} earlier message(s), repeated from the previous call"):
                 messages(inputs[:repeated])
-        st.caption(f"new at this step: {len(inputs) - repeated} message(s)")
+        st.caption(f"new at this step: {len(inputs) - repeated} message(s)")  # counts only, no content
         messages(inputs[repeated:])
     elif inputs:
         messages(inputs)

@@ -1,0 +1,105 @@
+"""Stories in a real browser: Debian's Chromium, driven by Playwright, on `stepseven serve`'s own dashboard.
+
+Screenshots of the pages land in tests/artifacts/ (kept by CI) so a person can look at them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+
+from tests.conftest import RunningCollector
+from tests.test_dashboard import HOSTILE, hostile_capture
+from tests.test_sessions import SAMPLES, send
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
+    folder = tmp_path_factory.mktemp("browser")
+    collector = RunningCollector(folder / "b.duckdb", "--analyze-after", "0.3", ui=True)
+    send(collector, SAMPLES / "pydantic_ai_usage_limit.json", SAMPLES / "pydantic_ai_delegation.json")
+    send(collector, hostile_capture(folder))
+    collector.settle(analyzed=True)
+    deadline = time.monotonic() + 60
+    while True:  # the dashboard is a child process that starts after the collector says it is ready
+        try:
+            if httpx.get(f"{collector.ui_url}/_stcore/health", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError("the dashboard did not start")
+        time.sleep(0.5)
+    yield collector
+    collector.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def test_a_user_replays_a_session_and_steps_forward(served: RunningCollector, page: Page) -> None:
+    page.goto(f"{served.ui_url}/replay?session=session-loop-001&step=3")
+    expect(page.get_by_text("Step 3 of 9 · tool")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("tool arguments (search_flights)")).to_be_visible()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "replay.png"), full_page=True)
+    page.get_by_role("button", name="next ▶").click()
+    expect(page.get_by_text("Step 4 of 9 · llm")).to_be_visible(timeout=30_000)
+    # The next step's content: the model call that asks for the same search again.
+    expect(page.get_by_text("→ tool call search_flights").first).to_be_visible()
+    assert "step=4" in page.url
+    page.wait_for_timeout(1500)  # let the charts of the new step replace the old ones before the picture
+    page.screenshot(path=str(ARTIFACTS / "replay-next.png"), full_page=True)
+
+
+def test_hostile_prompts_are_literal_text_in_the_browser(served: RunningCollector, page: Page) -> None:
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(f"{served.ui_url}/replay?session=session-hostile&step=1")
+    expect(page.get_by_text("Step 1 of 1 · llm")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text(HOSTILE, exact=True).first).to_be_visible()
+    assert page.locator("img[src='x']").count() == 0
+    assert page.locator("script:has-text('step7')").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "replay-hostile.png"), full_page=True)
+    assert dialogs == []
+
+
+def test_the_sessions_page_is_the_front_page_and_lists_the_sessions(served: RunningCollector, page: Page) -> None:
+    page.goto(served.ui_url)
+    expect(page.get_by_role("heading", name="Sessions")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("3 sessions")).to_be_visible(timeout=30_000)
+    # The table is drawn on a canvas; wait for it, then for the sidebar's filters, before the picture.
+    expect(page.locator("[data-testid='stDataFrame']")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Sort by")).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert page.get_by_text("Page not found").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "sessions.png"), full_page=True)
