@@ -145,7 +145,7 @@ def test_replay_steps_forward_with_the_button(live: RunningCollector, monkeypatc
     assert app.subheader[0].value == "Step 4 of 9 · llm"
     assert app.query_params["step"] == ["4"] or app.query_params["step"] == "4"
     # The call repeats the conversation so far: only what is new is shown open.
-    assert any("earlier messages" in e.label for e in app.expander)
+    assert any("earlier message(s), repeated" in e.label for e in app.expander)
 
 
 def test_replay_jumps_to_the_next_finding(live: RunningCollector, monkeypatch: Any) -> None:
