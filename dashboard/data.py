@@ -36,6 +36,8 @@ class SessionFilter:
     search: str = ""
     agent: str = ""
     status: str = ""
+    service: str = ""
+    model: str = ""
     finding_kind: str = ""
     since_hours: float = 0.0
     order: str = "newest"
@@ -80,6 +82,12 @@ class DashboardData:
         if f.status:
             where.append("status = ?")
             params.append(f.status)
+        if f.service:
+            where.append("service_name = ?")
+            params.append(f.service)
+        if f.model:
+            where.append("list_contains(CAST(models AS VARCHAR[]), ?)")
+            params.append(f.model)
         if f.finding_kind:
             where.append("session_id IN (SELECT session_id FROM findings WHERE kind = ?)")
             params.append(f.finding_kind)
@@ -101,9 +109,19 @@ class DashboardData:
         frame = self.frame("SELECT * FROM sessions WHERE session_id = ?", [session_id])
         return None if frame.empty else dict(frame.iloc[0])
 
-    def agents(self) -> list[str]:
-        frame = self.frame("SELECT DISTINCT agent_name FROM steps WHERE agent_name IS NOT NULL ORDER BY 1")
-        return [str(a) for a in frame["agent_name"]]
+    def choices(self) -> dict[str, list[str]]:
+        """The agents, services and models of the stored sessions, for the filters (from the small sessions view)."""
+        frame = self.frame(
+            "SELECT 'agent' AS what, unnest(CAST(agents AS VARCHAR[])) AS value FROM sessions "
+            "UNION SELECT 'service', service_name FROM sessions WHERE service_name IS NOT NULL "
+            "UNION SELECT 'model', unnest(CAST(models AS VARCHAR[])) FROM sessions ORDER BY 1, 2",
+            limit=100_000,
+        )
+        found: dict[str, list[str]] = {"agent": [], "service": [], "model": []}
+        for what, value in zip(frame["what"], frame["value"], strict=True):
+            if value is not None:
+                found[str(what)].append(str(value))
+        return found
 
     # -- one session ---------------------------------------------------------------------------
 

@@ -178,3 +178,49 @@ def test_sql_page_runs_the_example_and_offers_csv(live: RunningCollector, monkey
     app.text_area[0].set_value("DELETE FROM spans").run()
     next(b for b in app.button if b.label == "Run").click().run()
     assert "only SELECT" in shown_text(app) or "not allowed" in shown_text(app)
+
+
+def test_sessions_filter_by_model_and_search_by_tool(live: RunningCollector, monkeypatch: Any) -> None:
+    app = page("sessions", live, monkeypatch)
+    next(s for s in app.selectbox if s.label == "Model").set_value("fake-travel-model").run()
+    assert list(app.dataframe[0].value["session_id"]) == ["session-loop-001"]
+    app = page("sessions", live, monkeypatch)
+    next(t for t in app.text_input if t.label == "Search").input("get_weather").run()
+    assert list(app.dataframe[0].value["session_id"]) == ["session-weather-001"]
+
+
+def test_demo_serves_the_samples_with_findings_in_a_minute(tmp_path: Path) -> None:
+    import re
+    import subprocess
+    import sys
+    import time
+
+    from api.client import ApiClient
+    from tests.conftest import free_port
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stepseven", "demo", "--ui-port", str(free_port())],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        api = None
+        for line in proc.stderr:
+            if match := re.search(r"query API (http://[\d.:]+)", line):
+                api = match.group(1)
+                break
+        assert api, "the demo never said it was ready"
+        deadline = time.monotonic() + 90
+        with ApiClient(api) as client:
+            while time.monotonic() < deadline:
+                rows = client.sql("SELECT count(DISTINCT session_id) FROM findings").rows
+                if rows[0][0] >= 15:
+                    break
+                time.sleep(1)
+            sessions = client.sql("SELECT count(*) FROM sessions").rows[0][0]
+            with_findings = client.sql("SELECT count(DISTINCT session_id) FROM findings").rows[0][0]
+        assert sessions >= 37 and with_findings >= 15
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)  # drains and closes the pipe

@@ -15,7 +15,7 @@ with st.sidebar:
     kind = st.selectbox("Kind", ["", "context_rot", "runaway_loop", "failed_handoff"], format_func=lambda k: k or "any")
     severity = st.selectbox("Severity", ["", "high", "medium", "low"], format_func=lambda s: s or "any")
     try:
-        agents = data().agents()
+        agents = data().choices()["agent"]
     except ApiError as exc:
         unreachable(exc)
         st.stop()

@@ -15,11 +15,13 @@ st.title("Sessions")
 with st.sidebar:
     search = st.text_input("Search", placeholder="session id, agent, tool or prompt text")
     try:
-        agents = data().agents()
+        choices = data().choices()
     except ApiError as exc:
         unreachable(exc)
         st.stop()
-    agent = st.selectbox("Agent", ["", *agents], format_func=lambda a: a or "any")
+    agent = st.selectbox("Agent", ["", *choices["agent"]], format_func=lambda a: a or "any")
+    service = st.selectbox("Service", ["", *choices["service"]], format_func=lambda a: a or "any")
+    model = st.selectbox("Model", ["", *choices["model"]], format_func=lambda a: a or "any")
     status = st.selectbox("Status", ["", "ok", "error"], format_func=lambda s: s or "any")
     finding_kind = st.selectbox(
         "Finding", ["", "context_rot", "runaway_loop", "failed_handoff"], format_func=lambda k: k or "any"
@@ -35,14 +37,14 @@ with st.sidebar:
 
 @st.fragment(run_every=5 if live else None)
 def table() -> None:
-    f = SessionFilter(search, agent, status, finding_kind, since, order)
+    f = SessionFilter(search, agent, status, service, model, finding_kind, since, order)
     try:
         frame = data().sessions(f)
     except ApiError as exc:
         unreachable(exc)
         return
     if frame.empty:
-        if not any((search, agent, status, finding_kind, since)):
+        if not any((search, agent, status, service, model, finding_kind, since)):
             empty_store_help()
         else:
             st.info("No session matches these filters.")
