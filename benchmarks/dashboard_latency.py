@@ -44,8 +44,11 @@ def _free_port() -> int:
 def send_long_session(endpoint: str, session_id: str, steps: int) -> None:
     """One agent run of ``steps`` steps: model calls and tool calls in turn, each with a little content."""
     provider = TracerProvider(resource=Resource.create({"service.name": "dashboard-bench"}))
+    # A queue that holds the whole session: the SDK drops spans, silently but for a log line, past its queue.
     provider.add_span_processor(
-        BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"), max_export_batch_size=512)
+        BatchSpanProcessor(
+            OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"), max_queue_size=steps + 16, max_export_batch_size=512
+        )
     )
     tracer = provider.get_tracer("bench")
     common = {"gen_ai.conversation.id": session_id, "gen_ai.agent.name": "long_runner"}
