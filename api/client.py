@@ -53,6 +53,12 @@ class ApiClient:
         data = self._request("POST", "/api/v1/sql", json=body).json()
         return QueryResult(data["columns"], [tuple(row) for row in data["rows"]], data["truncated"])
 
+    def session_steps(self, session_id: str, first: int, last: int, columns: list[str]) -> QueryResult:
+        """Steps ``first`` to ``last`` of one session (the fast path for big stores)."""
+        body = {"session_id": session_id, "from": first, "to": last, "columns": columns}
+        data = self._request("POST", "/api/v1/session-steps", json=body).json()
+        return QueryResult(data["columns"], [tuple(row) for row in data["rows"]], False)
+
     def health(self) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", "/healthz").json()
         return result

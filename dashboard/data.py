@@ -24,11 +24,11 @@ _SESSION_ORDER = {
     "errors": "error_count DESC",
 }
 
-_STEP_LIST = (
-    "step_index, parent_step_index, depth, step_kind, operation, name, agent_name, tool_name, status, "
-    "start_time_unix_nano, end_time_unix_nano, duration_ms, input_tokens, output_tokens, request_model, "
-    "response_model, handoff_to, error_type"
-)
+_STEP_LIST = [
+    "step_index", "parent_step_index", "depth", "step_kind", "operation", "name", "agent_name", "tool_name",
+    "status", "start_time_unix_nano", "end_time_unix_nano", "duration_ms", "input_tokens", "output_tokens",
+    "request_model", "response_model", "handoff_to", "error_type",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,15 +125,17 @@ class DashboardData:
 
     # -- one session ---------------------------------------------------------------------------
 
+    def session_steps(self, session_id: str, first: int, last: int, columns: list[str]) -> pd.DataFrame:
+        """Steps of one session through the API's session-scoped read (the view would scan every span)."""
+        result = self.client.session_steps(session_id, first, last, columns)
+        return pd.DataFrame(result.rows, columns=result.columns)
+
     def step_list(self, session_id: str, start: int = 1, count: int = PAGE) -> pd.DataFrame:
         """A page of steps (no message bodies): the navigator and the timeline."""
-        return self.frame(
-            f"SELECT {_STEP_LIST} FROM steps WHERE session_id = ? AND step_index BETWEEN ? AND ? ORDER BY step_index",
-            [session_id, start, start + count - 1],
-        )
+        return self.session_steps(session_id, start, start + count - 1, _STEP_LIST)
 
     def step(self, session_id: str, step_index: int) -> dict[str, Any] | None:
-        frame = self.frame("SELECT * FROM steps WHERE session_id = ? AND step_index = ?", [session_id, step_index])
+        frame = self.session_steps(session_id, step_index, step_index, self._all_step_columns())
         if frame.empty:
             return None
         row = dict(frame.iloc[0])
@@ -149,13 +151,22 @@ class DashboardData:
             row[key] = parse_json(row.get(key))
         return row
 
-    def previous_call_inputs(self, session_id: str, step_index: int, agent_name: str | None) -> Any:
-        """The input of the same agent's previous LLM call: what the current call repeats."""
-        frame = self.frame(
-            "SELECT input_messages FROM steps WHERE session_id = ? AND step_kind = 'llm' AND step_index < ? "
-            "AND agent_name IS NOT DISTINCT FROM ? ORDER BY step_index DESC LIMIT 1",
-            [session_id, step_index, agent_name],
-        )
+    def _all_step_columns(self) -> list[str]:
+        if not hasattr(self, "_step_columns"):
+            self._step_columns = list(self.frame("SELECT * FROM steps LIMIT 0").columns)
+        return self._step_columns
+
+    def previous_call_inputs(self, window: pd.DataFrame, session_id: str, step_index: int, agent: str | None) -> Any:
+        """The input of the same agent's previous LLM call (looked for in the page of steps at hand)."""
+        earlier = window[
+            (window["step_index"] < step_index)
+            & (window["step_kind"] == "llm")
+            & (window["agent_name"].fillna("\x00") == (agent if agent is not None else "\x00"))
+        ]
+        if earlier.empty:
+            return None
+        index = int(earlier["step_index"].max())
+        frame = self.session_steps(session_id, index, index, ["input_messages"])
         return None if frame.empty else parse_json(frame.iloc[0]["input_messages"])
 
     def next_marked_step(self, session_id: str, after: int, what: str) -> int | None:
@@ -189,11 +200,13 @@ class DashboardData:
         )
 
     def context_series(self, session_id: str) -> pd.DataFrame:
-        return self.frame(
-            "SELECT step_index, agent_name, coalesce(response_model, request_model) AS model, input_tokens "
-            "FROM steps WHERE session_id = ? AND step_kind = 'llm' AND input_tokens IS NOT NULL ORDER BY step_index",
-            [session_id],
-        )
+        frame = self.session_steps(
+            session_id, 1, 2**31 - 1, ["step_index", "step_kind", "agent_name", "response_model", "request_model",
+                                       "input_tokens"]
+        )  # fmt: skip
+        frame = frame[(frame["step_kind"] == "llm") & frame["input_tokens"].notna()].copy()
+        frame["model"] = frame["response_model"].fillna(frame["request_model"])
+        return frame[["step_index", "agent_name", "model", "input_tokens"]]
 
     # -- across sessions -----------------------------------------------------------------------
 

@@ -117,7 +117,14 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     sockets: list[tuple[_Server, socket.socket]] = []
     grpc_receiver: GrpcReceiver | None = None
     try:
-        api = build_api(store.cursor, health, query_timeout_seconds=config.query_timeout_seconds)
+
+        def session_steps(session_id: str, first: int, last: int, columns: list[str]) -> list[tuple[Any, ...]]:
+            # The columns were checked against the view's own names by the API.
+            return store.session_rows("steps", [session_id], ", ".join(columns), (first, last))
+
+        api = build_api(
+            store.cursor, health, query_timeout_seconds=config.query_timeout_seconds, session_steps=session_steps
+        )
         sockets.append((_uvicorn(api), _bind(cc.host, config.api_port, "the query API", "--api-port")))
         if config.receivers:
             ingest = Ingest(cc, writer, counters)

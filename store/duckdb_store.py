@@ -453,11 +453,14 @@ class DuckDBStore:
         finally:
             cursor.close()
 
-    def session_rows(self, view: str, session_ids: Sequence[str], columns: str) -> list[tuple[Any, ...]]:
+    def session_rows(
+        self, view: str, session_ids: Sequence[str], columns: str, steps: tuple[int, int] | None = None
+    ) -> list[tuple[Any, ...]]:
         """``SELECT {columns} FROM {view}`` (`steps` or `handoffs`) for these sessions, in session and index order.
 
         For `steps`, the raw spans are read only within the rowid ranges of the sessions' traces:
-        through the view, every batch would scan the content of every stored span.
+        through the view, every batch would scan the content of every stored span. ``steps`` narrows
+        `steps` to a range of step indexes.
         """
         order = {"steps": "step_index", "handoffs": "handoff_index"}[view]
         if not session_ids:
@@ -468,9 +471,11 @@ class DuckDBStore:
             if view == "steps":
                 # The sessions' derived steps first (a few hundred rows), so that the join keeps them in
                 # its hash table and streams the raw spans past it, read only within their rowid ranges.
+                low, high = steps or (0, 2**31 - 1)
                 cursor.execute(
                     "CREATE OR REPLACE TEMP TABLE stepseven_steps AS SELECT * FROM derived_steps "
-                    "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
+                    "WHERE session_id IN (SELECT id FROM stepseven_sessions) AND step_index BETWEEN ? AND ?",
+                    [low, high],
                 )
                 cursor.execute(
                     "CREATE OR REPLACE TEMP TABLE stepseven_ids AS SELECT DISTINCT trace_id FROM stepseven_steps"

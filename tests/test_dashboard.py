@@ -224,3 +224,20 @@ def test_demo_serves_the_samples_with_findings_in_a_minute(tmp_path: Path) -> No
     finally:
         proc.terminate()
         proc.communicate(timeout=60)  # drains and closes the pipe
+
+
+def test_the_session_steps_endpoint_matches_the_view_and_takes_no_sql(live: RunningCollector) -> None:
+    from api.client import ApiClient, ApiError
+
+    with ApiClient(live.api_url) as client:
+        fast = client.session_steps("session-loop-001", 2, 5, ["step_index", "tool_name", "input_messages"])
+        view = client.sql(
+            "SELECT step_index, tool_name, input_messages FROM steps WHERE session_id = ? "
+            "AND step_index BETWEEN 2 AND 5 ORDER BY step_index",
+            ["session-loop-001"],
+        )
+        assert fast.rows == view.rows and len(fast.rows) == 4
+        with pytest.raises(ApiError, match="columns of the steps view"):
+            client.session_steps("session-loop-001", 1, 2, ["step_index FROM raw_spans; --"])
+        assert client.session_steps("'; DROP TABLE raw_spans; --", 1, 10, ["step_index"]).rows == []
+        assert client.sql("SELECT count(*) FROM spans").rows[0][0] > 0

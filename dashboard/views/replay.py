@@ -147,7 +147,7 @@ with left:
             ) else text(step["system_instructions"])
     inputs = step.get("input_messages")
     if kind == "llm" and isinstance(inputs, list):
-        previous = db.previous_call_inputs(session_id, current, step.get("agent_name"))
+        previous = db.previous_call_inputs(window, session_id, current, step.get("agent_name"))
         repeated = len(previous) if isinstance(previous, list) and inputs[: len(previous)] == previous else 0
         if repeated:
             with st.expander(f"{repeated} earlier message(s), repeated from the previous call"):
