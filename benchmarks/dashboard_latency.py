@@ -116,15 +116,19 @@ def main() -> None:
         try:
             spans = httpx.post(f"{api}/api/v1/sql", json={"sql": "SELECT count(*) FROM spans"}).json()["rows"][0][0]
             print(f"store: {db} ({spans:,} spans before the long sessions)", flush=True)
-            for session_id, steps in (("session-bench-500", 500), ("session-bench-20000", 20_000)):
-                send_long_session(f"http://127.0.0.1:{ports['http']}", session_id, steps)
+            run = f"{int(time.time())}"  # fresh session ids, so a store can be benchmarked more than once
+            long_sessions = {f"session-bench-500-{run}": 499, f"session-bench-20000-{run}": 19_999}
+            for session_id, total in long_sessions.items():
+                send_long_session(f"http://127.0.0.1:{ports['http']}", session_id, total + 1)
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline:
                 rows = httpx.post(
                     f"{api}/api/v1/sql",
-                    json={"sql": "SELECT session_id, step_count FROM sessions WHERE session_id LIKE 'session-bench-%'"},
-                ).json()["rows"]
-                if {tuple(r) for r in rows} >= {("session-bench-500", 499), ("session-bench-20000", 19_999)}:
+                    json={"sql": "SELECT session_id, step_count FROM sessions WHERE session_id LIKE ?", "params": [
+                        f"session-bench-%-{run}"
+                    ]},
+                ).json()["rows"]  # fmt: skip
+                if {tuple(r) for r in rows} >= set(long_sessions.items()):
                     break
                 time.sleep(1)
             else:
@@ -135,7 +139,7 @@ def main() -> None:
                 for label in ("cold", "warm"):
                     seconds = timed(page, lambda: page.goto(ui), re.compile(r"^[\d,]+ sessions$"))
                     print(f"sessions page ({label}): {seconds:.2f} s until the table shows", flush=True)
-                for session_id, total in (("session-bench-500", 499), ("session-bench-20000", 19_999)):
+                for session_id, total in long_sessions.items():
                     middle = total // 2
                     url = f"{ui}/replay?session={session_id}&step={middle}"
 

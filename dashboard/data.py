@@ -71,11 +71,13 @@ class DashboardData:
         params: list[Any] = []
         if f.search:
             # Session id, agents, tools or what the user asked: whatever the user remembers.
+            # Message text is searched in the raw attributes and events (prompts live there, or in log records).
             where.append(
                 "(session_id ILIKE ? OR CAST(agents AS VARCHAR) ILIKE ? OR input_preview ILIKE ? OR session_id IN "
-                "(SELECT session_id FROM steps WHERE tool_name ILIKE ?))"
+                "(SELECT session_id FROM spans WHERE tool_name ILIKE ? OR CAST(attributes AS VARCHAR) ILIKE ? "
+                "OR CAST(events AS VARCHAR) ILIKE ?))"
             )
-            params += [f"%{f.search}%"] * 4
+            params += [f"%{f.search}%"] * 6
         if f.agent:
             where.append("list_contains(CAST(agents AS VARCHAR[]), ?)")
             params.append(f.agent)

@@ -241,3 +241,9 @@ def test_the_session_steps_endpoint_matches_the_view_and_takes_no_sql(live: Runn
             client.session_steps("session-loop-001", 1, 2, ["step_index FROM raw_spans; --"])
         assert client.session_steps("'; DROP TABLE raw_spans; --", 1, 10, ["step_index"]).rows == []
         assert client.sql("SELECT count(*) FROM spans").rows[0][0] > 0
+
+
+def test_sessions_search_finds_words_inside_the_messages(live: RunningCollector, monkeypatch: Any) -> None:
+    app = page("sessions", live, monkeypatch)
+    next(t for t in app.text_input if t.label == "Search").input("sunny in Paris").run()
+    assert list(app.dataframe[0].value["session_id"]) == ["session-weather-001"]

@@ -16,6 +16,20 @@ from dashboard.render import data, empty_store_help, hover, messages, text, unre
 
 WINDOWS = AnalyzerConfig()
 
+
+# What does not change from one step to the next is read once per session and kept for a few seconds,
+# so that "next" reads only the new step (a live session still shows its growth within seconds).
+@st.cache_data(ttl=5, show_spinner=False)
+def _per_session(url: str, session_id: str) -> tuple[dict[str, Any] | None, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    db = data()
+    return db.session(session_id), db.handoffs(session_id), db.findings_of(session_id), db.context_series(session_id)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _page_of_steps(url: str, session_id: str, start: int) -> pd.DataFrame:
+    return data().step_list(session_id, start, PAGE)
+
+
 st.title("Replay")
 params = st.query_params
 db = data()
@@ -29,7 +43,7 @@ try:
             st.stop()
         session_id = st.selectbox("Session", list(recent["session_id"]))
         params["session"] = session_id
-    summary = db.session(session_id)
+    summary, handoffs, findings, context = _per_session(db.client.url, session_id)
 except ApiError as exc:
     unreachable(exc)
     st.stop()
@@ -87,12 +101,10 @@ if total > 1:
         go_to(slid)
         st.rerun()
 
-# Only a page of steps around the current one is read: a 20,000-step session stays light.
-start = max(1, current - PAGE // 2)
-window = db.step_list(session_id, start, PAGE)
+# Only the page of steps holding the current one is read: a 20,000-step session stays light.
+start = (current - 1) // PAGE * PAGE + 1
+window = _page_of_steps(db.client.url, session_id, start)
 step = db.step(session_id, current)
-handoffs = db.handoffs(session_id)
-findings = db.findings_of(session_id)
 if step is None:
     st.warning(f"Step {current} is not there any more; the session was rebuilt. Reload the page.")
     st.stop()
@@ -245,7 +257,6 @@ with right:
         )  # fmt: skip
         st.plotly_chart(graph, use_container_width=True)
 
-    context = db.context_series(session_id)
     if not context.empty:
         st.markdown("#### Input tokens per LLM call")
         chart = go.Figure(
