@@ -77,29 +77,49 @@ cols[5].metric("errors", int(summary["error_count"]))
 
 # -- the navigator ---------------------------------------------------------------------------------
 nav = st.columns([1, 1, 2, 1.3, 1.3])
-if nav[0].button("◀ previous", disabled=current <= 1, use_container_width=True):
-    go_to(current - 1)
-    st.rerun()
-if nav[1].button("next ▶", disabled=current >= total, use_container_width=True, key="next"):
-    go_to(current + 1)
-    st.rerun()
-jump = nav[2].number_input("jump to step", min_value=1, max_value=total, value=current, label_visibility="collapsed")
-if jump != current:
-    go_to(int(jump))
-    st.rerun()
-for column, what, label in ((nav[3], "error", "next error"), (nav[4], "finding", "next finding")):
-    if column.button(label, use_container_width=True):
-        found = db.next_marked_step(session_id, current, what)
-        if found is None:
-            st.toast(f"No {what} after step {current}.")
-        else:
-            go_to(found)
-            st.rerun()
+# Callbacks move the step before the script reruns: one run per click, not two.
+nav[0].button("◀ previous", disabled=current <= 1, use_container_width=True, on_click=go_to, args=(current - 1,))
+nav[1].button("next ▶", disabled=current >= total, use_container_width=True, on_click=go_to, args=(current + 1,))
+
+
+def _from_widget(key: str) -> None:
+    go_to(int(st.session_state[key]))
+
+
+# Widgets keyed by step, so that they show the current step after every move.
+nav[2].number_input(
+    "jump to step",
+    min_value=1,
+    max_value=total,
+    value=current,
+    label_visibility="collapsed",
+    key=f"jump-{current}",
+    on_change=_from_widget,
+    args=(f"jump-{current}",),
+)
+
+
+def _to_next(what: str) -> None:
+    found = db.next_marked_step(str(session_id), current, what)
+    if found is None:
+        st.toast(f"No {what} after step {current}.")
+    else:
+        go_to(found)
+
+
+nav[3].button("next error", use_container_width=True, on_click=_to_next, args=("error",))
+nav[4].button("next finding", use_container_width=True, on_click=_to_next, args=("finding",))
 if total > 1:
-    slid = st.slider("step", 1, total, current, label_visibility="collapsed")
-    if slid != current:
-        go_to(slid)
-        st.rerun()
+    st.slider(
+        "step",
+        1,
+        total,
+        current,
+        label_visibility="collapsed",
+        key=f"slider-{current}",
+        on_change=_from_widget,
+        args=(f"slider-{current}",),
+    )
 
 # Only the page of steps holding the current one is read: a 20,000-step session stays light.
 start = (current - 1) // PAGE * PAGE + 1
@@ -284,6 +304,5 @@ with right:
         evidence: Any = parse_json(f["step_indexes"]) or []
         st.text(f"{str(f['severity']).upper()} {f['kind']} / {f['sub_kind']}")
         text(f["explanation"])
-        if evidence and st.button(f"go to step {evidence[0]}", key=f"finding-{k}"):
-            go_to(int(evidence[0]))
-            st.rerun()
+        if evidence:
+            st.button(f"go to step {evidence[0]}", key=f"finding-{k}", on_click=go_to, args=(int(evidence[0]),))
