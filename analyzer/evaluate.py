@@ -107,8 +107,7 @@ def read_labels(corpus: Path) -> dict[str, Label]:
 
 
 def evaluate(corpus: Path) -> Evaluation:
-    from collector.otlp_files import load_batch
-    from collector.session_worker import SessionWorker
+    from collector.otlp_files import store_files
     from store.duckdb_store import DuckDBStore
 
     labels = read_labels(corpus)
@@ -120,12 +119,7 @@ def evaluate(corpus: Path) -> Evaluation:
     with tempfile.TemporaryDirectory(prefix="stepseven-eval-") as tmp:
         store = DuckDBStore(Path(tmp) / "corpus.duckdb")
         try:
-            trace_ids: set[str] = set()
-            for path in files:
-                batch = load_batch(path)
-                store.write(batch)
-                trace_ids.update(batch.spans.columns["trace_id"])
-            SessionWorker(store).process(sorted(trace_ids))
+            store_files(store, files)
             sessions = session_ids(store.read)
             unlabeled = sorted(set(sessions) - set(labels))
             if unlabeled:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 from collector.config import Limits
 from collector.encoding import parse_json, parse_protobuf
 from collector.ingest import LOGS, METRICS, TRACES, Signal
-from store.model import Batch
+from collector.session_worker import SessionStore, SessionWorker
+from store.model import Batch, WriteResult
+
+
+class SessionStoreWriter(SessionStore, Protocol):
+    def write(self, batch: Batch) -> WriteResult: ...
 
 
 def signal_of(path: Path, body: bytes) -> Signal:
@@ -27,3 +34,13 @@ def load_batch(path: Path, limits: Limits | None = None) -> Batch:
     parse = parse_protobuf if path.suffix in (".pb", ".bin", ".protobuf") else parse_json
     request = parse(body, signal.request_type)
     return signal.decoder(request, limits or Limits()).batch
+
+
+def store_files(store: SessionStoreWriter, paths: Iterable[Path]) -> None:
+    """Writes OTLP files into a store and builds their sessions, offline (evaluation, tests)."""
+    trace_ids: set[str] = set()
+    for path in paths:
+        batch = load_batch(path)
+        store.write(batch)
+        trace_ids.update(t for t in batch.spans.columns["trace_id"] if t)
+    SessionWorker(store).process(sorted(trace_ids))

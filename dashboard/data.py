@@ -78,21 +78,16 @@ class DashboardData:
                 "OR CAST(events AS VARCHAR) ILIKE ?))"
             )
             params += [f"%{f.search}%"] * 6
-        if f.agent:
-            where.append("list_contains(CAST(agents AS VARCHAR[]), ?)")
-            params.append(f.agent)
-        if f.status:
-            where.append("status = ?")
-            params.append(f.status)
-        if f.service:
-            where.append("service_name = ?")
-            params.append(f.service)
-        if f.model:
-            where.append("list_contains(CAST(models AS VARCHAR[]), ?)")
-            params.append(f.model)
-        if f.finding_kind:
-            where.append("session_id IN (SELECT session_id FROM findings WHERE kind = ?)")
-            params.append(f.finding_kind)
+        for value, condition in (
+            (f.agent, "list_contains(CAST(agents AS VARCHAR[]), ?)"),
+            (f.status, "status = ?"),
+            (f.service, "service_name = ?"),
+            (f.model, "list_contains(CAST(models AS VARCHAR[]), ?)"),
+            (f.finding_kind, "session_id IN (SELECT session_id FROM findings WHERE kind = ?)"),
+        ):
+            if value:
+                where.append(condition)
+                params.append(value)
         if f.since_hours:
             where.append("end_time >= now()::TIMESTAMP - to_microseconds(CAST(? * 3600e6 AS BIGINT))")
             params.append(f.since_hours)

@@ -274,18 +274,12 @@ def test_a_store_from_before_the_analyzer_is_migrated_in_place(tmp_path: Path) -
 
 def test_the_collectors_batch_reads_see_sessions_exactly_as_the_views_do(tmp_path: Path) -> None:
     from analyzer.load import load_sessions, rows_by_sql, session_ids
-    from collector.otlp_files import load_batch
-    from collector.session_worker import SessionWorker
+    from collector.otlp_files import store_files
     from store.duckdb_store import DuckDBStore
 
     store = DuckDBStore(tmp_path / "corpus.duckdb")
     try:
-        traces: set[str] = set()
-        for capture in CAPTURES:
-            batch = load_batch(capture)
-            store.write(batch)
-            traces.update(batch.spans.columns["trace_id"])
-        SessionWorker(store).process(sorted(traces))
+        store_files(store, CAPTURES)
         ids = session_ids(store.read)
         assert len(ids) == len(LABELS)
         batched = load_sessions(store.session_rows, ids)
