@@ -8,10 +8,9 @@ from typing import Any
 
 from store.model import Finding
 
-__all__ = ["KINDS", "SEVERITIES", "AnalysisStep", "Finding", "SessionSteps", "finding", "step_range"]
+__all__ = ["KINDS", "AnalysisStep", "Finding", "SessionSteps", "finding", "step_range"]
 
 KINDS = ("context_rot", "runaway_loop", "failed_handoff")
-SEVERITIES = ("low", "medium", "high")
 
 
 @dataclass(slots=True)

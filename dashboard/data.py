@@ -61,9 +61,6 @@ class DashboardData:
         result = self.client.sql(sql, params, limit=limit)
         return pd.DataFrame(result.rows, columns=result.columns)
 
-    def health(self) -> dict[str, Any]:
-        return self.client.health()
-
     # -- sessions ------------------------------------------------------------------------------
 
     def sessions(self, f: SessionFilter) -> pd.DataFrame:
