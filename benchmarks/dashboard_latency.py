@@ -133,6 +133,14 @@ def main() -> None:
                 time.sleep(1)
             else:
                 raise SystemExit(f"the long sessions were not built in time: {rows}")
+            # Measure a quiet collector: wait until the analyzer has caught up with the store (it runs at start).
+            waited = time.monotonic()
+            while time.monotonic() - waited < 1800:
+                analyzer = httpx.get(f"{api}/healthz", timeout=30).json()["analyzer"]
+                if analyzer["waiting_sessions"] == 0 and not analyzer["busy"]:
+                    break
+                time.sleep(2)
+            print(f"waited {time.monotonic() - waited:.0f} s for the analyzer to be idle", flush=True)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
                 page = browser.new_page(viewport={"width": 1500, "height": 1100})
