@@ -36,29 +36,18 @@ def _pressure(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
         window = config.context_window(step.model)
         error = step.error_message or step.error_type or ""
         used = (step.input_tokens or 0) + (step.output_tokens or 0)
+        why = None
         if error and _TOO_LONG.search(error):
-            found.append(
-                finding(
-                    session,
-                    KIND,
-                    "context_exceeded",
-                    "high",
-                    [step],
-                    f"the model call at step {step.step_index} was refused because the context was too long: "
-                    f"'{around(error, _TOO_LONG)}'.",
-                )
-            )
+            why = f"was refused because the context was too long: '{around(error, _TOO_LONG)}'."
         elif window and _CUT_OFF & {r.lower() for r in step.finish_reasons} and used >= 0.8 * window:
+            why = (
+                f"ran out of room: {used:,} of {window:,} tokens of {step.model}'s window, and its answer was cut "
+                f"off (finish reason {', '.join(step.finish_reasons)})."
+            )
+        if why is not None:
             found.append(
                 finding(
-                    session,
-                    KIND,
-                    "context_exceeded",
-                    "high",
-                    [step],
-                    f"the model call at step {step.step_index} ran out of room: {used:,} of {window:,} tokens of "
-                    f"{step.model}'s window, and its answer was cut off (finish reason "
-                    f"{', '.join(step.finish_reasons)}).",
+                    session, KIND, "context_exceeded", "high", [step], f"the model call at step {step.step_index} {why}"
                 )
             )
         elif window and step.input_tokens and step.input_tokens >= ratio * window:

@@ -240,11 +240,7 @@ def query(ctx: click.Context, sql: str, url: str, db: Path, fmt: str, limit: int
       stepseven query "SELECT name, count(*) FROM spans GROUP BY 1 ORDER BY 2 DESC"
       stepseven query --format json "SELECT * FROM spans WHERE status = 'error' LIMIT 5"
     """
-    db_given = ctx.get_parameter_source("db") not in (
-        click.core.ParameterSource.DEFAULT,
-        None,
-    )
-    url_given = ctx.get_parameter_source("url") not in (click.core.ParameterSource.DEFAULT, None)
+    db_given, url_given = _given(ctx, "db"), _given(ctx, "url")
     try:
         if db_given and not url_given:
             result = _query_file(db, sql, limit)
@@ -481,8 +477,7 @@ def analyze(
             save(chosen, found)
         return found
 
-    db_given = ctx.get_parameter_source("db") not in (click.core.ParameterSource.DEFAULT, None)
-    url_given = ctx.get_parameter_source("url") not in (click.core.ParameterSource.DEFAULT, None)
+    db_given, url_given = _given(ctx, "db"), _given(ctx, "url")
     findings: list[Finding]
     use_file = db_given and not url_given
     if not use_file:
@@ -653,6 +648,11 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Whether the user set this option (on the command line or in the environment), not its default."""
+    return ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)
 
 
 def _query_file(db: Path, sql: str, limit: int) -> QueryResult:
