@@ -1,44 +1,147 @@
-"""The query API: the only way the dashboard and the CLI read a live store."""
+"""The query API: the only way the dashboard and the CLI read a live store.
+
+FastAPI validates the requests and writes the OpenAPI document (served at /api/v1/openapi.json);
+every read is one read-only statement over the documented views, with a row cap and a time limit.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, get_args
 
 import duckdb
 import orjson
-from starlette.applications import Starlette
+import pyarrow as pa
+from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
-from store.query import DEFAULT_MAX_ROWS, QueryFailed, QueryRefused, QueryTimeout, run_sql
+from collector.auth import authorized
+from stepseven import __version__
+from store import reads
+from store.model import QueryResult
+from store.query import DEFAULT_MAX_ROWS, QueryFailed, QueryRefused, run_sql, run_sql_arrow, to_result
+from store.sql_guard import MAX_SQL_CHARS
 
 MAX_ROWS_LIMIT = 1_000_000
+ARROW = "application/vnd.apache.arrow.stream"
+CSV = "text/csv"
+JSON = "application/json"
+
+# (session_id, first step, last step, columns) -> rows of those columns of the `steps` view.
+SessionSteps = Callable[[str, int, int, list[str]], list[tuple[Any, ...]]]
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="What went wrong, in a sentence that says what to do.")
+
+
+class SqlRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sql: str = Field(
+        min_length=1,
+        max_length=MAX_SQL_CHARS,
+        description="One read-only statement: SELECT, WITH ... SELECT, EXPLAIN, DESCRIBE, SHOW.",
+    )
+    params: list[str | int | float | bool | None] = Field(
+        default_factory=list, description="Values for the ? placeholders, in order; never paste values into sql."
+    )
+    limit: int = Field(DEFAULT_MAX_ROWS, ge=1, le=MAX_ROWS_LIMIT, description="The most rows to return.")
+
+
+class SqlResult(BaseModel):
+    columns: list[str]
+    rows: list[list[Any]]
+    row_count: int
+    truncated: bool = Field(description="True when the query had more rows than `limit`.")
+
+
+class Page(BaseModel):
+    total: int = Field(description="How many match in all (the page holds at most `limit`).")
+    limit: int
+    offset: int
+
+
+class SessionsPage(Page):
+    sessions: list[dict[str, Any]]
+
+
+class SessionDetail(BaseModel):
+    session: dict[str, Any]
+    handoffs: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+
+
+class StepsPage(BaseModel):
+    session_id: str
+    columns: list[str]
+    steps: list[dict[str, Any]]
+
+
+class FindingsPage(Page):
+    findings: list[dict[str, Any]]
+
+
+class ViewColumn(BaseModel):
+    name: str
+    type: str
+
+
+class View(BaseModel):
+    name: str
+    columns: list[ViewColumn]
+
+
+ISO_TIME = r"^$|^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$"
+SessionOrder = Literal["newest", "oldest", "duration", "steps", "tokens", "errors"]
+assert set(get_args(SessionOrder)) == set(reads.SESSION_ORDER)
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The request cannot run; the sentence says why."},
+    401: {"model": ErrorBody, "description": "A token is set and the request did not carry it."},
+}
+
+
+# Module level: FastAPI resolves the (string) annotations that name it in this module's globals.
+_BEARER = HTTPBearer(auto_error=False, description="Needed when the collector runs with --token.")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
 
 
 def _default(value: Any) -> Any:
-    # DuckDB returns Decimal, datetime, UUID, bytes...: everything JSON has no type for becomes text.
+    # Decimal, datetime, UUID, bytes...: everything JSON has no type for becomes text.
     if isinstance(value, bytes | bytearray):
         return value.hex()
     return str(value)
 
 
-def _json(payload: Any, status: int = 200) -> Response:
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(
         orjson.dumps(payload, default=_default, option=orjson.OPT_NON_STR_KEYS),
         status_code=status,
-        media_type="application/json",
+        media_type=JSON,
+        headers=headers,
     )
 
 
-def _error(message: str, status: int) -> Response:
-    return _json({"error": message}, status)
+def _error(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    return _json({"error": message}, status, headers)
 
 
-# (session_id, first step, last step, columns) -> rows of those columns of the `steps` view.
-SessionSteps = Callable[[str, int, int, list[str]], list[tuple[Any, ...]]]
+def _records(result: QueryResult) -> list[dict[str, Any]]:
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+def _validation_sentence(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:3]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "the body"
+        parts.append(f"{where}: {error.get('msg', 'invalid')}")
+    return "The request is not valid (" + "; ".join(parts) + '). The body of /api/v1/sql is {"sql": "SELECT ..."}.'
 
 
 def build_app(
@@ -47,82 +150,214 @@ def build_app(
     *,
     query_timeout_seconds: float,
     session_steps: SessionSteps | None = None,
-) -> Starlette:
-    async def sql(request: Request) -> Response:
+    token: str | None = None,
+) -> FastAPI:
+    def require_token(request: Request, _: Credentials) -> None:
+        # HTTPBearer only documents the scheme in the OpenAPI document; the check is the collector's one.
+        if not authorized(token, request.headers.get("authorization")):
+            raise HTTPException(
+                401,
+                "This collector needs a token: send the header `Authorization: Bearer TOKEN` "
+                "(the value of --token / STEPSEVEN_TOKEN).",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    app = FastAPI(
+        title="stepseven query API",
+        version=__version__,
+        description="Read-only access to the traces, sessions, steps and findings a stepseven collector stores.",
+        openapi_url="/api/v1/openapi.json",
+        # The interactive pages load scripts from a CDN; the document itself is what clients need.
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        return _error(_validation_sentence(exc), 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _error(str(exc.detail), exc.status_code, dict(exc.headers or {}))
+
+    def read(sql: str, params: list[Any], max_rows: int) -> QueryResult:
+        return run_sql(cursor_factory, sql, params=params, max_rows=max_rows, timeout_seconds=query_timeout_seconds)
+
+    async def fixed_read(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
-            body = orjson.loads(await request.body())
-        except orjson.JSONDecodeError:
-            return _error('The body must be JSON: {"sql": "SELECT ..."}.', 400)
-        if not isinstance(body, dict) or not isinstance(body.get("sql"), str):
-            return _error('The body must be a JSON object with a string "sql".', 400)
-        limit = body.get("limit", DEFAULT_MAX_ROWS)
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 0 < limit <= MAX_ROWS_LIMIT:
-            return _error(f'"limit" must be a whole number from 1 to {MAX_ROWS_LIMIT}.', 400)
-        params = body.get("params", [])
-        if not isinstance(params, list) or not all(
-            p is None or isinstance(p, str | int | float | bool) for p in params
-        ):
-            return _error('"params" must be a list of strings, numbers, booleans or nulls (one per ? in the SQL).', 400)
+            return await run_in_threadpool(fn, read, *args, **kwargs)
+        except QueryFailed as exc:  # a timeout on a huge store, most likely
+            raise HTTPException(400, f"The read failed: {exc}") from None
+
+    guarded = [Depends(require_token)]
+
+    @app.post(
+        "/api/v1/sql",
+        dependencies=guarded,
+        response_model=SqlResult,
+        responses={
+            **_ERRORS,
+            200: {
+                "description": "The result: JSON by default, CSV or Arrow IPC stream by the Accept header.",
+                "content": {
+                    CSV: {"schema": {"type": "string"}},
+                    ARROW: {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+        },
+        summary="Run one read-only SQL statement over the views",
+    )
+    async def sql(body: SqlRequest, request: Request) -> Response:
+        accept = request.headers.get("accept", "")
         try:
-            result = await run_in_threadpool(
-                run_sql,
+            table, truncated = await run_in_threadpool(
+                run_sql_arrow,
                 cursor_factory,
-                body["sql"],
-                params=params,
-                max_rows=limit,
+                body.sql,
+                params=list(body.params),
+                max_rows=body.limit,
                 timeout_seconds=query_timeout_seconds,
             )
         except QueryRefused as exc:
             return _error(str(exc), 400)
-        except QueryTimeout as exc:
-            return _error(str(exc), 400)
         except QueryFailed as exc:
             return _error(f"The query failed: {exc}", 400)
-        if "text/csv" in request.headers.get("accept", ""):
-            return Response(result.to_csv(), media_type="text/csv")
+        flag = {"X-Stepseven-Truncated": "true" if truncated else "false"}
+        if ARROW in accept:
+            sink = pa.BufferOutputStream()
+            schema = table.schema.with_metadata({b"truncated": b"true" if truncated else b"false"})
+            with pa.ipc.new_stream(sink, schema) as writer:
+                writer.write_table(table.replace_schema_metadata(schema.metadata))
+            return Response(sink.getvalue().to_pybytes(), media_type=ARROW, headers=flag)
+        result = await run_in_threadpool(to_result, table, truncated)
+        if CSV in accept:
+            return Response(result.to_csv(), media_type=CSV, headers=flag)
         return _json(
             {
                 "columns": result.columns,
                 "rows": [list(row) for row in result.rows],
                 "row_count": len(result.rows),
-                "truncated": result.truncated,
+                "truncated": truncated,
             }
         )
 
+    @app.get("/api/v1/views", dependencies=guarded, response_model=list[View], responses=_ERRORS,
+             summary="The documented views and their columns")  # fmt: skip
+    async def views() -> Response:
+        found = await fixed_read(reads.views)
+        return _json([{"name": v, "columns": [{"name": c, "type": t} for c, t in cols]} for v, cols in found.items()])
+
+    @app.get("/api/v1/sessions", dependencies=guarded, response_model=SessionsPage, responses=_ERRORS,
+             summary="Sessions, newest first, filtered")  # fmt: skip
+    async def sessions(
+        q: Annotated[str, Query(max_length=1000, description="Text in session ids, agents, tools, messages.")] = "",
+        agent: Annotated[str, Query(max_length=1000)] = "",
+        status: Annotated[str, Query(max_length=100, description="ok or error")] = "",
+        service: Annotated[str, Query(max_length=1000)] = "",
+        model: Annotated[str, Query(max_length=1000)] = "",
+        finding: Annotated[str, Query(max_length=100, description="Only sessions with a finding of this kind.")] = "",
+        since: Annotated[
+            str, Query(pattern=ISO_TIME, description="Sessions active at or after this time (ISO 8601).")
+        ] = "",
+        until: Annotated[
+            str, Query(pattern=ISO_TIME, description="Sessions started before this time (ISO 8601).")
+        ] = "",
+        order: Annotated[SessionOrder, Query()] = "newest",
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+        offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    ) -> Response:
+        f = reads.SessionFilter(
+            search=q, agent=agent, status=status, service=service, model=model, finding_kind=finding,
+            since=_utc(since, "since"), until=_utc(until, "until"), order=order, limit=limit, offset=offset,
+        )  # fmt: skip
+        result, total = await fixed_read(reads.sessions, f)
+        return _json({"sessions": _records(result), "total": total, "limit": limit, "offset": offset})
+
     step_columns: list[str] = []
 
-    async def steps_of_session(request: Request) -> Response:
-        """A range of one session's steps, read the fast way (the `steps` view joins every stored span)."""
-        if session_steps is None:
-            return _error("This server has no session step reader.", 404)
+    def all_step_columns() -> list[str]:
         if not step_columns:
             cursor = cursor_factory()
             try:
                 step_columns.extend(d[0] for d in cursor.execute("SELECT * FROM steps LIMIT 0").description or [])
             finally:
                 cursor.close()
-        try:
-            body = orjson.loads(await request.body())
-        except orjson.JSONDecodeError:
-            return _error('The body must be JSON: {"session_id": "...", "from": 1, "to": 200, "columns": [...]}.', 400)
-        if not isinstance(body, dict) or not isinstance(body.get("session_id"), str):
-            return _error('The body must be a JSON object with a string "session_id".', 400)
-        first, last = body.get("from", 1), body.get("to", 2**31 - 1)
-        if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**31 for v in (first, last)):
-            return _error('"from" and "to" must be step indexes (whole numbers).', 400)
-        columns = body.get("columns", step_columns)
-        if not isinstance(columns, list) or not columns or any(c not in step_columns for c in columns):
-            return _error(f'"columns" must be a list of columns of the steps view: {", ".join(step_columns)}.', 400)
-        rows = await run_in_threadpool(session_steps, body["session_id"], first, last, columns)
-        return _json({"columns": columns, "rows": [list(r) for r in rows], "row_count": len(rows)})
+        return step_columns
 
-    async def healthz(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(health))
+    @app.get("/api/v1/sessions/{session_id:path}/steps", dependencies=guarded, response_model=StepsPage,
+             responses={**_ERRORS, 404: {"model": ErrorBody}},
+             summary="A range of one session's steps")  # fmt: skip
+    async def steps(
+        session_id: Annotated[str, Path(max_length=1024)],
+        first: Annotated[int, Query(alias="from", ge=0, le=2**31 - 1, description="First step index.")] = 1,
+        last: Annotated[int, Query(alias="to", ge=0, le=2**31 - 1, description="Last step index.")] = 2**31 - 1,
+        columns: Annotated[
+            str, Query(max_length=4096, description="Comma-separated columns of the steps view; all when empty.")
+        ] = "",
+    ) -> Response:
+        known = await run_in_threadpool(all_step_columns)
+        wanted = [c.strip() for c in columns.split(",") if c.strip()] or known
+        unknown = [c for c in wanted if c not in known]
+        if unknown:
+            return _error(f"{', '.join(unknown)[:200]} are not columns of the steps view: {', '.join(known)}.", 400)
+        if await fixed_read(reads.session, session_id) is None:
+            return _error(f"There is no session {session_id!r}; list them with GET /api/v1/sessions.", 404)
+        if session_steps is None:
+            result = await fixed_read(
+                lambda run: run(
+                    f"SELECT {', '.join(wanted)} FROM steps WHERE session_id = ? AND step_index BETWEEN ? AND ? "
+                    "ORDER BY step_index",
+                    [session_id, first, last],
+                    MAX_ROWS_LIMIT,
+                )
+            )
+            rows = result.rows
+        else:
+            # The columns were checked against the view's own names above.
+            rows = await run_in_threadpool(session_steps, session_id, first, last, wanted)
+        return _json(
+            {"session_id": session_id, "columns": wanted, "steps": [dict(zip(wanted, r, strict=True)) for r in rows]}
+        )
 
-    return Starlette(
-        routes=[
-            Route("/api/v1/sql", sql, methods=["POST"]),
-            Route("/api/v1/session-steps", steps_of_session, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ]
-    )
+    @app.get("/api/v1/sessions/{session_id:path}", dependencies=guarded, response_model=SessionDetail,
+             responses={**_ERRORS, 404: {"model": ErrorBody}},
+             summary="One session, its handoffs and findings")  # fmt: skip
+    async def session(session_id: Annotated[str, Path(max_length=1024)]) -> Response:
+        found = await fixed_read(reads.session, session_id)
+        if found is None:
+            return _error(f"There is no session {session_id!r}; list them with GET /api/v1/sessions.", 404)
+        handoffs = await fixed_read(reads.handoffs, session_id)
+        findings, _ = await fixed_read(reads.findings, session_id=session_id, limit=100_000)
+        return _json({"session": found, "handoffs": _records(handoffs), "findings": _records(findings)})
+
+    @app.get("/api/v1/findings", dependencies=guarded, response_model=FindingsPage, responses=_ERRORS,
+             summary="Findings across sessions, newest first")  # fmt: skip
+    async def findings(
+        kind: Annotated[str, Query(max_length=100)] = "",
+        severity: Annotated[str, Query(max_length=100)] = "",
+        agent: Annotated[str, Query(max_length=1000)] = "",
+        session_id: Annotated[str, Query(max_length=1024)] = "",
+        limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+        offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    ) -> Response:
+        result, total = await fixed_read(
+            reads.findings, session_id=session_id, kind=kind, severity=severity, agent=agent, limit=limit, offset=offset
+        )
+        return _json({"findings": _records(result), "total": total, "limit": limit, "offset": offset})
+
+    @app.get("/healthz", summary="Liveness and the collector's counters (no token needed)")
+    async def healthz() -> Response:
+        return _json(await run_in_threadpool(health))
+
+    return app
+
+
+def _utc(value: str, name: str) -> datetime | None:
+    """An ISO 8601 time as the views hold times: UTC without a zone (a time without a zone is taken as UTC)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(400, f"{name} must be an ISO 8601 time such as 2026-11-25T08:00:00Z.") from None
+    return parsed if parsed.tzinfo is None else parsed.astimezone(UTC).replace(tzinfo=None)

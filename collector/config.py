@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from collector.auth import check_token
+
 MIB = 1024 * 1024
 
 
@@ -56,6 +58,8 @@ class CollectorConfig:
     # How long a receiver waits for the commit of its request before answering "retry".
     commit_timeout_seconds: float = 60.0
     grpc_workers: int = 16
+    # When set, every OTLP export and query API call must carry `Authorization: Bearer <token>`.
+    token: str | None = field(default=None, repr=False)
 
     def validate(self) -> None:
         self.limits.validate()
@@ -67,5 +71,7 @@ class CollectorConfig:
             raise ConfigError(
                 "max_queue_items must be at least max_spans_per_request, or a full request could never fit"
             )
+        if self.token is not None and (problem := check_token(self.token)):
+            raise ConfigError(problem)
         if self.max_batch_items <= 0 or self.grpc_workers <= 0 or self.commit_timeout_seconds <= 0:
             raise ConfigError("max_batch_items, grpc_workers and commit_timeout_seconds must be positive")

@@ -7,8 +7,9 @@ from typing import Any
 
 import grpc
 
+from collector.auth import UNAUTHENTICATED, authorized
 from collector.encoding import parse_protobuf
-from collector.errors import ExportError, PayloadTooLarge, status_for
+from collector.errors import ExportError, PayloadTooLarge, Unauthenticated, status_for
 from collector.ingest import LOGS, METRICS, TRACES, Ingest, Signal
 
 _SERVICES = {
@@ -19,8 +20,9 @@ _SERVICES = {
 
 
 class GrpcReceiver:
-    def __init__(self, ingest: Ingest, host: str, port: int, workers: int) -> None:
+    def __init__(self, ingest: Ingest, host: str, port: int, workers: int, token: str | None = None) -> None:
         self._ingest = ingest
+        self._token = token
         limits = ingest.limits
         # gRPC refuses larger messages itself (RESOURCE_EXHAUSTED); the headroom lets our own
         # check below answer with a counted refusal and a clear message first.
@@ -45,6 +47,10 @@ class GrpcReceiver:
     def _handler(self, signal: Signal) -> Any:
         def export(raw: bytes, context: grpc.ServicerContext) -> bytes:
             try:
+                if self._token is not None:
+                    header = dict(context.invocation_metadata()).get("authorization")
+                    if not authorized(self._token, header if isinstance(header, str) else None):
+                        raise Unauthenticated(UNAUTHENTICATED)
                 if len(raw) > self._max_message:
                     raise PayloadTooLarge(f"the message has {len(raw)} bytes; the limit is {self._max_message}")
                 request = parse_protobuf(raw, signal.request_type)

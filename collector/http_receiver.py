@@ -14,9 +14,17 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from collector.auth import UNAUTHENTICATED, authorized
 from collector.config import CollectorConfig
 from collector.encoding import JSON, PROTOBUF, encode, media_type, parse_json, parse_protobuf, status_body
-from collector.errors import ExportError, InvalidRequest, PayloadTooLarge, RequestTimeout, status_for
+from collector.errors import (
+    ExportError,
+    InvalidRequest,
+    PayloadTooLarge,
+    RequestTimeout,
+    Unauthenticated,
+    status_for,
+)
 from collector.ingest import LOGS, METRICS, TRACES, Ingest, Signal
 from collector.limits import decompress
 
@@ -51,6 +59,8 @@ def build_app(ingest: Ingest, config: CollectorConfig, health: Callable[[], dict
         media = PROTOBUF
         try:
             media = media_type(request.headers.get("content-type"))
+            if not authorized(config.token, request.headers.get("authorization")):
+                raise Unauthenticated(UNAUTHENTICATED)
             try:
                 body = await asyncio.wait_for(
                     _read_body(request, limits.max_request_bytes), limits.body_timeout_seconds

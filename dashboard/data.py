@@ -6,42 +6,23 @@ Steps are read a page at a time, so a 20,000-step session never travels to the b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import pandas as pd
 
 from api.client import ApiClient
+from store.reads import SessionFilter
+
+__all__ = ["PAGE", "DashboardData", "SessionFilter", "parse_json"]
 
 PAGE = 200  # steps per read around the current step
-
-_SESSION_ORDER = {
-    "newest": "start_time DESC",
-    "duration": "duration_ms DESC",
-    "steps": "step_count DESC",
-    "tokens": "input_tokens + output_tokens DESC",
-    "errors": "error_count DESC",
-}
 
 _STEP_LIST = [
     "step_index", "parent_step_index", "depth", "step_kind", "operation", "name", "agent_name", "tool_name",
     "status", "start_time_unix_nano", "end_time_unix_nano", "duration_ms", "input_tokens", "output_tokens",
     "request_model", "response_model", "handoff_to", "error_type",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class SessionFilter:
-    search: str = ""
-    agent: str = ""
-    status: str = ""
-    service: str = ""
-    model: str = ""
-    finding_kind: str = ""
-    since_hours: float = 0.0
-    order: str = "newest"
-    limit: int = 500
 
 
 def parse_json(value: Any) -> Any:
@@ -58,50 +39,32 @@ class DashboardData:
         self.client = ApiClient(url, timeout=60)
 
     def frame(self, sql: str, params: list[Any] | None = None, limit: int = 10_000) -> pd.DataFrame:
-        result = self.client.sql(sql, params, limit=limit)
-        return pd.DataFrame(result.rows, columns=result.columns)
+        # Arrow keeps the types: timestamps arrive as timestamps, which the charts need.
+        table, _ = self.client.sql_arrow(sql, params, limit=limit)
+        frame: pd.DataFrame = table.to_pandas()
+        return frame
+
+    def views(self) -> dict[str, list[tuple[str, str]]]:
+        return self.client.views()
 
     # -- sessions ------------------------------------------------------------------------------
 
-    def sessions(self, f: SessionFilter) -> pd.DataFrame:
-        where: list[str] = []
-        params: list[Any] = []
-        if f.search:
-            # Session id, agents, tools or what the user asked: whatever the user remembers.
-            # Message text is searched in the raw attributes and events (prompts live there, or in log records).
-            where.append(
-                "(session_id ILIKE ? OR CAST(agents AS VARCHAR) ILIKE ? OR input_preview ILIKE ? OR session_id IN "
-                "(SELECT session_id FROM spans WHERE tool_name ILIKE ? OR CAST(attributes AS VARCHAR) ILIKE ? "
-                "OR CAST(events AS VARCHAR) ILIKE ?))"
-            )
-            params += [f"%{f.search}%"] * 6
-        for value, condition in (
-            (f.agent, "list_contains(CAST(agents AS VARCHAR[]), ?)"),
-            (f.status, "status = ?"),
-            (f.service, "service_name = ?"),
-            (f.model, "list_contains(CAST(models AS VARCHAR[]), ?)"),
-            (f.finding_kind, "session_id IN (SELECT session_id FROM findings WHERE kind = ?)"),
-        ):
-            if value:
-                where.append(condition)
-                params.append(value)
-        if f.since_hours:
-            where.append("end_time >= now()::TIMESTAMP - to_microseconds(CAST(? * 3600e6 AS BIGINT))")
-            params.append(f.since_hours)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        sql = f"""
-            SELECT s.session_id, s.start_time, s.duration_ms / 1000 AS duration_s, s.root_agent, s.service_name,
-                s.step_count, s.llm_calls, s.tool_calls, s.handoff_count, s.error_count,
-                s.input_tokens + s.output_tokens AS tokens, s.status, s.input_preview,
-                (SELECT string_agg(DISTINCT kind, ', ') FROM findings x WHERE x.session_id = s.session_id) AS findings
-            FROM (SELECT * FROM sessions {clause}) s
-            ORDER BY {_SESSION_ORDER.get(f.order, _SESSION_ORDER["newest"])} LIMIT {int(f.limit)}
-        """
-        return self.frame(sql, params)
+    def sessions(self, f: SessionFilter) -> tuple[pd.DataFrame, int]:
+        """A page of sessions for the table, and how many match in all."""
+        result, total = self.client.sessions(f)
+        frame = pd.DataFrame(result.rows, columns=result.columns)
+        frame["start_time"] = pd.to_datetime(frame["start_time"], format="ISO8601")
+        frame["duration_s"] = frame["duration_ms"] / 1000
+        frame["tokens"] = frame["input_tokens"] + frame["output_tokens"]
+        columns = [
+            "session_id", "start_time", "duration_s", "root_agent", "service_name", "step_count", "llm_calls",
+            "tool_calls", "handoff_count", "error_count", "tokens", "status", "findings", "input_preview",
+        ]  # fmt: skip
+        return frame[columns], total
 
     def session(self, session_id: str) -> dict[str, Any] | None:
-        frame = self.frame("SELECT * FROM sessions WHERE session_id = ?", [session_id])
-        return None if frame.empty else dict(frame.iloc[0])
+        found = self.client.session(session_id)
+        return None if found is None else dict(found["session"])
 
     def choices(self) -> dict[str, list[str]]:
         """The agents, services and models of the stored sessions, for the filters (from the small sessions view)."""
@@ -205,17 +168,11 @@ class DashboardData:
     # -- across sessions -----------------------------------------------------------------------
 
     def findings(self, kind: str = "", severity: str = "", agent: str = "", limit: int = 1000) -> pd.DataFrame:
-        where, params = [], []
-        for column, value in (("kind", kind), ("severity", severity), ("agent_name", agent)):
-            if value:
-                where.append(f"{column} = ?")
-                params.append(value)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        return self.frame(
-            "SELECT detected_at, session_id, kind, sub_kind, severity, agent_name, step_indexes, explanation "
-            f"FROM findings {clause} ORDER BY detected_at DESC LIMIT {int(limit)}",
-            params,
-        )
+        result, _ = self.client.findings(kind=kind, severity=severity, agent=agent, limit=limit)
+        frame = pd.DataFrame(result.rows, columns=result.columns)
+        frame["detected_at"] = pd.to_datetime(frame["detected_at"], format="ISO8601")
+        return frame[["detected_at", "session_id", "kind", "sub_kind", "severity", "agent_name", "step_indexes",
+                      "explanation"]]  # fmt: skip
 
     def overview(self) -> dict[str, pd.DataFrame]:
         return {

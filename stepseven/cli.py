@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +16,9 @@ from api.client import DEFAULT_URL, ApiClient, ApiError, ApiUnreachable
 from collector.config import CollectorConfig
 from store.duckdb_store import DEFAULT_MEMORY_LIMIT
 from store.model import QueryResult
+from store.reads import VIEWS
+
+ReadArrow = Callable[[str, list[Any], int], tuple[Any, bool]]
 
 DEFAULT_DB = "stepseven.duckdb"
 # The option defaults are the components' own, so that they cannot drift apart.
@@ -26,6 +31,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _option(*decls: str, env: str, **kwargs: Any) -> Callable[[F], F]:
     return click.option(*decls, envvar=f"STEPSEVEN_{env}", show_envvar=True, show_default=True, **kwargs)
+
+
+def _token_option(fn: F) -> F:
+    return click.option(
+        "--token",
+        envvar="STEPSEVEN_TOKEN",
+        show_envvar=True,
+        default=None,
+        help="Bearer token of a collector started with --token (sent as `Authorization: Bearer TOKEN`).",
+    )(fn)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -139,6 +154,14 @@ def cli() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="TOML file of analyzer thresholds and context windows (see `stepseven analyze --help`).",
 )
+@click.option(
+    "--token",
+    envvar="STEPSEVEN_TOKEN",
+    show_envvar=True,
+    default=None,
+    help="Require `Authorization: Bearer TOKEN` on every OTLP export and query API call "
+    "(exporters: OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20TOKEN). Off when not set.",
+)
 def serve(
     db: Path,
     host: str,
@@ -159,6 +182,7 @@ def serve(
     query_timeout: float,
     analyze_after: float,
     analyzer_config: Path | None,
+    token: str | None,
 ) -> None:
     """Run the collector: OTLP receivers, the store, the analyzer, the query API and the dashboard.
 
@@ -187,6 +211,7 @@ def serve(
         cors_origins=cors_origin,
         max_queue_items=max_queue_items,
         max_batch_items=min(_COLLECTOR.max_batch_items, max_queue_items),
+        token=token,
     )
     try:
         analysis = load_config(analyzer_config)
@@ -224,39 +249,205 @@ def serve(
     "fmt",
     env="FORMAT",
     default="table",
-    type=click.Choice(["table", "json", "csv"]),
-    help="json prints an array of row objects.",
+    type=click.Choice(["table", "json", "csv", "parquet"]),
+    help="json prints an array of row objects; parquet keeps the column types and needs --output.",
 )
 @_option("--limit", env="LIMIT", default=10_000, type=click.IntRange(1, 1_000_000), help="Most rows to return.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the result to this file instead of the terminal.",
+)
+@_token_option
 @click.pass_context
-def query(ctx: click.Context, sql: str, url: str, db: Path, fmt: str, limit: int) -> None:
+def query(
+    ctx: click.Context, sql: str, url: str, db: Path, fmt: str, limit: int, output: Path | None, token: str | None
+) -> None:
     """Run one read-only SQL statement over the stored traces.
 
     Goes through the collector's query API when one runs at --url; otherwise, or when --db is
-    given, reads the file directly.
+    given, reads the file directly. The views are described in docs/sql.md.
 
     \b
     Examples:
       stepseven query "SELECT name, count(*) FROM spans GROUP BY 1 ORDER BY 2 DESC"
       stepseven query --format json "SELECT * FROM spans WHERE status = 'error' LIMIT 5"
+      stepseven query --format parquet -o tools.parquet "SELECT * FROM tool_calls"
     """
+    if fmt == "parquet" and output is None:
+        raise click.UsageError("--format parquet writes a file: add --output FILE.parquet")
+    with _reader(ctx, url, db, token) as read:
+        table, truncated = read(sql, [], limit)
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        assert output is not None
+        pq.write_table(table, output, compression="zstd")
+        click.echo(f"wrote {table.num_rows} rows to {output}", err=True)
+        if truncated:
+            click.echo(f"(truncated to {table.num_rows} rows; raise --limit to see more)", err=True)
+        return
+    from store.query import to_result
+
+    result = to_result(table, truncated)
+    if output is None:
+        _print(result, fmt)
+        return
+    with output.open("w", encoding="utf-8", newline="") as file:
+        _print(result, fmt, file)
+    click.echo(f"wrote {len(result.rows)} rows to {output}", err=True)
+
+
+@contextlib.contextmanager
+def _reader(ctx: click.Context, url: str, db: Path, token: str | None) -> Iterator[ReadArrow]:
+    """Reads through the collector's API when one runs at --url, else (or with --db alone) from the file."""
+    from store.duckdb_store import DuckDBStore, StoreError
+    from store.query import QueryFailed, QueryRefused, run_sql_arrow
+
     db_given, url_given = _given(ctx, "db"), _given(ctx, "url")
-    try:
-        if db_given and not url_given:
-            result = _query_file(db, sql, limit)
+    if not (db_given and not url_given):
+        client = ApiClient(url, token=token)
+        try:
+            client.health()
+        except ApiUnreachable as exc:
+            client.close()
+            if url_given or not db.exists():
+                raise click.ClickException(
+                    f"{exc} Start one with `stepseven serve`, or read a file with --db PATH."
+                ) from None
         else:
+
+            def read_api(sql: str, params: list[Any], limit: int) -> tuple[Any, bool]:
+                try:
+                    return client.sql_arrow(sql, params, limit=limit)
+                except ApiError as exc:
+                    raise click.ClickException(str(exc)) from None
+
             try:
-                with ApiClient(url) as client:
-                    result = client.sql(sql, limit=limit)
-            except ApiUnreachable as exc:
-                if url_given or not db.exists():
-                    raise click.ClickException(
-                        f"{exc} Start one with `stepseven serve`, or read a file with --db PATH."
-                    ) from None
-                result = _query_file(db, sql, limit)
-    except ApiError as exc:
+                yield read_api
+            finally:
+                client.close()
+            return
+    try:
+        store = DuckDBStore(db, read_only=True)
+    except StoreError as exc:
         raise click.ClickException(str(exc)) from None
-    _print(result, fmt)
+
+    def read_file(sql: str, params: list[Any], limit: int) -> tuple[Any, bool]:
+        try:
+            return run_sql_arrow(store.cursor, sql, params=params, max_rows=limit)
+        except (QueryRefused, QueryFailed) as exc:
+            raise click.ClickException(str(exc)) from None
+
+    try:
+        yield read_file
+    finally:
+        store.close()
+
+
+@cli.command()
+@click.argument("views", nargs=-1, type=click.Choice(list(VIEWS)))
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Parquet: a directory (VIEW/day=YYYY-MM-DD/part-N.parquet under it). otlp-json: a file.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="parquet",
+    show_default=True,
+    type=click.Choice(["parquet", "otlp-json"]),
+    help="otlp-json writes one session (--session) as an OTLP/JSON export request that `stepseven send` replays.",
+)
+@click.option("--session", "session_id", default=None, help="With --format otlp-json: the session to write.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Parquet: only days from this date.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Parquet: only days before this date.")
+@click.option("--overwrite", is_flag=True, help="Replace views already exported under --output.")
+@_option("--url", env="URL", default=DEFAULT_URL, help="Query API of a running collector.")
+@_option(
+    "--db",
+    env="DB",
+    default=DEFAULT_DB,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read this DuckDB file directly (only when no collector holds it).",
+)
+@_token_option
+@click.pass_context
+def export(
+    ctx: click.Context,
+    views: tuple[str, ...],
+    output: Path,
+    fmt: str,
+    session_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    overwrite: bool,
+    url: str,
+    db: Path,
+    token: str | None,
+) -> None:
+    """Write stored data out, for other engines or another collector.
+
+    Parquet (the default) writes the chosen VIEWS (all of them when none is named: sessions, steps,
+    llm_calls, tool_calls, handoffs, findings, spans, logs, metrics), partitioned by day, readable by
+    DuckDB, Spark, pandas or any Parquet reader.
+
+    otlp-json writes one session's spans as they were received, as an OTLP/JSON file.
+
+    \b
+    Examples:
+      stepseven export --output exported/
+      stepseven export steps findings --since 2026-11-01 --output exported/
+      stepseven export --session session-weather-001 --format otlp-json --output weather.json
+      stepseven send --endpoint http://other-host:4318 weather.json
+    """
+    import shutil
+
+    from stepseven import export as exporting
+
+    if fmt == "otlp-json":
+        if not session_id or views:
+            raise click.UsageError("--format otlp-json writes one session: pass --session ID and no VIEWS")
+        with _reader(ctx, url, db, token) as read:
+            try:
+                request = exporting.session_as_otlp(read, session_id)
+            except exporting.ExportError as exc:
+                raise click.ClickException(str(exc)) from None
+        output.write_bytes(orjson.dumps(request))
+        spans = sum(len(s["spans"]) for r in request["resourceSpans"] for s in r["scopeSpans"])
+        click.echo(f"wrote {spans} spans of session {session_id} to {output}", err=True)
+        return
+    if session_id:
+        raise click.UsageError("--session goes with --format otlp-json")
+    chosen = list(views) or list(VIEWS)
+    existing = [v for v in chosen if (output / v).exists()]
+    if existing and not overwrite:
+        raise click.ClickException(
+            f"{output} already holds {', '.join(existing)}; pass --overwrite or choose another --output."
+        )
+    for view in existing:
+        shutil.rmtree(output / view)
+    counts = dict.fromkeys(chosen, 0)
+    with _reader(ctx, url, db, token) as read:
+        units = exporting.plan(read, chosen, since and since.date(), until and until.date())
+        with click.progressbar(units, label="Exporting", show_pos=True, item_show_func=_unit_label) as bar:
+            for unit in bar:
+                try:
+                    counts[unit.view] += exporting.export_day(read, unit, output)
+                except exporting.ExportError as exc:
+                    raise click.ClickException(str(exc)) from None
+    for view, rows in counts.items():
+        click.echo(f"{view}: {rows} rows")
+    click.echo(f"written under {output}/ (read them with: SELECT * FROM read_parquet('{output}/steps/*/*.parquet'))")
+
+
+def _unit_label(unit: Any) -> str | None:
+    return None if unit is None else f"{unit.view} {unit.day}"
 
 
 @cli.command()
@@ -272,9 +463,10 @@ def query(ctx: click.Context, sql: str, url: str, db: Path, fmt: str, limit: int
     "headers",
     env="SEND_HEADER",
     multiple=True,
-    help="Extra header as NAME=VALUE (repeatable), e.g. Authorization=Bearer TOKEN.",
+    help="Extra header as NAME=VALUE (repeatable), e.g. X-Tenant=acme.",
 )
-def send(files: tuple[Path, ...], endpoint: str, headers: tuple[str, ...]) -> None:
+@_token_option
+def send(files: tuple[Path, ...], endpoint: str, headers: tuple[str, ...], token: str | None) -> None:
     """Send OTLP files to a collector as an exporter would.
 
     Each FILE is one OTLP/JSON export request (resourceSpans, resourceLogs or resourceMetrics, as
@@ -295,6 +487,8 @@ def send(files: tuple[Path, ...], endpoint: str, headers: tuple[str, ...]) -> No
         if not sep:
             raise click.BadParameter(f"{header!r} is not NAME=VALUE", param_hint="--header")
         extra[name.strip()] = value.strip()
+    if token:
+        extra["Authorization"] = f"Bearer {token}"
     with httpx.Client(timeout=60) as client:
         for path in files:
             body = path.read_bytes()
@@ -412,6 +606,7 @@ def _threshold_options(fn: F) -> F:
     help="json prints an array of finding objects.",
 )
 @click.option("--no-save", is_flag=True, help="With --db, print the findings without storing them.")
+@_token_option
 @_threshold_options
 @click.pass_context
 def analyze(
@@ -423,6 +618,7 @@ def analyze(
     config_file: Path | None,
     fmt: str,
     no_save: bool,
+    token: str | None,
     **thresholds: Any,
 ) -> None:
     """Find context rot, runaway loops and failed handoffs in stored sessions.
@@ -482,7 +678,7 @@ def analyze(
     use_file = db_given and not url_given
     if not use_file:
         try:
-            with ApiClient(url) as client:
+            with ApiClient(url, token=token) as client:
                 client.health()
 
                 def read_api(sql: str, params: Any) -> list[tuple[Any, ...]]:
@@ -554,14 +750,15 @@ def evaluate(corpus: Path) -> None:
 @_option("--url", env="URL", default=DEFAULT_URL, help="Query API of the collector to show.")
 @_option("--host", env="UI_HOST", default="127.0.0.1", help="Address the dashboard listens on.")
 @_option("--port", env="UI_PORT", default=8501, type=int, help="Dashboard port.")
-def dashboard(url: str, host: str, port: int) -> None:
+@_token_option
+def dashboard(url: str, host: str, port: int, token: str | None) -> None:
     """Run the dashboard alone, reading a collector's query API (local or remote).
 
     `stepseven serve` starts it by itself; use this to look at another collector.
     """
     from stepseven.ui import start_dashboard, stop_dashboard
 
-    process = start_dashboard(url, host, port)
+    process = start_dashboard(url, host, port, token)
     click.echo(f"dashboard on http://{host}:{port}, reading {url}; Ctrl-C stops it", err=True)
     try:
         code = process.wait()
@@ -655,28 +852,12 @@ def _given(ctx: click.Context, name: str) -> bool:
     return ctx.get_parameter_source(name) not in (click.core.ParameterSource.DEFAULT, None)
 
 
-def _query_file(db: Path, sql: str, limit: int) -> QueryResult:
-    from store.duckdb_store import DuckDBStore, StoreError
-    from store.query import QueryFailed, QueryRefused, run_sql
-
-    try:
-        store = DuckDBStore(db, read_only=True)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        return run_sql(store.cursor, sql, max_rows=limit)
-    except (QueryRefused, QueryFailed) as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        store.close()
-
-
-def _print(result: QueryResult, fmt: str) -> None:
+def _print(result: QueryResult, fmt: str, file: Any = None) -> None:
     if fmt == "json":
         rows = [dict(zip(result.columns, row, strict=True)) for row in result.rows]
-        click.echo(orjson.dumps(rows, default=str, option=orjson.OPT_INDENT_2).decode())
+        click.echo(orjson.dumps(rows, default=str, option=orjson.OPT_INDENT_2).decode(), file=file)
     elif fmt == "csv":
-        click.echo(result.to_csv(), nl=False)
+        click.echo(result.to_csv(), nl=False, file=file)
     else:
         from rich.console import Console
         from rich.table import Table
@@ -685,7 +866,7 @@ def _print(result: QueryResult, fmt: str) -> None:
         for row in result.rows:
             # Trace content is hostile: render it as plain text, never as rich markup.
             table.add_row(*(_cell(v) for v in row))
-        Console(markup=False, highlight=False).print(table)
+        Console(markup=False, highlight=False, file=file).print(table)
     if result.truncated:
         click.echo(f"(truncated to {len(result.rows)} rows; raise --limit to see more)", err=True)
 

@@ -123,7 +123,11 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             return store.session_rows("steps", [session_id], ", ".join(columns), (first, last))
 
         api = build_api(
-            store.cursor, health, query_timeout_seconds=config.query_timeout_seconds, session_steps=session_steps
+            store.cursor,
+            health,
+            query_timeout_seconds=config.query_timeout_seconds,
+            session_steps=session_steps,
+            token=cc.token,
         )
         sockets.append((_uvicorn(api), _bind(cc.host, config.api_port, "the query API", "--api-port")))
         if config.receivers:
@@ -131,7 +135,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             http = build_http(ingest, cc, health)
             sockets.append((_uvicorn(http), _bind(cc.host, cc.http_port, "OTLP/HTTP", "--http-port")))
             try:
-                grpc_receiver = GrpcReceiver(ingest, cc.host, cc.grpc_port, cc.grpc_workers)
+                grpc_receiver = GrpcReceiver(ingest, cc.host, cc.grpc_port, cc.grpc_workers, cc.token)
             except (OSError, RuntimeError) as exc:
                 raise ServeError(
                     f"Cannot listen for OTLP/gRPC on {cc.host}:{cc.grpc_port} ({exc}); "
@@ -162,7 +166,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     ui = None
     if config.ui_port is not None:
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        ui = start_dashboard(f"http://{local}:{config.api_port}", host, config.ui_port)
+        ui = start_dashboard(f"http://{local}:{config.api_port}", host, config.ui_port, cc.token)
         parts.append(f"dashboard http://{host}:{config.ui_port}")
     announce("stepseven is ready: " + ", ".join(parts))
 

@@ -12,7 +12,10 @@ import dashboard
 APP = Path(dashboard.__file__).parent / "app.py"
 
 
-def start_dashboard(api_url: str, host: str, port: int) -> subprocess.Popen[bytes]:
+def start_dashboard(api_url: str, host: str, port: int, token: str | None = None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "STEPSEVEN_URL": api_url}
+    if token:
+        env["STEPSEVEN_TOKEN"] = token
     return subprocess.Popen(
         [
             sys.executable,
@@ -33,7 +36,7 @@ def start_dashboard(api_url: str, host: str, port: int) -> subprocess.Popen[byte
             "--client.toolbarMode",
             "minimal",
         ],
-        env={**os.environ, "STEPSEVEN_URL": api_url},
+        env=env,
     )
 
 

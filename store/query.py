@@ -7,14 +7,16 @@ from collections.abc import Callable
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from store.model import QueryResult
 from store.sql_guard import QueryRefused, check
 
 DEFAULT_MAX_ROWS = 10_000
 DEFAULT_TIMEOUT_SECONDS = 30.0
+_BATCH_ROWS = 8_192
 
-__all__ = ["QueryFailed", "QueryRefused", "QueryTimeout", "run_sql"]
+__all__ = ["QueryFailed", "QueryRefused", "QueryTimeout", "run_sql", "run_sql_arrow"]
 
 
 class QueryFailed(Exception):
@@ -25,15 +27,18 @@ class QueryTimeout(QueryFailed):
     pass
 
 
-def run_sql(
+def run_sql_arrow(
     cursor_factory: Callable[[], duckdb.DuckDBPyConnection],
     sql: str,
     *,
     params: list[Any] | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
-) -> QueryResult:
-    """Runs one read-only statement; values go in ``params`` (``?`` or ``$1`` placeholders), never in the text."""
+) -> tuple[pa.Table, bool]:
+    """Runs one read-only statement; values go in ``params`` (``?`` or ``$1`` placeholders), never in the text.
+
+    Returns the first ``max_rows`` rows, typed, and whether there were more.
+    """
     statement = check(sql)
     cursor = cursor_factory()
     timed_out = threading.Event()
@@ -48,13 +53,25 @@ def run_sql(
         cursor.execute("BEGIN TRANSACTION READ ONLY")
         timer.start()
         try:
-            cursor.execute(statement, params) if params else cursor.execute(statement)
-            columns = [d[0] for d in cursor.description or []]
-            rows = cursor.fetchmany(max_rows + 1)
+            relation = cursor.sql(statement.query, params=params or None)
+            if relation is None:  # not a query after all (the guard lets only reads through)
+                raise QueryRefused("The statement returns no rows; send a SELECT.")
+            # Batches are pulled one by one, so a huge result stops at the cap instead of being built whole.
+            reader = relation.to_arrow_reader(_BATCH_ROWS)
+            batches: list[pa.RecordBatch] = []
+            count = 0
+            truncated = False
+            for batch in reader:
+                if count + batch.num_rows > max_rows:
+                    batches.append(batch.slice(0, max_rows - count))
+                    truncated = True
+                    break
+                batches.append(batch)
+                count += batch.num_rows
+            table = pa.Table.from_batches(batches, schema=reader.schema)
         finally:
             timer.cancel()
-        truncated = len(rows) > max_rows
-        return QueryResult(columns, rows[:max_rows], truncated)
+        return table, truncated
     except duckdb.Error as exc:
         if timed_out.is_set():
             raise QueryTimeout(
@@ -67,3 +84,23 @@ def run_sql(
         except duckdb.Error:
             pass
         cursor.close()
+
+
+def run_sql(
+    cursor_factory: Callable[[], duckdb.DuckDBPyConnection],
+    sql: str,
+    *,
+    params: list[Any] | None = None,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+) -> QueryResult:
+    """As ``run_sql_arrow``, as Python rows."""
+    table, truncated = run_sql_arrow(
+        cursor_factory, sql, params=params, max_rows=max_rows, timeout_seconds=timeout_seconds
+    )
+    return to_result(table, truncated)
+
+
+def to_result(table: pa.Table, truncated: bool) -> QueryResult:
+    columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
+    return QueryResult(list(table.column_names), list(zip(*columns, strict=True)) if columns else [], truncated)

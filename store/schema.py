@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = sa.MetaData()
 
@@ -226,7 +226,7 @@ analyses = sa.Table(
 )
 
 # Tables each schema version added (version 1 is the first schema), for migrating older files.
-TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {2: (findings, analyses)}
+TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {2: (findings, analyses), 3: ()}  # 3: views llm_calls, tool_calls
 
 schema_meta = sa.Table(
     "stepseven_schema",
@@ -301,8 +301,9 @@ def _views(dialect: str) -> list[str]:
             {ts(dialect, "start_time_unix_nano")} AS start_time, {ts(dialect, "end_time_unix_nano")} AS end_time,
             (end_time_unix_nano - start_time_unix_nano) / 1e6 AS duration_ms,
             {_STATUS} AS status, status_message, service_name,
-            attributes, events, links, resource_attributes, scope_name, scope_version,
-            dropped_attributes_count, dropped_events_count, dropped_links_count, trace_state, flags,
+            attributes, events, links, resource_attributes, resource_schema_url, scope_name, scope_version,
+            scope_attributes, scope_schema_url, dropped_attributes_count, dropped_events_count, dropped_links_count,
+            trace_state, flags,
             start_time_unix_nano, end_time_unix_nano, received_time_unix_nano, {normalized},
             {_raw_json(dialect, "r", "input_messages")} AS input_messages,
             {_raw_json(dialect, "r", "output_messages")} AS output_messages,
@@ -318,6 +319,18 @@ def _views(dialect: str) -> list[str]:
             input_tokens, output_tokens, cache_read_input_tokens, reasoning_output_tokens, models, status,
             input_preview, child_scopes, first_time_unix_nano, last_time_unix_nano
             FROM derived_sessions""",
+        f"""CREATE OR REPLACE VIEW llm_calls AS SELECT
+            session_id, step_index, trace_id, span_id, agent_name, operation, provider, request_model,
+            response_model, coalesce(response_model, request_model) AS model, input_tokens, output_tokens,
+            cache_read_input_tokens, cache_creation_input_tokens, reasoning_output_tokens, finish_reasons,
+            status, error_type, error_message, input_messages, output_messages, system_instructions,
+            start_time, end_time, duration_ms, start_time_unix_nano, end_time_unix_nano, service_name
+            FROM ({steps_query(dialect, "r.step_kind = 'llm'")}) llm""",
+        f"""CREATE OR REPLACE VIEW tool_calls AS SELECT
+            session_id, step_index, trace_id, span_id, agent_name, tool_name, tool_call_id, tool_arguments,
+            tool_result, status, error_type, error_message, start_time, end_time, duration_ms,
+            start_time_unix_nano, end_time_unix_nano, service_name
+            FROM ({steps_query(dialect, "r.step_kind = 'tool'")}) tool""",
         """CREATE OR REPLACE VIEW handoffs AS SELECT
             session_id, handoff_index, from_agent, to_agent, mechanism, outcome, error_message,
             delegating_step_index, delegating_span_id, target_step_index, target_span_id, payload

@@ -98,8 +98,9 @@ def test_query_without_collector_or_file_says_how_to_start(tmp_path: Path) -> No
         ("PRAGMA version", "PRAGMA statements are not allowed"),
         ("SELECT * FROM read_csv('/etc/passwd')", "disabled"),
         ("SELECT * FROM read_text('/etc/passwd')", "disabled"),
-        ("SELECT " + "1 + " * 60_000 + "1", "characters long"),
-        ("", "empty"),
+        ("SELECT " + "1 + " * 60_000 + "1", "at most 100000 characters"),
+        ("", "at least 1 character"),
+        ("   ", "empty"),
     ],
 )
 def test_user_sql_that_is_not_one_read_only_statement_is_refused(

@@ -252,12 +252,15 @@ def test_a_store_from_before_the_analyzer_is_migrated_in_place(tmp_path: Path) -
     import duckdb
 
     from store.duckdb_store import DuckDBStore
+    from store.schema import SCHEMA_VERSION
 
     db = tmp_path / "v1.duckdb"
     DuckDBStore(db).close()
     # Make it what stepseven 0.1 left behind: schema version 1, no findings tables or view.
     con = duckdb.connect(str(db))
     con.execute("DROP VIEW findings")
+    con.execute("DROP VIEW llm_calls")
+    con.execute("DROP VIEW tool_calls")
     con.execute("DROP TABLE derived_findings")
     con.execute("DROP TABLE derived_analyses")
     con.execute("DELETE FROM stepseven_schema")
@@ -265,8 +268,9 @@ def test_a_store_from_before_the_analyzer_is_migrated_in_place(tmp_path: Path) -
     con.close()
     store = DuckDBStore(db)
     try:
-        assert store.read("SELECT max(version) FROM stepseven_schema") == [(2,)]
+        assert store.read("SELECT max(version) FROM stepseven_schema") == [(SCHEMA_VERSION,)]
         assert store.read("SELECT count(*) FROM findings") == [(0,)]
+        assert store.read("SELECT count(*) FROM llm_calls") == [(0,)]
         assert store.read("SELECT count(*) FROM steps WHERE kind IS NOT NULL") == [(0,)]
     finally:
         store.close()

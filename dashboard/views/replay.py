@@ -37,7 +37,7 @@ db = data()
 try:
     session_id = params.get("session")
     if not session_id:
-        recent = db.sessions(SessionFilter(limit=50))
+        recent = db.sessions(SessionFilter(limit=50))[0]
         if recent.empty:
             empty_store_help()
             st.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
+from datetime import UTC, datetime, timedelta
 
 import streamlit as st
 
@@ -37,9 +38,10 @@ with st.sidebar:
 
 @st.fragment(run_every=5 if live else None)
 def table() -> None:
-    f = SessionFilter(search, agent, status, service, model, finding_kind, since, order)
+    start = datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=since) if since else None
+    f = SessionFilter(search, agent, status, service, model, finding_kind, since=start, order=order, limit=500)
     try:
-        frame = data().sessions(f)
+        frame, total = data().sessions(f)
     except ApiError as exc:
         unreachable(exc)
         return
@@ -50,7 +52,7 @@ def table() -> None:
             st.info("No session matches these filters.")
         return
     frame.insert(0, "replay", ["./replay?session=" + urllib.parse.quote(str(s), safe="") for s in frame["session_id"]])
-    st.caption(f"{len(frame)} sessions")
+    st.caption(f"{total} sessions" if total == len(frame) else f"the first {len(frame)} of {total} sessions")
     st.dataframe(
         frame,
         hide_index=True,

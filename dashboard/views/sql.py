@@ -12,10 +12,12 @@ from dashboard.render import data, text
 EXAMPLES = {
     "Sessions with errors": "SELECT session_id, root_agent, error_count, start_time FROM sessions "
     "WHERE error_count > 0 ORDER BY start_time DESC",
-    "Slowest tools": "SELECT tool_name, count(*) AS calls, round(avg(duration_ms)) AS avg_ms FROM steps "
-    "WHERE tool_name IS NOT NULL GROUP BY 1 ORDER BY 3 DESC",
-    "Tokens per model": "SELECT coalesce(response_model, request_model) AS model, sum(input_tokens) AS input, "
-    "sum(output_tokens) AS output FROM steps WHERE step_kind = 'llm' GROUP BY 1 ORDER BY 2 DESC",
+    "Which tool fails most": "SELECT tool_name, count(*) AS calls, count(*) FILTER (WHERE status = 'error') "
+    "AS failures, round(avg(duration_ms)) AS avg_ms FROM tool_calls GROUP BY 1 ORDER BY 3 DESC, 2 DESC",
+    "Tokens per agent and model": "SELECT agent_name, model, sum(input_tokens) AS input, sum(output_tokens) "
+    "AS output FROM llm_calls GROUP BY 1, 2 ORDER BY 3 DESC",
+    "Model latency": "SELECT model, count(*) AS calls, round(quantile_cont(duration_ms, 0.5)) AS p50_ms, "
+    "round(quantile_cont(duration_ms, 0.95)) AS p95_ms FROM llm_calls GROUP BY 1 ORDER BY 4 DESC",
     "Findings by kind": "SELECT kind, sub_kind, count(*) AS findings FROM findings GROUP BY 1, 2 ORDER BY 3 DESC",
     "Handoffs that failed": "SELECT session_id, from_agent, to_agent, mechanism, outcome FROM handoffs "
     "WHERE outcome <> 'completed'",
@@ -25,9 +27,15 @@ EXAMPLES = {
 
 st.title("SQL")
 st.caption(
-    "One read-only statement over the views sessions, steps, handoffs, findings, spans, logs and metrics. "
-    "The same API answers `stepseven query` and POST /api/v1/sql."
+    "One read-only statement over the views below. The same API answers `stepseven query` and "
+    "POST /api/v1/sql; docs/sql.md describes every column and has more examples."
 )
+with st.expander("Views and their columns"):
+    try:
+        for view, columns in data().views().items():
+            st.text(f"{view}: " + ", ".join(f"{name} {kind}" for name, kind in columns))
+    except ApiError as exc:
+        text(str(exc))
 example = st.selectbox("Examples", list(EXAMPLES))
 sql = st.text_area("Query", value=EXAMPLES[example], height=140)
 if st.button("Run", type="primary") or "sql_result" not in st.session_state:
