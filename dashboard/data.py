@@ -14,7 +14,7 @@ import pandas as pd
 from api.client import ApiClient
 from store.reads import SessionFilter
 
-__all__ = ["PAGE", "DashboardData", "SessionFilter", "parse_json"]
+__all__ = ["PAGE", "DashboardData", "SessionFilter", "parse_json", "peaks"]
 
 PAGE = 200  # steps per read around the current step
 
@@ -23,6 +23,18 @@ _STEP_LIST = [
     "status", "start_time_unix_nano", "end_time_unix_nano", "duration_ms", "input_tokens", "output_tokens",
     "request_model", "response_model", "handoff_to", "error_type",
 ]  # fmt: skip
+
+
+def peaks(series: pd.DataFrame, current: int, most: int = 600) -> pd.DataFrame:
+    """At most ``most`` rows of a token series: the largest ``input_tokens`` of each stretch of steps (the
+    peaks are what matter against a context window), plus the ``current`` step. Ten thousand points
+    would cost the browser seconds on every step for no visible difference."""
+    if len(series) <= most:
+        return series
+    bucket = pd.Series(range(len(series)), index=series.index) * most // len(series)
+    keep = set(series.groupby(bucket)["input_tokens"].idxmax())
+    keep.update(series.index[series["step_index"] == current])
+    return series.loc[sorted(keep)]
 
 
 def parse_json(value: Any) -> Any:

@@ -247,3 +247,18 @@ def test_sessions_search_finds_words_inside_the_messages(live: RunningCollector,
     app = page("sessions", live, monkeypatch)
     next(t for t in app.text_input if t.label == "Search").input("sunny in Paris").run()
     assert list(app.dataframe[0].value["session_id"]) == ["session-weather-001"]
+
+
+def test_a_long_token_series_is_thinned_to_its_peaks_and_keeps_the_current_step() -> None:
+    import pandas as pd
+
+    from dashboard.data import peaks
+
+    series = pd.DataFrame({"step_index": range(1, 20_001, 2), "input_tokens": [i % 977 for i in range(10_000)]})
+    series.loc[4321, "input_tokens"] = 1_000_000
+    shown = peaks(series, current=7)
+    assert len(shown) <= 601
+    assert shown["input_tokens"].max() == 1_000_000
+    assert 7 in set(shown["step_index"])
+    assert list(shown["step_index"]) == sorted(shown["step_index"])
+    assert peaks(series.head(50), current=7).equals(series.head(50))

@@ -11,22 +11,38 @@ import streamlit as st
 
 from analyzer.config import AnalyzerConfig
 from api.client import ApiError
-from dashboard.data import PAGE, SessionFilter, parse_json
+from dashboard.data import PAGE, SessionFilter, parse_json, peaks
 from dashboard.render import data, empty_store_help, hover, messages, text, unreachable
 
 WINDOWS = AnalyzerConfig()
 
 
-# What does not change from one step to the next is read once per session and kept for a few seconds,
-# so that "next" reads only the new step (a live session still shows its growth within seconds).
-@st.cache_data(ttl=5, show_spinner=False)
-def _per_session(url: str, session_id: str) -> tuple[dict[str, Any] | None, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+# The summary is re-read every couple of seconds (a live session grows); what follows from it (the
+# handoffs, the token series, the pages of steps) is read once per version of the session, so that
+# "next" on a 20,000-step session reads only the new step. Findings are small and change when the
+# analyzer runs, which does not change the session: they get a short expiry instead.
+@st.cache_data(ttl=2, show_spinner=False)
+def _summary(url: str, session_id: str) -> dict[str, Any] | None:
+    return data().session(session_id)
+
+
+def _version(summary: dict[str, Any]) -> tuple[int, int]:
+    return int(summary["step_count"]), int(summary["last_time_unix_nano"])
+
+
+@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
+def _per_version(url: str, session_id: str, version: tuple[int, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     db = data()
-    return db.session(session_id), db.handoffs(session_id), db.findings_of(session_id), db.context_series(session_id)
+    return db.handoffs(session_id), db.context_series(session_id)
 
 
 @st.cache_data(ttl=5, show_spinner=False)
-def _page_of_steps(url: str, session_id: str, start: int) -> pd.DataFrame:
+def _findings(url: str, session_id: str) -> pd.DataFrame:
+    return data().findings_of(session_id)
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _page_of_steps(url: str, session_id: str, start: int, version: tuple[int, int]) -> pd.DataFrame:
     return data().step_list(session_id, start, PAGE)
 
 
@@ -43,12 +59,15 @@ try:
             st.stop()
         session_id = st.selectbox("Session", list(recent["session_id"]))
         params["session"] = session_id
-    summary, handoffs, findings, context = _per_session(db.client.url, session_id)
+    summary = _summary(db.client.url, session_id)
+    if summary is None:
+        st.warning("There is no such session (yet). Pick one on the Sessions page.")
+        st.stop()
+    version = _version(summary)
+    handoffs, context = _per_version(db.client.url, session_id, version)
+    findings = _findings(db.client.url, session_id)
 except ApiError as exc:
     unreachable(exc)
-    st.stop()
-if summary is None:
-    st.warning("There is no such session (yet). Pick one on the Sessions page.")
     st.stop()
 
 total = int(summary["step_count"])
@@ -123,7 +142,7 @@ if total > 1:
 
 # Only the page of steps holding the current one is read: a 20,000-step session stays light.
 start = (current - 1) // PAGE * PAGE + 1
-window = _page_of_steps(db.client.url, session_id, start)
+window = _page_of_steps(db.client.url, session_id, start, version)
 step = db.step(session_id, current)
 if step is None:
     st.warning(f"Step {current} is not there any more; the session was rebuilt. Reload the page.")
@@ -279,14 +298,13 @@ with right:
 
     if not context.empty:
         st.markdown("#### Input tokens per LLM call")
+        shown = peaks(context, current)
         chart = go.Figure(
             go.Scatter(
-                x=context["step_index"],
-                y=context["input_tokens"],
-                mode="lines+markers",
-                hovertext=[
-                    hover(f"step {i}: {m}") for i, m in zip(context["step_index"], context["model"], strict=True)
-                ],
+                x=shown["step_index"],
+                y=shown["input_tokens"],
+                mode="lines+markers" if len(shown) < 200 else "lines",
+                hovertext=[hover(f"step {i}: {m}") for i, m in zip(shown["step_index"], shown["model"], strict=True)],
                 hoverinfo="text+y",
             )
         )
