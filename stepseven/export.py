@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,25 +16,31 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from store.query import OUT_OF_MEMORY
 from store.reads import VIEWS
 
 # (sql, params, max rows) -> (typed rows, truncated)
 ReadArrow = Callable[[str, list[Any], int], tuple[pa.Table, bool]]
 
-PAGE_ROWS = 200_000  # rows per read and per Parquet file: bounds the memory an export needs
+# Rows per read and per Parquet file. It bounds what one read costs the collector: wide rows (spans with
+# their messages) at 200,000 per read ran out of its default 256 MB memory limit on a 1M-span store.
+PAGE_ROWS = 20_000
+NS_PER_DAY = 86_400 * 10**9
 
-# Each view's columns, where they come from, and the time that puts a row in a day. Handoffs have no
-# time of their own: they go with their session's start.
+# Each view's columns, where they come from, and the time (in ns) that puts a row in a day. Windows are
+# filtered on the stored nanoseconds, not on the timestamp the view computes from them, so that the
+# filter reaches the table scan and a window reads only its own rows. Handoffs have no time of their
+# own: they go with their session's start.
 _SOURCES: dict[str, tuple[str, str, str]] = {
-    "sessions": ("*", "sessions", "start_time"),
-    "steps": ("*", "steps", "start_time"),
-    "llm_calls": ("*", "llm_calls", "start_time"),
-    "tool_calls": ("*", "tool_calls", "start_time"),
-    "handoffs": ("h.*", "handoffs h JOIN sessions s ON s.session_id = h.session_id", "s.start_time"),
-    "findings": ("*", "findings", "detected_at"),
-    "spans": ("*", "spans", "start_time"),
-    "logs": ("*", "logs", "time"),
-    "metrics": ("*", "metrics", "time"),
+    "sessions": ("*", "sessions", "first_time_unix_nano"),
+    "steps": ("*", "steps", "start_time_unix_nano"),
+    "llm_calls": ("*", "llm_calls", "start_time_unix_nano"),
+    "tool_calls": ("*", "tool_calls", "start_time_unix_nano"),
+    "handoffs": ("h.*", "handoffs h JOIN sessions s ON s.session_id = h.session_id", "s.first_time_unix_nano"),
+    "findings": ("*", "findings", "detected_time_unix_nano"),
+    "spans": ("*", "spans", "start_time_unix_nano"),
+    "logs": ("*", "logs", "time_unix_nano"),
+    "metrics": ("*", "metrics", "time_unix_nano"),
 }
 assert set(_SOURCES) == set(VIEWS)
 
@@ -55,51 +61,93 @@ def plan(read: ReadArrow, views: list[str], since: date | None, until: date | No
     """The (view, day) pairs that hold rows, oldest first."""
     units: list[Unit] = []
     for view in views:
-        _, source, time = _SOURCES[view]
+        _, source, ns = _SOURCES[view]
         where, params = [], []
         for bound, op in ((since, ">="), (until, "<")):
             if bound is not None:
-                where.append(f"{time} {op} CAST(? AS TIMESTAMP)")
-                params.append(datetime.combine(bound, datetime.min.time()).isoformat())
+                where.append(f"{ns} {op} ?")
+                params.append(_day_start(bound))
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         table, _ = read(
-            f"SELECT DISTINCT CAST({time} AS DATE) AS day FROM {source} {clause} ORDER BY day", params, 1_000_000
+            f"SELECT DISTINCT {ns} // {NS_PER_DAY} AS day FROM {source} {clause} ORDER BY day", params, 100_000
         )
-        units += [Unit(view, d) for d in table.column("day").to_pylist() if d is not None]
+        epoch = date(1970, 1, 1)
+        units += [Unit(view, epoch + timedelta(days=d)) for d in table.column("day").to_pylist() if d is not None]
     return units
+
+
+def _day_start(day: date) -> int:
+    return (day - date(1970, 1, 1)).days * NS_PER_DAY
 
 
 def export_day(read: ReadArrow, unit: Unit, out: Path) -> int:
     """Writes one view's rows of one day under ``out/VIEW/day=YYYY-MM-DD/``; returns the row count."""
-    columns, source, time = _SOURCES[unit.view]
+    columns, source, ns = _SOURCES[unit.view]
     folder = out / unit.view / f"day={unit.day.isoformat()}"
     folder.mkdir(parents=True, exist_ok=True)
-    start = datetime.combine(unit.day, datetime.min.time())
+    start = _day_start(unit.day)
     written = 0
-    for part, table in enumerate(
-        _windows(read, f"SELECT {columns} FROM {source}", time, start, start + timedelta(days=1))
-    ):
-        pq.write_table(table, folder / f"part-{part:05d}.parquet", compression="zstd")
-        written += table.num_rows
+    part = 0
+    for lo, hi in _windows(_pieces(read, source, ns, start, start + NS_PER_DAY, 60 * 10**9)):
+        for table in _read_window(read, f"SELECT {columns} FROM {source}", ns, lo, hi):
+            pq.write_table(table, folder / f"part-{part:05d}.parquet", compression="zstd")
+            written += table.num_rows
+            part += 1
     return written
 
 
-def _windows(read: ReadArrow, select: str, time: str, start: datetime, end: datetime) -> Iterator[pa.Table]:
-    """The rows with ``start <= time < end``, in pieces of at most PAGE_ROWS (a busy window is halved)."""
-    table, truncated = read(
-        f"{select} WHERE {time} >= CAST(? AS TIMESTAMP) AND {time} < CAST(? AS TIMESTAMP)",
-        [start.isoformat(), end.isoformat()],
-        PAGE_ROWS,
+def _pieces(read: ReadArrow, source: str, ns: str, lo: int, hi: int, width: int) -> list[tuple[int, int, int]]:
+    """(start, end, rows) of the populated stretches of [lo, hi), each of at most PAGE_ROWS rows unless
+    more than that share one microsecond. Counting is a narrow aggregate: cheap where reading is not."""
+    table, _ = read(
+        f"SELECT ({ns} - ?) // ? AS bucket, count(*) AS n FROM {source} WHERE {ns} >= ? AND {ns} < ? "
+        "GROUP BY 1 ORDER BY 1",
+        [lo, width, lo, hi],
+        1_000_000,
     )
+    found: list[tuple[int, int, int]] = []
+    for bucket, n in zip(table.column("bucket").to_pylist(), table.column("n").to_pylist(), strict=True):
+        start = lo + bucket * width
+        end = min(start + width, hi)
+        if n > PAGE_ROWS and width > 1000:
+            found += _pieces(read, source, ns, start, end, max(width // 100, 1000))
+        else:
+            found.append((start, end, n))
+    return found
+
+
+def _windows(pieces: list[tuple[int, int, int]]) -> Iterator[tuple[int, int]]:
+    """Consecutive pieces joined into windows of at most PAGE_ROWS rows."""
+    lo = hi = rows = 0
+    for start, end, n in pieces:
+        if rows and rows + n > PAGE_ROWS:
+            yield lo, hi
+            rows = 0
+        if not rows:
+            lo = start
+        hi, rows = end, rows + n
+    if rows:
+        yield lo, hi
+
+
+def _read_window(read: ReadArrow, select: str, ns: str, lo: int, hi: int) -> Iterator[pa.Table]:
+    """The rows of [lo, hi). A window is halved when it grew past the page since it was counted (a live
+    store), or when its rows are too wide for the collector's memory limit in one read."""
+    try:
+        table, truncated = read(f"{select} WHERE {ns} >= ? AND {ns} < ?", [lo, hi], PAGE_ROWS * 2)
+    except Exception as exc:
+        if OUT_OF_MEMORY not in str(exc) or hi - lo < 2:
+            raise
+        table, truncated = pa.table({}), True
     if not truncated:
         if table.num_rows:
             yield table
         return
-    middle = start + (end - start) / 2
-    if middle <= start or end - start < timedelta(microseconds=2):
-        raise ExportError(f"more than {PAGE_ROWS} rows share the time {start.isoformat()}; cannot split them")
-    yield from _windows(read, select, time, start, middle)
-    yield from _windows(read, select, time, middle, end)
+    middle = lo + (hi - lo) // 2
+    if middle <= lo:
+        raise ExportError(f"the rows at the nanosecond {lo} do not fit one read; cannot split them")
+    yield from _read_window(read, select, ns, lo, middle)
+    yield from _read_window(read, select, ns, middle, hi)
 
 
 # -- one session back to OTLP/JSON ---------------------------------------------------------------

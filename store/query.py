@@ -27,6 +27,11 @@ class QueryTimeout(QueryFailed):
     pass
 
 
+# The words an out-of-memory refusal starts with, on every path (API error, CLI message), so that a bulk
+# reader can tell "read less at a time" from other failures.
+OUT_OF_MEMORY = "the query needs more memory than the collector's --memory-limit allows"
+
+
 def run_sql_arrow(
     cursor_factory: Callable[[], duckdb.DuckDBPyConnection],
     sql: str,
@@ -72,12 +77,19 @@ def run_sql_arrow(
         finally:
             timer.cancel()
         return table, truncated
-    except duckdb.Error as exc:
+    except (duckdb.Error, pa.ArrowException, OSError) as exc:
+        # Errors met while streaming batches come through Arrow's C stream as OSError.
         if timed_out.is_set():
             raise QueryTimeout(
                 f"The query ran longer than {timeout_seconds:g} s and was stopped; narrow it with WHERE or LIMIT."
             ) from None
-        raise QueryFailed(str(exc).strip()) from None
+        message = str(exc).strip()
+        if "Out of Memory" in message:
+            raise QueryFailed(
+                f"{OUT_OF_MEMORY}; select fewer columns or rows (WHERE, LIMIT), or raise --memory-limit. "
+                "DuckDB said: " + message.split("\n", 1)[0]
+            ) from None
+        raise QueryFailed(message) from None
     finally:
         try:
             cursor.execute("ROLLBACK")
