@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from collector.auth import check_token
+from collector.redact import Redactor
 
 MIB = 1024 * 1024
 
@@ -58,6 +59,8 @@ class CollectorConfig:
     # How long a receiver waits for the commit of its request before answering "retry".
     commit_timeout_seconds: float = 60.0
     grpc_workers: int = 16
+    # When set, secrets and personal data in string values are replaced before anything is written.
+    redactor: Redactor | None = None
     # When set, every OTLP export and query API call must carry `Authorization: Bearer <token>`.
     token: str | None = field(default=None, repr=False)
 

@@ -19,6 +19,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from collector.config import Limits
 from collector.normalize import SpanInput, normalize
+from collector.redact import Redactor
 from store.model import Batch
 from store.schema import NORMALIZED_COLUMNS
 
@@ -35,23 +36,37 @@ class DecodeOutcome:
     errors: list[str]
     truncated_values: int
     dropped_attributes: int
+    redacted_values: int = 0
 
 
 class _Converter:
     """AnyValue to plain Python values, with the attribute limits applied."""
 
-    __slots__ = ("dropped", "max_attributes", "max_value", "truncated")
+    __slots__ = ("dropped", "max_attributes", "max_value", "redacted", "redactor", "truncated")
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: Limits, redactor: Redactor | None = None) -> None:
         self.max_value = limits.max_attribute_value_bytes
         self.max_attributes = limits.max_attributes_per_span
+        self.redactor = redactor
         self.truncated = 0
         self.dropped = 0
+        self.redacted = 0
+
+    def text(self, s: str) -> str:
+        """A free-text value (status message) with the redaction applied."""
+        if self.redactor is None or not s:
+            return s
+        s, n = self.redactor.text(s)
+        self.redacted += n
+        return s
 
     def value(self, v: Any) -> Any:
         kind = v.WhichOneof("value")
         if kind == "string_value":
             s: str = v.string_value
+            if self.redactor is not None:
+                s, n = self.redactor.text(s)
+                self.redacted += n
             if len(s) > self.max_value:
                 self.truncated += 1
                 return s[: self.max_value] + f"...[stepseven: truncated {len(s) - self.max_value} chars]"
@@ -104,10 +119,12 @@ def _span_problem(span: Any) -> str | None:
     return None
 
 
-def decode_traces(request: ExportTraceServiceRequest, limits: Limits) -> DecodeOutcome:
+def decode_traces(
+    request: ExportTraceServiceRequest, limits: Limits, redactor: Redactor | None = None
+) -> DecodeOutcome:
     batch = Batch()
     cols = batch.spans.columns
-    conv = _Converter(limits)
+    conv = _Converter(limits, redactor)
     received = time.time_ns()
     rejected = 0
     errors: list[str] = []
@@ -139,6 +156,7 @@ def decode_traces(request: ExportTraceServiceRequest, limits: Limits) -> DecodeO
                         errors.append(f"span {span.span_id.hex() or '(empty)'}: {problem}")
                     continue
                 appended += 1
+                redacted_before = conv.redacted
                 trace_ids.append(span.trace_id.hex())
                 span_ids.append(span.span_id.hex())
                 parents.append(span.parent_span_id.hex() or None)
@@ -151,18 +169,20 @@ def decode_traces(request: ExportTraceServiceRequest, limits: Limits) -> DecodeO
                 dropped_col.append(span.dropped_attributes_count + over)
                 events = [_event(conv, e) for e in span.events]
                 events_col.append(_json(events) if events else "[]")
+                status_message = conv.text(span.status.message) or None
                 normalized = normalize(
-                    SpanInput(span.name, span.kind, span.status.code, span.status.message or None, attributes, events)
+                    SpanInput(span.name, span.kind, span.status.code, status_message, attributes, events)
                 )
                 for name in _NORMALIZED:
                     cols[name].append(normalized[name])
                 links_col.append(_json([_link(conv, ln) for ln in span.links]) if span.links else "[]")
                 status_codes.append(span.status.code)
-                status_msgs.append(span.status.message or None)
+                status_msgs.append(status_message)
                 cols["trace_state"].append(span.trace_state or None)
                 cols["flags"].append(span.flags)
                 cols["dropped_events_count"].append(span.dropped_events_count)
                 cols["dropped_links_count"].append(span.dropped_links_count)
+                cols["redacted_values"].append(conv.redacted - redacted_before)
             if not appended:
                 continue
             for name, value in (
@@ -176,7 +196,7 @@ def decode_traces(request: ExportTraceServiceRequest, limits: Limits) -> DecodeO
                 ("received_time_unix_nano", received),
             ):
                 cols[name].extend([value] * appended)
-    return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped)
+    return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped, conv.redacted)
 
 
 def _event(conv: _Converter, event: Any) -> dict[str, Any]:
@@ -209,10 +229,10 @@ def _record_id(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
-def decode_logs(request: ExportLogsServiceRequest, limits: Limits) -> DecodeOutcome:
+def decode_logs(request: ExportLogsServiceRequest, limits: Limits, redactor: Redactor | None = None) -> DecodeOutcome:
     batch = Batch()
     cols = batch.logs.columns
-    conv = _Converter(limits)
+    conv = _Converter(limits, redactor)
     received = time.time_ns()
     rejected = 0
     errors: list[str] = []
@@ -251,13 +271,15 @@ def decode_logs(request: ExportLogsServiceRequest, limits: Limits) -> DecodeOutc
                 cols["scope_name"].append(scope.name or None)
                 cols["scope_version"].append(scope.version or None)
                 cols["received_time_unix_nano"].append(received)
-    return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped)
+    return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped, conv.redacted)
 
 
-def decode_metrics(request: ExportMetricsServiceRequest, limits: Limits) -> DecodeOutcome:
+def decode_metrics(
+    request: ExportMetricsServiceRequest, limits: Limits, redactor: Redactor | None = None
+) -> DecodeOutcome:
     batch = Batch()
     rows = batch.metric_points
-    conv = _Converter(limits)
+    conv = _Converter(limits, redactor)
     received = time.time_ns()
     rejected = 0
     errors: list[str] = []
@@ -307,7 +329,7 @@ def decode_metrics(request: ExportMetricsServiceRequest, limits: Limits) -> Deco
                     row["attributes"] = _json(conv.attributes(point.attributes)[0])
                     for name, values in rows.columns.items():
                         values.append(row.get(name))
-    return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped)
+    return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped, conv.redacted)
 
 
 def _point_values(kind: str, point: Any) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from collector import decode
 from collector.config import CollectorConfig, Limits
 from collector.errors import ExportError, PayloadTooLarge, QueueFull, Unavailable
 from collector.limits import Counters
+from collector.redact import Redactor
 from store.model import WriteResult
 from store.writer import CommitFailed, Writer, WriterClosed
 from store.writer import QueueFull as WriterQueueFull
@@ -34,7 +35,7 @@ class Signal:
     item: str  # spans | log_records | data_points
     request_type: type[Message]
     response_type: type[Message]
-    decoder: Callable[[Any, Limits], decode.DecodeOutcome]
+    decoder: Callable[[Any, Limits, Redactor | None], decode.DecodeOutcome]
     count: Callable[[Any], int]
     rejected_field: str
 
@@ -107,7 +108,7 @@ class Ingest:
             raise PayloadTooLarge(
                 f"the request has {n} spans; the limit is {self.limits.max_spans_per_request} per request"
             )
-        outcome = signal.decoder(request, self.limits)
+        outcome = signal.decoder(request, self.limits, self.config.redactor)
         try:
             future = self.writer.submit(outcome.batch)
         except WriterQueueFull as exc:
@@ -118,6 +119,7 @@ class Ingest:
         self.counters.add(f"rejected_{signal.item}", outcome.rejected)
         self.counters.add("truncated_attribute_values", outcome.truncated_values)
         self.counters.add("dropped_attributes", outcome.dropped_attributes)
+        self.counters.add("redacted_values", outcome.redacted_values)
         return Accepted(signal, outcome, future)
 
     def wait(self, accepted: Accepted, timeout: float | None = None) -> Message:

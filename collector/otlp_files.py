@@ -33,7 +33,7 @@ def load_batch(path: Path, limits: Limits | None = None) -> Batch:
     signal = signal_of(path, body)
     parse = parse_protobuf if path.suffix in (".pb", ".bin", ".protobuf") else parse_json
     request = parse(body, signal.request_type)
-    return signal.decoder(request, limits or Limits()).batch
+    return signal.decoder(request, limits or Limits(), None).batch
 
 
 def store_files(store: SessionStoreWriter, paths: Iterable[Path]) -> None:

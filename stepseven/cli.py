@@ -162,6 +162,20 @@ def cli() -> None:
     help="Require `Authorization: Bearer TOKEN` on every OTLP export and query API call "
     "(exporters: OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20TOKEN). Off when not set.",
 )
+@_option(
+    "--redact",
+    env="REDACT",
+    is_flag=True,
+    help="Replace emails, API keys, bearer tokens and card numbers in "
+    "everything received, before it is written (see docs/ingest.md#redaction).",
+)
+@_option(
+    "--redaction-config",
+    env="REDACTION_CONFIG",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML file choosing built-in patterns and adding your own regular expressions (implies --redact).",
+)
 def serve(
     db: Path,
     host: str,
@@ -183,6 +197,8 @@ def serve(
     analyze_after: float,
     analyzer_config: Path | None,
     token: str | None,
+    redact: bool,
+    redaction_config: Path | None,
 ) -> None:
     """Run the collector: OTLP receivers, the store, the analyzer, the query API and the dashboard.
 
@@ -191,11 +207,16 @@ def serve(
     """
     from analyzer.config import ConfigFileError, load_config
     from collector.config import ConfigError, Limits
+    from collector.redact import RedactionConfigError, load_redactor
     from stepseven.service import ServeConfig, ServeError
     from stepseven.service import serve as run_service
     from store.duckdb_store import StoreError
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        redactor = load_redactor(redact, redaction_config)
+    except RedactionConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     limits = Limits(
         max_request_bytes=max_request_bytes,
         max_decompressed_bytes=max_decompressed_bytes,
@@ -212,6 +233,7 @@ def serve(
         max_queue_items=max_queue_items,
         max_batch_items=min(_COLLECTOR.max_batch_items, max_queue_items),
         token=token,
+        redactor=redactor,
     )
     try:
         analysis = load_config(analyzer_config)

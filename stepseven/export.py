@@ -38,6 +38,7 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "tool_calls": ("*", "tool_calls", "start_time_unix_nano"),
     "handoffs": ("h.*", "handoffs h JOIN sessions s ON s.session_id = h.session_id", "s.first_time_unix_nano"),
     "findings": ("*", "findings", "detected_time_unix_nano"),
+    "redactions": ("r.*", "redactions r JOIN sessions s ON s.session_id = r.session_id", "s.first_time_unix_nano"),
     "spans": ("*", "spans", "start_time_unix_nano"),
     "logs": ("*", "logs", "time_unix_nano"),
     "metrics": ("*", "metrics", "time_unix_nano"),

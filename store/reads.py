@@ -15,7 +15,9 @@ from store.model import QueryResult
 
 Run = Callable[[str, list[Any], int], QueryResult]  # (sql, params, max rows) -> result
 
-VIEWS = ("sessions", "steps", "llm_calls", "tool_calls", "handoffs", "findings", "spans", "logs", "metrics")
+VIEWS = (
+    "sessions", "steps", "llm_calls", "tool_calls", "handoffs", "findings", "redactions", "spans", "logs", "metrics",
+)  # fmt: skip
 
 SESSION_ORDER = {
     "newest": "start_time DESC",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = sa.MetaData()
 
@@ -76,6 +76,8 @@ spans = sa.Table(
     sa.Column("scope_schema_url", sa.String),
     sa.Column("received_time_unix_nano", sa.BigInteger, nullable=False),
     *(c._copy() for c in NORMALIZED_COLUMNS),
+    # How many values redaction replaced in this span (0 when redaction is off). Schema version 4.
+    sa.Column("redacted_values", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 # Log records: GenAI content can arrive as log events linked to a span by trace and span id.
@@ -226,7 +228,8 @@ analyses = sa.Table(
 )
 
 # Tables each schema version added (version 1 is the first schema), for migrating older files.
-TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {2: (findings, analyses), 3: ()}  # 3: views llm_calls, tool_calls
+# 3: the views llm_calls and tool_calls; 4: raw_spans.redacted_values and the redactions view.
+TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {2: (findings, analyses), 3: (), 4: ()}
 
 schema_meta = sa.Table(
     "stepseven_schema",
@@ -303,7 +306,7 @@ def _views(dialect: str) -> list[str]:
             {_STATUS} AS status, status_message, service_name,
             attributes, events, links, resource_attributes, resource_schema_url, scope_name, scope_version,
             scope_attributes, scope_schema_url, dropped_attributes_count, dropped_events_count, dropped_links_count,
-            trace_state, flags,
+            trace_state, flags, redacted_values,
             start_time_unix_nano, end_time_unix_nano, received_time_unix_nano, {normalized},
             {_raw_json(dialect, "r", "input_messages")} AS input_messages,
             {_raw_json(dialect, "r", "output_messages")} AS output_messages,
@@ -331,6 +334,11 @@ def _views(dialect: str) -> list[str]:
             tool_result, status, error_type, error_message, start_time, end_time, duration_ms,
             start_time_unix_nano, end_time_unix_nano, service_name
             FROM ({steps_query(dialect, "r.step_kind = 'tool'")}) tool""",
+        """CREATE OR REPLACE VIEW redactions AS SELECT
+            st.session_id, count(*) FILTER (WHERE r.redacted_values > 0) AS spans_redacted,
+            CAST(sum(r.redacted_values) AS BIGINT) AS values_redacted
+            FROM raw_spans r JOIN derived_session_traces st ON st.trace_id = r.trace_id
+            GROUP BY st.session_id HAVING sum(r.redacted_values) > 0""",
         """CREATE OR REPLACE VIEW handoffs AS SELECT
             session_id, handoff_index, from_agent, to_agent, mechanism, outcome, error_message,
             delegating_step_index, delegating_span_id, target_step_index, target_span_id, payload
@@ -367,6 +375,9 @@ def migration_statements(dialect: str, version: int) -> list[str]:
     """
     if version not in TABLES_ADDED:
         raise ValueError(f"no migration to schema version {version} (from {version - 1}) is defined")
+    if version == 4:
+        # DuckDB cannot add a NOT NULL column with IF NOT EXISTS; the default fills every existing row.
+        return ["ALTER TABLE raw_spans ADD COLUMN IF NOT EXISTS redacted_values BIGINT DEFAULT 0"]
     return []
 
 

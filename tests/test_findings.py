@@ -261,6 +261,9 @@ def test_a_store_from_before_the_analyzer_is_migrated_in_place(tmp_path: Path) -
     con.execute("DROP VIEW findings")
     con.execute("DROP VIEW llm_calls")
     con.execute("DROP VIEW tool_calls")
+    con.execute("DROP VIEW redactions")
+    con.execute("DROP VIEW spans")
+    con.execute("ALTER TABLE raw_spans DROP COLUMN redacted_values")
     con.execute("DROP TABLE derived_findings")
     con.execute("DROP TABLE derived_analyses")
     con.execute("DELETE FROM stepseven_schema")
@@ -271,6 +274,7 @@ def test_a_store_from_before_the_analyzer_is_migrated_in_place(tmp_path: Path) -
         assert store.read("SELECT max(version) FROM stepseven_schema") == [(SCHEMA_VERSION,)]
         assert store.read("SELECT count(*) FROM findings") == [(0,)]
         assert store.read("SELECT count(*) FROM llm_calls") == [(0,)]
+        assert store.read("SELECT count(redacted_values) FROM spans") == [(0,)]
         assert store.read("SELECT count(*) FROM steps WHERE kind IS NOT NULL") == [(0,)]
     finally:
         store.close()

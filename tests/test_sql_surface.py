@@ -34,7 +34,9 @@ from tests.test_sessions import CAPTURES, SAMPLES, STEP_COLUMNS
 
 TOKEN = "tok-" + "7" * 28
 DOCS = Path(__file__).parent.parent / "docs" / "sql.md"
-VIEWS = ["sessions", "steps", "llm_calls", "tool_calls", "handoffs", "findings", "spans", "logs", "metrics"]
+VIEWS = [
+    "sessions", "steps", "llm_calls", "tool_calls", "handoffs", "findings", "redactions", "spans", "logs", "metrics",
+]  # fmt: skip
 
 
 def stepseven(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -484,6 +486,7 @@ KEYS = {
     "tool_calls": "span_id || ':' || coalesce(tool_name, '')",
     "handoffs": "session_id || ':' || handoff_index || ':' || outcome",
     "findings": "finding_id || ':' || sub_kind",
+    "redactions": "session_id || ':' || values_redacted",
     "spans": "trace_id || ':' || span_id || ':' || start_time_unix_nano",
     "logs": "record_id",
     "metrics": "metric_name || ':' || time_unix_nano",
