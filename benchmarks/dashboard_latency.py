@@ -34,6 +34,9 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from playwright.sync_api import Page, sync_playwright
 
+# The sessions page caption once the table has rendered ("3 sessions", "the first 500 of 148,430 sessions").
+SESSIONS_CAPTION = re.compile(r"^(the first [\d,]+ of )?[\d,]+ sessions$")
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -133,19 +136,27 @@ def main() -> None:
                 time.sleep(1)
             else:
                 raise SystemExit(f"the long sessions were not built in time: {rows}")
-            # Measure a quiet collector: wait until the analyzer has caught up with the store (it runs at start).
+            # Measure a quiet collector: wait until the analyzer has caught up with the store (it runs at
+            # start) and has analyzed the two new sessions (10 s after they went quiet).
             waited = time.monotonic()
             while time.monotonic() - waited < 1800:
                 analyzer = httpx.get(f"{api}/healthz", timeout=30).json()["analyzer"]
-                if analyzer["waiting_sessions"] == 0 and not analyzer["busy"]:
+                analyzed = httpx.post(
+                    f"{api}/api/v1/sql",
+                    json={"sql": "SELECT count(*) FROM derived_analyses WHERE session_id LIKE ?",
+                          "params": [f"session-bench-%-{run}"]},
+                ).json()["rows"][0][0]  # fmt: skip
+                if analyzed == len(long_sessions) and analyzer["waiting_sessions"] == 0 and not analyzer["busy"]:
                     break
                 time.sleep(2)
             print(f"waited {time.monotonic() - waited:.0f} s for the analyzer to be idle", flush=True)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
                 page = browser.new_page(viewport={"width": 1500, "height": 1100})
-                for label in ("cold", "warm"):
-                    seconds = timed(page, lambda: page.goto(ui), re.compile(r"^[\d,]+ sessions$"))
+                # Two warm loads: the browser compiles Plotly's script from its code cache only from the
+                # third load of a page on, so the first warm load still pays for that.
+                for label in ("cold", "warm", "warm again"):
+                    seconds = timed(page, lambda: page.goto(ui), SESSIONS_CAPTION)
                     print(f"sessions page ({label}): {seconds:.2f} s until the table shows", flush=True)
                 for session_id, total in long_sessions.items():
                     middle = total // 2
@@ -154,7 +165,7 @@ def main() -> None:
                     def open_replay(address: str = url) -> object:
                         return page.goto(address)
 
-                    for label in ("cold", "warm"):
+                    for label in ("cold", "warm", "warm again"):
                         seconds = timed(page, open_replay, f"Step {middle} of {total}")
                         print(f"replay of {total:,} steps at step {middle} ({label}): {seconds:.2f} s", flush=True)
                     seconds = timed(

@@ -32,6 +32,7 @@ from collector.session_worker import SessionWorker
 from stepseven import __version__
 from stepseven.ui import start_dashboard, stop_dashboard
 from store.duckdb_store import DEFAULT_MEMORY_LIMIT, DuckDBStore
+from store.retention import RetentionWorker
 from store.writer import Writer
 
 log = logging.getLogger("stepseven")
@@ -53,6 +54,8 @@ class ServeConfig:
     analyzer: AnalyzerConfig = dataclasses.field(default_factory=AnalyzerConfig)
     analyze_after_seconds: float = 10.0
     ui_port: int | None = None  # the dashboard, as a child process reading the query API
+    retention_days: float | None = None  # delete data older than this, on a schedule
+    retention_interval_seconds: float = 600.0
 
 
 class _Server(uvicorn.Server):
@@ -96,6 +99,16 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         ingest_busy=lambda: writer.stats().queued_items > 0 or sessions.stats().pending_traces > 0,
     )
     sessions.on_sessions = analysis.sessions_changed
+    retention = (
+        RetentionWorker(
+            store,
+            config.retention_days,
+            interval_seconds=config.retention_interval_seconds,
+            ingest_busy=lambda: writer.stats().queued_items > 0,
+        )
+        if config.retention_days is not None
+        else None
+    )
     analysis.start()
     sessions.start()
     writer.start()
@@ -110,6 +123,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             "writer": dataclasses.asdict(writer.stats()),
             "sessions": dataclasses.asdict(sessions.stats()),
             "analyzer": dataclasses.asdict(analysis.stats()),
+            "retention": dataclasses.asdict(retention.stats()) if retention is not None else None,
             "counters": counters.snapshot(),
             "limits": dataclasses.asdict(cc.limits),
         }
@@ -154,6 +168,8 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if retention is not None:
+        retention.start()
     tasks = [asyncio.create_task(server.serve(sockets=[sock])) for server, sock in sockets]
     if grpc_receiver is not None:
         grpc_receiver.start()
@@ -182,6 +198,8 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         server.should_exit = True
     await asyncio.gather(*tasks, return_exceptions=True)
     stopper.cancel()
+    if retention is not None:
+        await asyncio.to_thread(retention.stop)
     await asyncio.to_thread(writer.stop, config.shutdown_grace_seconds)
     await asyncio.to_thread(sessions.stop)
     # Unfinished analysis is not lost: the next start finds the sessions analyzed at an older version.

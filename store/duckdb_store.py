@@ -21,7 +21,7 @@ from duckdb_engine import Dialect as DuckDBDialect
 from sqlalchemy.schema import CreateTable
 
 from store import schema
-from store.model import Batch, Finding, Rows, SessionView, SpanRecord, WriteResult
+from store.model import Batch, Finding, Pruned, Rows, SessionView, SpanRecord, WriteResult
 
 _DIALECT = DuckDBDialect()
 
@@ -453,6 +453,62 @@ class DuckDBStore:
         finally:
             cursor.close()
 
+    # -- retention ------------------------------------------------------------------------------
+
+    def prune(self, before_unix_nano: int, max_sessions: int = 200, max_records: int = 50_000) -> Pruned:
+        """Deletes one bounded batch of data older than ``before_unix_nano``, in one short transaction.
+
+        Whole sessions go (their spans, steps, handoffs, findings), never half of one: a session is
+        old when its last span ended before the cutoff. Log records and metric points go by their own
+        time. Call it until it returns an empty result; each call holds the writer back only briefly.
+        """
+        cursor = self.cursor()
+        try:
+            cursor.execute("BEGIN TRANSACTION")
+            try:
+                cursor.execute(
+                    "CREATE OR REPLACE TEMP TABLE stepseven_old_sessions AS SELECT session_id FROM derived_sessions "
+                    "WHERE last_time_unix_nano < ? ORDER BY last_time_unix_nano LIMIT ?",
+                    [before_unix_nano, max_sessions],
+                )
+                cursor.execute(
+                    "CREATE OR REPLACE TEMP TABLE stepseven_old_traces AS SELECT trace_id FROM derived_session_traces "
+                    "WHERE session_id IN (SELECT session_id FROM stepseven_old_sessions)"
+                )
+                sessions = _count(cursor, "SELECT count(*) FROM stepseven_old_sessions")
+                spans = _count(
+                    cursor, "DELETE FROM raw_spans WHERE trace_id IN (SELECT trace_id FROM stepseven_old_traces)"
+                )
+                for table in ("derived_steps", "derived_handoffs", "derived_findings", "derived_analyses",
+                              "derived_sessions"):  # fmt: skip
+                    cursor.execute(
+                        f"DELETE FROM {table} WHERE session_id IN (SELECT session_id FROM stepseven_old_sessions)"
+                    )
+                cursor.execute(
+                    "DELETE FROM derived_session_traces WHERE trace_id IN (SELECT trace_id FROM stepseven_old_traces)"
+                )
+                logs = _count(
+                    cursor,
+                    "DELETE FROM raw_logs WHERE record_id IN (SELECT record_id FROM raw_logs "
+                    "WHERE greatest(time_unix_nano, observed_time_unix_nano) < ? LIMIT ?)",
+                    [before_unix_nano, max_records],
+                )
+                points = _count(
+                    cursor,
+                    "DELETE FROM raw_metric_points WHERE rowid IN (SELECT rowid FROM raw_metric_points "
+                    "WHERE time_unix_nano < ? LIMIT ?)",
+                    [before_unix_nano, max_records],
+                )
+                cursor.execute("DROP TABLE stepseven_old_sessions")
+                cursor.execute("DROP TABLE stepseven_old_traces")
+                cursor.execute("COMMIT")
+            except BaseException:
+                _rollback(cursor)
+                raise
+        finally:
+            cursor.close()
+        return Pruned(sessions, spans, logs, points)
+
     def session_rows(
         self, view: str, session_ids: Sequence[str], columns: str, steps: tuple[int, int] | None = None
     ) -> list[tuple[Any, ...]]:
@@ -542,6 +598,11 @@ _LOG_EVENTS_SQL = """
                            'gen_ai.tool.message', 'gen_ai.choice')
     ORDER BY time_unix_nano, observed_time_unix_nano
 """
+
+
+def _count(cursor: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
+    row = cursor.execute(sql, params or []).fetchone()
+    return int(row[0]) if row else 0
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

@@ -191,3 +191,25 @@ class Finding:
     step_indexes: list[int]
     span_ids: list[str]
     explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What one retention batch deleted."""
+
+    sessions: int = 0
+    spans: int = 0
+    log_records: int = 0
+    metric_points: int = 0
+
+    def __add__(self, other: Pruned) -> Pruned:
+        return Pruned(
+            self.sessions + other.sessions,
+            self.spans + other.spans,
+            self.log_records + other.log_records,
+            self.metric_points + other.metric_points,
+        )
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sessions or self.spans or self.log_records or self.metric_points)

@@ -52,7 +52,7 @@ def table() -> None:
             st.info("No session matches these filters.")
         return
     frame.insert(0, "replay", ["./replay?session=" + urllib.parse.quote(str(s), safe="") for s in frame["session_id"]])
-    st.caption(f"{total} sessions" if total == len(frame) else f"the first {len(frame)} of {total} sessions")
+    st.caption(f"{total:,} sessions" if total == len(frame) else f"the first {len(frame):,} of {total:,} sessions")
     st.dataframe(
         frame,
         hide_index=True,
