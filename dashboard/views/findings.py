@@ -45,7 +45,7 @@ st.caption(f"{len(frame)} findings")
 st.dataframe(
     frame,
     hide_index=True,
-    use_container_width=True,
+    width="stretch",
     column_config={
         "replay": st.column_config.LinkColumn("replay", display_text="open"),
         "explanation": st.column_config.TextColumn("explanation", width="large"),

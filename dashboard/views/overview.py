@@ -31,11 +31,11 @@ totals[4].metric(
 
 left, right = st.columns(2)
 for column, metric in ((left, "sessions"), (right, "tokens"), (left, "steps"), (right, "errors")):
-    column.plotly_chart(px.bar(per_hour, x="hour", y=metric, title=f"{metric} per hour"), use_container_width=True)
+    column.plotly_chart(px.bar(per_hour, x="hour", y=metric, title=f"{metric} per hour"), width="stretch")
 if not frames["findings_per_hour"].empty:
     right.plotly_chart(
         px.bar(frames["findings_per_hour"], x="hour", y="findings", color="kind", title="findings per hour"),
-        use_container_width=True,
+        width="stretch",
     )
 # Names come from traces and Plotly renders a subset of HTML in labels: escape them first.
 for column, key, x, y in ((left, "agents", "agent_name", "steps"), (right, "tools", "tool_name", "calls"),
@@ -43,10 +43,10 @@ for column, key, x, y in ((left, "agents", "agent_name", "steps"), (right, "tool
     frame = frames[key]
     if not frame.empty:
         frame[x] = frame[x].map(hover)
-        column.plotly_chart(px.bar(frame, x=y, y=x, orientation="h", title=f"top {key}"), use_container_width=True)
+        column.plotly_chart(px.bar(frame, x=y, y=x, orientation="h", title=f"top {key}"), width="stretch")
 latency = frames["latency"]
 if not latency.empty:
     right.plotly_chart(
         px.histogram(latency, x="duration_ms", color="step_kind", log_y=True, nbins=60, title="latency (ms)"),
-        use_container_width=True,
+        width="stretch",
     )

@@ -97,8 +97,8 @@ cols[5].metric("errors", int(summary["error_count"]))
 # -- the navigator ---------------------------------------------------------------------------------
 nav = st.columns([1, 1, 2, 1.3, 1.3])
 # Callbacks move the step before the script reruns: one run per click, not two.
-nav[0].button("◀ previous", disabled=current <= 1, use_container_width=True, on_click=go_to, args=(current - 1,))
-nav[1].button("next ▶", disabled=current >= total, use_container_width=True, on_click=go_to, args=(current + 1,))
+nav[0].button("◀ previous", disabled=current <= 1, width="stretch", on_click=go_to, args=(current - 1,))
+nav[1].button("next ▶", disabled=current >= total, width="stretch", on_click=go_to, args=(current + 1,))
 
 
 def _from_widget(key: str) -> None:
@@ -126,8 +126,8 @@ def _to_next(what: str) -> None:
         go_to(found)
 
 
-nav[3].button("next error", use_container_width=True, on_click=_to_next, args=("error",))
-nav[4].button("next finding", use_container_width=True, on_click=_to_next, args=("finding",))
+nav[3].button("next error", width="stretch", on_click=_to_next, args=("error",))
+nav[4].button("next finding", width="stretch", on_click=_to_next, args=("finding",))
 if total > 1:
     st.slider(
         "step",
@@ -188,7 +188,7 @@ with left:
                 )
             )
             gauge.update_layout(height=180, margin={"t": 40, "b": 0, "l": 20, "r": 20})
-            st.plotly_chart(gauge, use_container_width=True)
+            st.plotly_chart(gauge, width="stretch")
 
     st.markdown("#### What it was given")
     if step.get("system_instructions"):
@@ -260,7 +260,7 @@ with right:
             xaxis_title=f"seconds (steps {start} to {start + len(frame) - 1})",
             showlegend=False,
         )
-        st.plotly_chart(timeline, use_container_width=True)
+        st.plotly_chart(timeline, width="stretch")
 
     if not handoffs.empty:
         st.markdown("#### Agents")
@@ -294,7 +294,7 @@ with right:
             height=260, margin={"t": 10, "b": 10, "l": 10, "r": 10}, showlegend=False,
             xaxis={"visible": False, "range": [-1.5, 1.5]}, yaxis={"visible": False, "range": [-1.5, 1.5]},
         )  # fmt: skip
-        st.plotly_chart(graph, use_container_width=True)
+        st.plotly_chart(graph, width="stretch")
 
     if not context.empty:
         st.markdown("#### Input tokens per LLM call")
@@ -313,7 +313,7 @@ with right:
             chart.add_hline(y=size, line_dash="dash", annotation_text=f"window {size:,}")
         chart.add_vline(x=current, line_color="crimson")
         chart.update_layout(height=220, margin={"t": 10, "b": 30, "l": 10, "r": 10}, xaxis_title="step")
-        st.plotly_chart(chart, use_container_width=True)
+        st.plotly_chart(chart, width="stretch")
 
     st.markdown("#### Findings")
     if findings.empty:

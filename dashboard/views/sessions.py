@@ -56,7 +56,7 @@ def table() -> None:
     st.dataframe(
         frame,
         hide_index=True,
-        use_container_width=True,
+        width="stretch",
         column_config={
             "replay": st.column_config.LinkColumn("replay", display_text="open"),
             "start_time": st.column_config.DatetimeColumn("start", format="YYYY-MM-DD HH:mm:ss"),

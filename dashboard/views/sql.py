@@ -51,7 +51,7 @@ if st.session_state.get("sql_error"):
 result: pd.DataFrame | None = st.session_state.get("sql_result")
 if result is not None:
     st.caption(f"{len(result)} rows")
-    st.dataframe(result, hide_index=True, use_container_width=True)
+    st.dataframe(result, hide_index=True, width="stretch")
     st.download_button("Download CSV", result.to_csv(index=False), file_name="stepseven.csv", mime="text/csv")
     numeric = [c for c in result.columns if pd.api.types.is_numeric_dtype(result[c])]
     labels = [c for c in result.columns if c not in numeric]
@@ -60,4 +60,4 @@ if result is not None:
         temporal = pd.api.types.is_datetime64_any_dtype(result[x]) or "time" in x or "hour" in x
         chart = (px.line if temporal else px.bar)(result.head(500), x=x, y=numeric[0])
         chart.update_traces(hovertemplate="%{x}<br>%{y}<extra></extra>")
-        st.plotly_chart(chart, use_container_width=True)
+        st.plotly_chart(chart, width="stretch")
