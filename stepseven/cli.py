@@ -43,6 +43,18 @@ def _token_option(fn: F) -> F:
     )(fn)
 
 
+def _read_source_options(fn: F) -> F:
+    """--url and --db for the commands that read (see `_reader`): the API of a running collector, else the file."""
+    fn = _option(
+        "--db",
+        env="DB",
+        default=DEFAULT_DB,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Read this DuckDB file directly (only when no collector holds it).",
+    )(fn)
+    return _option("--url", env="URL", default=DEFAULT_URL, help="Query API of a running collector.")(fn)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="stepseven")
 def cli() -> None:
@@ -276,14 +288,7 @@ def serve(
 
 @cli.command()
 @click.argument("sql")
-@_option("--url", env="URL", default=DEFAULT_URL, help="Query API of a running collector.")
-@_option(
-    "--db",
-    env="DB",
-    default=DEFAULT_DB,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Read this DuckDB file directly (only when no collector holds it).",
-)
+@_read_source_options
 @_option(
     "--format",
     "fmt",
@@ -408,14 +413,7 @@ def _reader(ctx: click.Context, url: str, db: Path, token: str | None) -> Iterat
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Parquet: only days from this date.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Parquet: only days before this date.")
 @click.option("--overwrite", is_flag=True, help="Replace views already exported under --output.")
-@_option("--url", env="URL", default=DEFAULT_URL, help="Query API of a running collector.")
-@_option(
-    "--db",
-    env="DB",
-    default=DEFAULT_DB,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Read this DuckDB file directly (only when no collector holds it).",
-)
+@_read_source_options
 @_token_option
 @click.pass_context
 def export(

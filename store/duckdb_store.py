@@ -6,6 +6,7 @@ does, so the collector owns the file and everyone else reads through its query A
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -317,36 +318,42 @@ class DuckDBStore:
         finally:
             cursor.close()
 
-    def replace_sessions(self, memberships: dict[str, str], views: dict[str, SessionView]) -> None:
-        """Replaces the derived rows of these traces and sessions in one transaction."""
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor inside one transaction: committed when the block ends, rolled back on any error."""
         cursor = self.cursor()
         try:
-            cursor.register("stepseven_traces", pa.table({"id": pa.array(list(memberships), pa.string())}))
-            cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(views), pa.string())}))
             cursor.execute("BEGIN TRANSACTION")
             try:
-                cursor.execute("DELETE FROM derived_session_traces WHERE trace_id IN (SELECT id FROM stepseven_traces)")
-                for table in ("derived_steps", "derived_handoffs", "derived_sessions"):
-                    cursor.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM stepseven_sessions)")
-                self._insert(cursor, schema.session_traces, [list(memberships), list(memberships.values())])
-                steps = [step for view in views.values() for step in view.steps]
-                self._insert_records(cursor, schema.steps, steps)
-                self._insert_records(cursor, schema.handoffs, [h for v in views.values() for h in v.handoffs])
-                summaries = [v.summary for v in views.values() if v.summary is not None]
-                now = time.time_ns()
-                self._insert_records(
-                    cursor,
-                    schema.sessions,
-                    summaries,
-                    extra={"updated_time_unix_nano": now},
-                    json_columns=("agents", "models", "child_scopes"),
-                )
+                yield cursor
                 cursor.execute("COMMIT")
             except BaseException:
                 _rollback(cursor)
                 raise
         finally:
             cursor.close()
+
+    def replace_sessions(self, memberships: dict[str, str], views: dict[str, SessionView]) -> None:
+        """Replaces the derived rows of these traces and sessions in one transaction."""
+        with self._transaction() as cursor:
+            cursor.register("stepseven_traces", pa.table({"id": pa.array(list(memberships), pa.string())}))
+            cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(views), pa.string())}))
+            cursor.execute("DELETE FROM derived_session_traces WHERE trace_id IN (SELECT id FROM stepseven_traces)")
+            for table in ("derived_steps", "derived_handoffs", "derived_sessions"):
+                cursor.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM stepseven_sessions)")
+            self._insert(cursor, schema.session_traces, [list(memberships), list(memberships.values())])
+            steps = [step for view in views.values() for step in view.steps]
+            self._insert_records(cursor, schema.steps, steps)
+            self._insert_records(cursor, schema.handoffs, [h for v in views.values() for h in v.handoffs])
+            summaries = [v.summary for v in views.values() if v.summary is not None]
+            now = time.time_ns()
+            self._insert_records(
+                cursor,
+                schema.sessions,
+                summaries,
+                extra={"updated_time_unix_nano": now},
+                json_columns=("agents", "models", "child_scopes"),
+            )
 
     def _insert(self, cursor: duckdb.DuckDBPyConnection, table: sa.Table, columns: list[list[Any]]) -> None:
         if not columns or not columns[0]:
@@ -410,48 +417,39 @@ class DuckDBStore:
         A finding found again keeps the time it was first detected.
         """
         now = time.time_ns()
-        cursor = self.cursor()
-        try:
+        with self._transaction() as cursor:
             cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(analyzed), pa.string())}))
-            cursor.execute("BEGIN TRANSACTION")
-            try:
-                detected = dict(
-                    cursor.execute(
-                        "SELECT finding_id, detected_time_unix_nano FROM derived_findings "
-                        "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
-                    ).fetchall()
-                )
-                for table in ("derived_findings", "derived_analyses"):
-                    cursor.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM stepseven_sessions)")
-                unique = list({f.finding_id: f for f in findings}.values())
-                columns: list[list[Any]] = [
-                    [f.finding_id for f in unique],
-                    [f.session_id for f in unique],
-                    [f.kind for f in unique],
-                    [f.sub_kind for f in unique],
-                    [f.severity for f in unique],
-                    [f.agent_name for f in unique],
-                    [orjson.dumps(f.step_indexes).decode() for f in unique],
-                    [orjson.dumps(f.span_ids).decode() for f in unique],
-                    [f.explanation for f in unique],
-                    [detected.get(f.finding_id, now) for f in unique],
-                    [now] * len(unique),
-                ]
-                self._insert(cursor, schema.findings, columns)
-                counts = {session: 0 for session in analyzed}
-                for f in unique:
-                    counts[f.session_id] = counts.get(f.session_id, 0) + 1
-                self._insert(
-                    cursor,
-                    schema.analyses,
-                    [list(analyzed), list(analyzed.values()), [now] * len(analyzed), [counts[s] for s in analyzed]],
-                )
-                cursor.execute("COMMIT")
-            except BaseException:
-                _rollback(cursor)
-                raise
-        finally:
-            cursor.close()
+            detected = dict(
+                cursor.execute(
+                    "SELECT finding_id, detected_time_unix_nano FROM derived_findings "
+                    "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
+                ).fetchall()
+            )
+            for table in ("derived_findings", "derived_analyses"):
+                cursor.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM stepseven_sessions)")
+            unique = list({f.finding_id: f for f in findings}.values())
+            columns: list[list[Any]] = [
+                [f.finding_id for f in unique],
+                [f.session_id for f in unique],
+                [f.kind for f in unique],
+                [f.sub_kind for f in unique],
+                [f.severity for f in unique],
+                [f.agent_name for f in unique],
+                [orjson.dumps(f.step_indexes).decode() for f in unique],
+                [orjson.dumps(f.span_ids).decode() for f in unique],
+                [f.explanation for f in unique],
+                [detected.get(f.finding_id, now) for f in unique],
+                [now] * len(unique),
+            ]
+            self._insert(cursor, schema.findings, columns)
+            counts = {session: 0 for session in analyzed}
+            for f in unique:
+                counts[f.session_id] = counts.get(f.session_id, 0) + 1
+            self._insert(
+                cursor,
+                schema.analyses,
+                [list(analyzed), list(analyzed.values()), [now] * len(analyzed), [counts[s] for s in analyzed]],
+            )
 
     # -- retention ------------------------------------------------------------------------------
 
@@ -462,51 +460,42 @@ class DuckDBStore:
         old when its last span ended before the cutoff. Log records and metric points go by their own
         time. Call it until it returns an empty result; each call holds the writer back only briefly.
         """
-        cursor = self.cursor()
-        try:
-            cursor.execute("BEGIN TRANSACTION")
-            try:
+        with self._transaction() as cursor:
+            cursor.execute(
+                "CREATE OR REPLACE TEMP TABLE stepseven_old_sessions AS SELECT session_id FROM derived_sessions "
+                "WHERE last_time_unix_nano < ? ORDER BY last_time_unix_nano LIMIT ?",
+                [before_unix_nano, max_sessions],
+            )
+            cursor.execute(
+                "CREATE OR REPLACE TEMP TABLE stepseven_old_traces AS SELECT trace_id FROM derived_session_traces "
+                "WHERE session_id IN (SELECT session_id FROM stepseven_old_sessions)"
+            )
+            sessions = _count(cursor, "SELECT count(*) FROM stepseven_old_sessions")
+            spans = _count(
+                cursor, "DELETE FROM raw_spans WHERE trace_id IN (SELECT trace_id FROM stepseven_old_traces)"
+            )
+            for table in ("derived_steps", "derived_handoffs", "derived_findings", "derived_analyses",
+                          "derived_sessions"):  # fmt: skip
                 cursor.execute(
-                    "CREATE OR REPLACE TEMP TABLE stepseven_old_sessions AS SELECT session_id FROM derived_sessions "
-                    "WHERE last_time_unix_nano < ? ORDER BY last_time_unix_nano LIMIT ?",
-                    [before_unix_nano, max_sessions],
+                    f"DELETE FROM {table} WHERE session_id IN (SELECT session_id FROM stepseven_old_sessions)"
                 )
-                cursor.execute(
-                    "CREATE OR REPLACE TEMP TABLE stepseven_old_traces AS SELECT trace_id FROM derived_session_traces "
-                    "WHERE session_id IN (SELECT session_id FROM stepseven_old_sessions)"
-                )
-                sessions = _count(cursor, "SELECT count(*) FROM stepseven_old_sessions")
-                spans = _count(
-                    cursor, "DELETE FROM raw_spans WHERE trace_id IN (SELECT trace_id FROM stepseven_old_traces)"
-                )
-                for table in ("derived_steps", "derived_handoffs", "derived_findings", "derived_analyses",
-                              "derived_sessions"):  # fmt: skip
-                    cursor.execute(
-                        f"DELETE FROM {table} WHERE session_id IN (SELECT session_id FROM stepseven_old_sessions)"
-                    )
-                cursor.execute(
-                    "DELETE FROM derived_session_traces WHERE trace_id IN (SELECT trace_id FROM stepseven_old_traces)"
-                )
-                logs = _count(
-                    cursor,
-                    "DELETE FROM raw_logs WHERE record_id IN (SELECT record_id FROM raw_logs "
-                    "WHERE greatest(time_unix_nano, observed_time_unix_nano) < ? LIMIT ?)",
-                    [before_unix_nano, max_records],
-                )
-                points = _count(
-                    cursor,
-                    "DELETE FROM raw_metric_points WHERE rowid IN (SELECT rowid FROM raw_metric_points "
-                    "WHERE time_unix_nano < ? LIMIT ?)",
-                    [before_unix_nano, max_records],
-                )
-                cursor.execute("DROP TABLE stepseven_old_sessions")
-                cursor.execute("DROP TABLE stepseven_old_traces")
-                cursor.execute("COMMIT")
-            except BaseException:
-                _rollback(cursor)
-                raise
-        finally:
-            cursor.close()
+            cursor.execute(
+                "DELETE FROM derived_session_traces WHERE trace_id IN (SELECT trace_id FROM stepseven_old_traces)"
+            )
+            logs = _count(
+                cursor,
+                "DELETE FROM raw_logs WHERE record_id IN (SELECT record_id FROM raw_logs "
+                "WHERE greatest(time_unix_nano, observed_time_unix_nano) < ? LIMIT ?)",
+                [before_unix_nano, max_records],
+            )
+            points = _count(
+                cursor,
+                "DELETE FROM raw_metric_points WHERE rowid IN (SELECT rowid FROM raw_metric_points "
+                "WHERE time_unix_nano < ? LIMIT ?)",
+                [before_unix_nano, max_records],
+            )
+            cursor.execute("DROP TABLE stepseven_old_sessions")
+            cursor.execute("DROP TABLE stepseven_old_traces")
         return Pruned(sessions, spans, logs, points)
 
     def session_rows(
