@@ -1,0 +1,130 @@
+"""The PostgreSQL store: the same schema and views as DuckDB, for several collectors sharing one database.
+
+This is the write side: schema creation and migration (safe when several collectors start at once),
+and group-committed, idempotent appends (a span delivered to two collectors, or twice to one, is
+stored once). The session, analyzer and query paths of `serve --store postgresql://` come next;
+until then the collector runs on DuckDB only.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import sqlalchemy as sa
+
+from store import schema
+from store.duckdb_store import StoreError
+from store.model import Batch, Rows, WriteResult
+
+# pg_advisory_xact_lock key: "stepseven" as a number. Migrations take it, so concurrent starts queue.
+_MIGRATION_LOCK = 0x73746570736576
+
+# PostgreSQL enforces the dedupe keys itself (DuckDB's writer dedupes instead; see schema.py).
+_KEYS: dict[str, tuple[str, ...]] = {
+    schema.spans.name: ("trace_id", "span_id"),
+    schema.logs.name: ("record_id",),
+    schema.metric_points.name: ("point_id",),
+}
+
+
+def _key_indexes() -> list[str]:
+    return [
+        f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_key ON {table} ({', '.join(key)})" for table, key in _KEYS.items()
+    ]
+
+
+class PostgresStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self._engine = sa.create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
+            self._migrate()
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"Cannot reach the PostgreSQL store: {exc.orig}") from None
+
+    def _migrate(self) -> None:
+        with self._engine.begin() as connection:
+            # Two collectors starting on a fresh database: the second waits here, then finds the schema.
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            exists = connection.execute(sa.text("SELECT to_regclass(:name)"), {"name": schema.schema_meta.name})
+            version = (
+                connection.execute(sa.text(f"SELECT max(version) FROM {schema.schema_meta.name}")).scalar()
+                if exists.scalar() is not None
+                else None
+            )
+            if version is not None and version > schema.SCHEMA_VERSION:
+                raise StoreError(
+                    f"The PostgreSQL store has schema version {version}, newer than this stepseven "
+                    f"({schema.SCHEMA_VERSION}); upgrade stepseven."
+                )
+            if version is None:
+                schema.metadata.create_all(connection)
+                statements = [*_key_indexes(), *schema.fresh_statements("postgresql")]
+                versions = [schema.SCHEMA_VERSION]
+            else:
+                statements, versions = [], []
+                for target in range(version + 1, schema.SCHEMA_VERSION + 1):
+                    for table in schema.TABLES_ADDED.get(target, ()):
+                        table.create(connection, checkfirst=True)
+                    statements += schema.migration_statements("postgresql", target)
+                    versions.append(target)
+                if versions:
+                    statements += schema.fresh_statements("postgresql")
+            for statement in statements:
+                connection.execute(sa.text(statement))
+            for target in versions:
+                connection.execute(
+                    schema.schema_meta.insert().values(version=target, applied_time_unix_nano=time.time_ns())
+                )
+
+    def schema_version(self) -> int:
+        with self._engine.connect() as connection:
+            return int(connection.execute(sa.text(f"SELECT max(version) FROM {schema.schema_meta.name}")).scalar_one())
+
+    def write(self, batch: Batch) -> WriteResult:
+        """Appends a batch in one transaction; returns how many records were new (not already stored)."""
+        raw = self._engine.raw_connection()
+        try:
+            connection: Any = raw.driver_connection
+            with connection.transaction():
+                counts = [
+                    self._append(connection, table, rows)
+                    for table, rows in (
+                        (schema.spans, batch.spans),
+                        (schema.logs, batch.logs),
+                        (schema.metric_points, batch.metric_points),
+                    )
+                ]
+        finally:
+            raw.close()
+        return WriteResult(*counts)
+
+    @staticmethod
+    def _append(connection: Any, table: sa.Table, rows: Rows) -> int:
+        n = len(rows)
+        if n == 0:
+            return 0
+        names = [c.name for c in table.columns]
+        staging = f"stepseven_batch_{table.name}"
+        with connection.cursor() as cursor:
+            # COPY into a staging table, then one INSERT that skips what is stored already (and repeats
+            # inside the batch): the fastest bulk path PostgreSQL has, and JSON text goes in as is.
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name}) ON COMMIT DELETE ROWS")
+            with cursor.copy(f"COPY {staging} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in zip(*(rows.columns[name] for name in names), strict=True):
+                    copy.write_row(row)
+            key = ", ".join(_KEYS[table.name])
+            cursor.execute(
+                f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(names)} FROM {staging} "
+                f"ON CONFLICT ({key}) DO NOTHING"
+            )
+            return int(cursor.rowcount)
+
+    def read(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """Trusted SQL of stepseven's own (tests, maintenance); user SQL goes through the query path."""
+        with self._engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(sa.text(sql), params or {})]
+
+    def close(self) -> None:
+        self._engine.dispose()

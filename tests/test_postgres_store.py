@@ -1,0 +1,128 @@
+"""Several collectors on one PostgreSQL database: the schema is made once, and every span is stored once."""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from collector.otlp_files import load_batch
+from store import schema
+from store.postgres_store import PostgresStore
+from store.writer import Writer
+from tests.postgres import postgres_cluster
+from tests.test_sessions import CAPTURES
+
+_names = (f"stepseven_{n}" for n in itertools.count())
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[str]:
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def database(cluster: str) -> str:
+    """A fresh, empty database on the cluster."""
+    name = next(_names)
+    engine = sa.create_engine(cluster, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return cluster.rsplit("/", 1)[0] + f"/{name}"
+
+
+def test_a_fresh_database_gets_the_schema_and_views(database: str) -> None:
+    store = PostgresStore(database)
+    try:
+        assert store.schema_version() == schema.SCHEMA_VERSION
+        assert store.read("SELECT count(*) FROM sessions") == [(0,)]
+    finally:
+        store.close()
+    again = PostgresStore(database)  # reopening migrates nothing and records nothing
+    try:
+        assert again.read("SELECT count(*) FROM stepseven_schema") == [(1,)]
+    finally:
+        again.close()
+
+
+def test_collectors_starting_at_once_on_a_fresh_database_make_the_schema_once(database: str) -> None:
+    starts = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"from store.postgres_store import PostgresStore; PostgresStore({database!r}).close()",
+            ],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in starts]
+    assert [p.returncode for p in starts] == [0, 0, 0, 0], errors
+    store = PostgresStore(database)
+    try:
+        assert store.read("SELECT version, count(*) FROM stepseven_schema GROUP BY 1") == [(schema.SCHEMA_VERSION, 1)]
+    finally:
+        store.close()
+
+
+def test_a_span_delivered_twice_or_to_two_collectors_is_stored_once(database: str) -> None:
+    batch = load_batch(CAPTURES[0])
+    first, second = PostgresStore(database), PostgresStore(database)
+    try:
+        stored = first.write(batch)
+        assert stored.spans == len(batch.spans) > 0
+        assert first.write(batch).spans == 0  # an exporter's retry
+        assert second.write(batch).spans == 0  # the same span sent to the other collector
+        assert first.read("SELECT count(*), count(DISTINCT (trace_id, span_id)) FROM raw_spans") == [
+            (len(batch.spans), len(batch.spans))
+        ]
+        # The views read it as on DuckDB: JSON stays JSON.
+        names = first.read("SELECT count(*) FROM spans WHERE attributes->>'gen_ai.operation.name' IS NOT NULL")
+        assert names[0][0] > 0
+    finally:
+        first.close()
+        second.close()
+
+
+def test_two_collectors_writing_through_group_commit_at_once_lose_and_duplicate_nothing(database: str) -> None:
+    batches = [load_batch(path) for path in CAPTURES]
+    expected = len(
+        {(t, s) for b in batches for t, s in zip(b.spans.columns["trace_id"], b.spans.columns["span_id"], strict=True)}
+    )
+    stores = [PostgresStore(database), PostgresStore(database)]
+    writers = [Writer(store, 100_000, 50_000) for store in stores]
+    for writer in writers:
+        writer.start()
+    try:
+        futures = []
+        lock = threading.Lock()
+
+        def send(writer: Writer) -> None:
+            # Every collector gets every file: half of all writes are re-deliveries racing the other one.
+            for batch in batches:
+                future = writer.submit(batch)  # the writer merges into a new batch: sharing is safe
+                with lock:
+                    futures.append(future)
+
+        threads = [threading.Thread(target=send, args=(w,)) for w in writers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for future in futures:
+            future.result(timeout=120)  # acknowledged means committed
+        assert stores[0].read("SELECT count(*) FROM raw_spans") == [(expected,)]
+    finally:
+        for writer in writers:
+            writer.stop(30)
+        for store in stores:
+            store.close()
