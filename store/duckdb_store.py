@@ -23,6 +23,7 @@ from sqlalchemy.schema import CreateTable
 
 from store import schema
 from store.model import Batch, Finding, Pruned, Rows, SessionView, SpanRecord, WriteResult
+from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, log_events, record_columns
 
 _DIALECT = DuckDBDialect()
 
@@ -272,17 +273,13 @@ class DuckDBStore:
         try:
             cursor.register("stepseven_ids", pa.table({"trace_id": trace_ids}))
             spans_where = _rowid_ranges(cursor, "raw_spans")
-            rows = cursor.execute(_SPAN_RECORDS_SQL.format(rowids=spans_where)).fetchall() if spans_where else []
+            where = f"({spans_where}) AND trace_id IN (SELECT trace_id FROM stepseven_ids)"
+            rows = cursor.execute(SPAN_RECORDS_SQL.format(where=where)).fetchall() if spans_where else []
             records = [SpanRecord(*row) for row in rows]
-            logs: dict[str, list[tuple[str, dict[str, Any]]]] = {}
             logs_where = _rowid_ranges(cursor, "raw_logs")
-            log_rows = cursor.execute(_LOG_EVENTS_SQL.format(rowids=logs_where)).fetchall() if logs_where else []
-            for span_id, event_name, body, attributes in log_rows:
-                payload = orjson.loads(body) if body else None
-                if not isinstance(payload, dict):
-                    payload = orjson.loads(attributes) if attributes else {}
-                logs.setdefault(span_id, []).append((event_name, payload))
-            return records, logs
+            where = f"({logs_where}) AND trace_id IN (SELECT trace_id FROM stepseven_ids)"
+            log_rows = cursor.execute(LOG_EVENTS_SQL.format(where=where)).fetchall() if logs_where else []
+            return records, log_events(log_rows)
         finally:
             cursor.close()
 
@@ -372,17 +369,8 @@ class DuckDBStore:
         extra: dict[str, Any] | None = None,
         json_columns: tuple[str, ...] = (),
     ) -> None:
-        if not records:
-            return
-        columns = []
-        for name in table.columns.keys():
-            if extra and name in extra:
-                columns.append([extra[name]] * len(records))
-            elif name in json_columns:
-                columns.append([orjson.dumps(getattr(r, name)).decode() for r in records])
-            else:
-                columns.append([getattr(r, name) for r in records])
-        self._insert(cursor, table, columns)
+        if records:
+            self._insert(cursor, table, record_columns(table, records, extra, json_columns))
 
     # -- findings (written by the analyzer) -----------------------------------------------------
 
@@ -562,31 +550,6 @@ class DuckDBStore:
         if not self.read_only:
             self._con.execute("CHECKPOINT")
         self._con.close()
-
-
-_SPAN_RECORDS_SQL = """
-    SELECT trace_id, span_id, parent_span_id, name, kind, start_time_unix_nano, end_time_unix_nano, status_code,
-        service_name, conversation_id, step_kind, operation, agent_name, tool_name,
-        coalesce(CAST(tool_arguments AS VARCHAR), attributes->>'gen_ai.tool.call.arguments'),
-        request_model, response_model,
-        input_tokens, output_tokens, cache_read_input_tokens, reasoning_output_tokens,
-        -- Message bodies are the bulk of a span: only a remote agent call's input (its payload) is needed.
-        CASE WHEN kind = 3 AND step_kind = 'agent'
-            THEN coalesce(CAST(input_messages AS VARCHAR), attributes->>'gen_ai.input.messages') END,
-        input_messages IS NOT NULL OR attributes->>'gen_ai.input.messages' IS NOT NULL,
-        error_message, handoff_from, handoff_to,
-        attributes->>'graph.node.parent_id', attributes->>'a2a.task.state'
-    FROM raw_spans WHERE ({rowids}) AND trace_id IN (SELECT trace_id FROM stepseven_ids)
-"""
-
-_LOG_EVENTS_SQL = """
-    SELECT span_id, event_name, CAST(body AS VARCHAR), CAST(attributes AS VARCHAR)
-    FROM raw_logs
-    WHERE ({rowids}) AND trace_id IN (SELECT trace_id FROM stepseven_ids) AND span_id IS NOT NULL
-        AND event_name IN ('gen_ai.system.message', 'gen_ai.user.message', 'gen_ai.assistant.message',
-                           'gen_ai.tool.message', 'gen_ai.choice')
-    ORDER BY time_unix_nano, observed_time_unix_nano
-"""
 
 
 def _count(cursor: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:

@@ -1,21 +1,23 @@
 """The PostgreSQL store: the same schema and views as DuckDB, for several collectors sharing one database.
 
-This is the write side: schema creation and migration (safe when several collectors start at once),
-and group-committed, idempotent appends (a span delivered to two collectors, or twice to one, is
-stored once). The session, analyzer and query paths of `serve --store postgresql://` come next;
-until then the collector runs on DuckDB only.
+So far: schema creation and migration (safe when several collectors start at once), group-committed
+idempotent appends (a span delivered to two collectors, or twice to one, is stored once), and what
+the session worker reads and writes. The analyzer's and the query API's paths come next; until then
+`serve` runs on DuckDB only.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from store import schema
 from store.duckdb_store import StoreError
-from store.model import Batch, Rows, WriteResult
+from store.model import Batch, Rows, SessionView, SpanRecord, WriteResult
+from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, log_events, record_columns
 
 # pg_advisory_xact_lock key: "stepseven" as a number. Migrations take it, so concurrent starts queue.
 _MIGRATION_LOCK = 0x73746570736576
@@ -121,6 +123,76 @@ class PostgresStore:
             )
             return int(cursor.rowcount)
 
+    # -- sessions (read and written by the session worker) ---------------------------------------
+
+    def session_inputs(
+        self, trace_ids: list[str]
+    ) -> tuple[list[SpanRecord], dict[str, list[tuple[str, dict[str, Any]]]]]:
+        """The spans of these traces as session building needs them, and their GenAI log events."""
+        if not trace_ids:
+            return [], {}
+        where = "trace_id = ANY(CAST(:ids AS text[]))"
+        with self._engine.connect() as connection:
+            rows = connection.execute(sa.text(SPAN_RECORDS_SQL.format(where=where)), {"ids": trace_ids})
+            records = [SpanRecord(*row) for row in rows]
+            logs = connection.execute(sa.text(LOG_EVENTS_SQL.format(where=where)), {"ids": trace_ids})
+            return records, log_events([tuple(row) for row in logs])
+
+    def input_messages_of(self, span_ids: list[tuple[str, str]]) -> dict[str, str]:
+        """span_id -> input_messages JSON, for a few spans (the sessions' first model calls)."""
+        if not span_ids:
+            return {}
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT span_id, coalesce(CAST(input_messages AS VARCHAR), attributes->>'gen_ai.input.messages') "
+                    "FROM raw_spans WHERE (trace_id, span_id) IN "
+                    "(SELECT * FROM unnest(CAST(:traces AS text[]), CAST(:spans AS text[])))"
+                ),
+                {"traces": [k[0] for k in span_ids], "spans": [k[1] for k in span_ids]},
+            )
+            return {str(span): text for span, text in rows}
+
+    def session_memberships(self, *, trace_ids: Sequence[str] = (), session_ids: Sequence[str] = ()) -> dict[str, str]:
+        """trace_id -> session_id, for the given traces and every trace of the given sessions."""
+        with self._engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT trace_id, session_id FROM derived_session_traces "
+                    "WHERE trace_id = ANY(CAST(:traces AS text[])) OR session_id = ANY(CAST(:sessions AS text[]))"
+                ),
+                {"traces": list(trace_ids), "sessions": list(session_ids)},
+            )
+            return {str(t): str(s) for t, s in rows}
+
+    def replace_sessions(self, memberships: dict[str, str], views: dict[str, SessionView]) -> None:
+        """Replaces the derived rows of these traces and sessions in one transaction."""
+        raw = self._engine.raw_connection()
+        try:
+            connection: Any = raw.driver_connection
+            with connection.transaction(), connection.cursor() as cursor:
+                cursor.execute("DELETE FROM derived_session_traces WHERE trace_id = ANY(%s)", [list(memberships)])
+                for table in ("derived_steps", "derived_handoffs", "derived_sessions"):
+                    cursor.execute(f"DELETE FROM {table} WHERE session_id = ANY(%s)", [list(views)])
+                _copy(cursor, schema.session_traces, [list(memberships), list(memberships.values())])
+                steps = [step for view in views.values() for step in view.steps]
+                handoffs = [h for view in views.values() for h in view.handoffs]
+                summaries = [v.summary for v in views.values() if v.summary is not None]
+                if steps:
+                    _copy(cursor, schema.steps, record_columns(schema.steps, steps))
+                if handoffs:
+                    _copy(cursor, schema.handoffs, record_columns(schema.handoffs, handoffs))
+                if summaries:
+                    columns = record_columns(
+                        schema.sessions,
+                        summaries,
+                        extra={"updated_time_unix_nano": time.time_ns()},
+                        json_columns=("agents", "models", "child_scopes"),
+                    )
+                    _copy(cursor, schema.sessions, columns)
+        finally:
+            raw.close()
+
     def read(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """Trusted SQL of stepseven's own (tests, maintenance); user SQL goes through the query path."""
         with self._engine.connect() as connection:
@@ -128,3 +200,11 @@ class PostgresStore:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _copy(cursor: Any, table: sa.Table, columns: list[list[Any]]) -> None:
+    """Rows (given column by column, in the table's order) into a table, with COPY."""
+    names = [c.name for c in table.columns]
+    with cursor.copy(f"COPY {table.name} ({', '.join(names)}) FROM STDIN") as copy:
+        for row in zip(*columns, strict=True):
+            copy.write_row(row)

@@ -7,16 +7,19 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
+import orjson
 import pytest
 import sqlalchemy as sa
 
-from collector.otlp_files import load_batch
+from collector.otlp_files import load_batch, store_files
 from store import schema
+from store.duckdb_store import DuckDBStore
 from store.postgres_store import PostgresStore
 from store.writer import Writer
 from tests.postgres import postgres_cluster
-from tests.test_sessions import CAPTURES
+from tests.test_sessions import CAPTURES, HANDOFF_COLUMNS, SESSION_COLUMNS, STEP_COLUMNS
 
 _names = (f"stepseven_{n}" for n in itertools.count())
 
@@ -126,3 +129,38 @@ def test_two_collectors_writing_through_group_commit_at_once_lose_and_duplicate_
             writer.stop(30)
         for store in stores:
             store.close()
+
+
+def _normalized(rows: list[tuple[object, ...]]) -> list[tuple[object, ...]]:
+    # DuckDB hands JSON back as text, psycopg as Python values; floats may differ in the last bit.
+    def value(v: object) -> object:
+        if isinstance(v, str) and v[:1] in ("[", "{"):
+            try:
+                return orjson.loads(v)
+            except orjson.JSONDecodeError:
+                return v
+        return round(v, 6) if isinstance(v, float) else v
+
+    return [tuple(value(v) for v in row) for row in rows]
+
+
+def test_the_sample_traces_become_the_same_sessions_steps_and_handoffs_as_on_duckdb(
+    database: str, tmp_path: Path
+) -> None:
+    postgres = PostgresStore(database)
+    duck = DuckDBStore(tmp_path / "same.duckdb")
+    try:
+        store_files(postgres, CAPTURES)
+        store_files(duck, CAPTURES)
+        for query in (
+            f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY session_id",
+            f"SELECT {STEP_COLUMNS} FROM steps ORDER BY session_id, step_index",
+            f"SELECT {HANDOFF_COLUMNS}, payload FROM handoffs ORDER BY session_id, handoff_index",
+            "SELECT session_id, step_index, tool_arguments, input_messages FROM steps ORDER BY 1, 2",
+        ):
+            expected = _normalized(duck.read(query))
+            assert len(expected) > 20
+            assert _normalized(postgres.read(query)) == expected, query
+    finally:
+        postgres.close()
+        duck.close()

@@ -1,0 +1,63 @@
+"""What session building reads from and writes to a store, the same on every backend.
+
+The SQL is portable (DuckDB and PostgreSQL both take it); each store supplies the ``{where}`` that
+selects the traces at hand in its own fast way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+# The fields of SpanRecord, in order.
+SPAN_RECORDS_SQL = """
+    SELECT trace_id, span_id, parent_span_id, name, kind, start_time_unix_nano, end_time_unix_nano, status_code,
+        service_name, conversation_id, step_kind, operation, agent_name, tool_name,
+        coalesce(CAST(tool_arguments AS VARCHAR), attributes->>'gen_ai.tool.call.arguments'),
+        request_model, response_model,
+        input_tokens, output_tokens, cache_read_input_tokens, reasoning_output_tokens,
+        -- Message bodies are the bulk of a span: only a remote agent call's input (its payload) is needed.
+        CASE WHEN kind = 3 AND step_kind = 'agent'
+            THEN coalesce(CAST(input_messages AS VARCHAR), attributes->>'gen_ai.input.messages') END,
+        input_messages IS NOT NULL OR attributes->>'gen_ai.input.messages' IS NOT NULL,
+        error_message, handoff_from, handoff_to,
+        attributes->>'graph.node.parent_id', attributes->>'a2a.task.state'
+    FROM raw_spans WHERE {where}
+"""
+
+LOG_EVENTS_SQL = """
+    SELECT span_id, event_name, CAST(body AS VARCHAR), CAST(attributes AS VARCHAR)
+    FROM raw_logs
+    WHERE {where} AND span_id IS NOT NULL
+        AND event_name IN ('gen_ai.system.message', 'gen_ai.user.message', 'gen_ai.assistant.message',
+                           'gen_ai.tool.message', 'gen_ai.choice')
+    ORDER BY time_unix_nano, observed_time_unix_nano
+"""
+
+
+def log_events(rows: list[tuple[Any, ...]]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+    """span_id -> its GenAI log events (name, payload), from rows of LOG_EVENTS_SQL."""
+    events: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for span_id, event_name, body, attributes in rows:
+        payload = orjson.loads(body) if body else None
+        if not isinstance(payload, dict):
+            payload = orjson.loads(attributes) if attributes else {}
+        events.setdefault(span_id, []).append((event_name, payload))
+    return events
+
+
+def record_columns(
+    table: sa.Table, records: list[Any], extra: dict[str, Any] | None = None, json_columns: tuple[str, ...] = ()
+) -> list[list[Any]]:
+    """A table's columns, in order, from records with an attribute per column (JSON columns as text)."""
+    columns = []
+    for name in table.columns.keys():
+        if extra and name in extra:
+            columns.append([extra[name]] * len(records))
+        elif name in json_columns:
+            columns.append([orjson.dumps(getattr(r, name)).decode() for r in records])
+        else:
+            columns.append([getattr(r, name) for r in records])
+    return columns
