@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import orjson
 import pyarrow as pa
 import sqlalchemy as sa
 from duckdb_engine import Dialect as DuckDBDialect
@@ -23,7 +22,7 @@ from sqlalchemy.schema import CreateTable
 
 from store import schema
 from store.model import Batch, Finding, Pruned, Rows, SessionView, SpanRecord, WriteResult
-from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, log_events, record_columns
+from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, finding_columns, log_events, record_columns
 
 _DIALECT = DuckDBDialect()
 
@@ -416,19 +415,7 @@ class DuckDBStore:
             for table in ("derived_findings", "derived_analyses"):
                 cursor.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM stepseven_sessions)")
             unique = list({f.finding_id: f for f in findings}.values())
-            columns: list[list[Any]] = [
-                [f.finding_id for f in unique],
-                [f.session_id for f in unique],
-                [f.kind for f in unique],
-                [f.sub_kind for f in unique],
-                [f.severity for f in unique],
-                [f.agent_name for f in unique],
-                [orjson.dumps(f.step_indexes).decode() for f in unique],
-                [orjson.dumps(f.span_ids).decode() for f in unique],
-                [f.explanation for f in unique],
-                [detected.get(f.finding_id, now) for f in unique],
-                [now] * len(unique),
-            ]
+            columns = finding_columns(unique, detected, now)
             self._insert(cursor, schema.findings, columns)
             counts = {session: 0 for session in analyzed}
             for f in unique:

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from store import schema
 from store.duckdb_store import StoreError
-from store.model import Batch, Rows, SessionView, SpanRecord, WriteResult
-from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, log_events, record_columns
+from store.model import Batch, Finding, Pruned, Rows, SessionView, SpanRecord, WriteResult
+from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, finding_columns, log_events, record_columns
 
 # pg_advisory_xact_lock key: "stepseven" as a number. Migrations take it, so concurrent starts queue.
 _MIGRATION_LOCK = 0x73746570736576
@@ -31,9 +31,20 @@ _KEYS: dict[str, tuple[str, ...]] = {
 
 
 def _key_indexes() -> list[str]:
-    return [
+    keys = [
         f"CREATE UNIQUE INDEX IF NOT EXISTS {table}_key ON {table} ({', '.join(key)})" for table, key in _KEYS.items()
     ]
+    # What the session worker, the analyzer and the replay look up by (DuckDB scans instead).
+    lookups = [
+        "CREATE INDEX IF NOT EXISTS derived_steps_session ON derived_steps (session_id, step_index)",
+        "CREATE INDEX IF NOT EXISTS derived_handoffs_session ON derived_handoffs (session_id)",
+        "CREATE INDEX IF NOT EXISTS derived_session_traces_trace ON derived_session_traces (trace_id)",
+        "CREATE INDEX IF NOT EXISTS derived_session_traces_session ON derived_session_traces (session_id)",
+        "CREATE INDEX IF NOT EXISTS derived_sessions_session ON derived_sessions (session_id)",
+        "CREATE INDEX IF NOT EXISTS derived_findings_session ON derived_findings (session_id)",
+        "CREATE INDEX IF NOT EXISTS derived_analyses_session ON derived_analyses (session_id)",
+    ]
+    return keys + lookups
 
 
 class PostgresStore:
@@ -193,10 +204,118 @@ class PostgresStore:
         finally:
             raw.close()
 
-    def read(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        """Trusted SQL of stepseven's own (tests, maintenance); user SQL goes through the query path."""
+    # -- findings (written by the analyzer) -----------------------------------------------------
+
+    def sessions_to_analyze(self) -> dict[str, int]:
+        """session_id -> updated time, for sessions changed since their last analysis (or never analyzed)."""
+        return dict(
+            self.read(
+                "SELECT s.session_id, s.updated_time_unix_nano FROM derived_sessions s "
+                "LEFT JOIN derived_analyses a ON a.session_id = s.session_id "
+                "WHERE a.session_id IS NULL OR a.session_updated_time_unix_nano < s.updated_time_unix_nano"
+            )
+        )
+
+    def session_updated_times(self, session_ids: Sequence[str]) -> dict[str, int]:
+        return dict(
+            self.read(
+                "SELECT session_id, updated_time_unix_nano FROM derived_sessions WHERE session_id = ANY(?)",
+                [list(session_ids)],
+            )
+        )
+
+    def replace_findings(self, analyzed: dict[str, int], findings: list[Finding]) -> None:
+        """Replaces the findings of the analyzed sessions; a finding found again keeps its detection time."""
+        now = time.time_ns()
+        raw = self._engine.raw_connection()
+        try:
+            connection: Any = raw.driver_connection
+            with connection.transaction(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT finding_id, detected_time_unix_nano FROM derived_findings WHERE session_id = ANY(%s)",
+                    [list(analyzed)],
+                )
+                detected = dict(cursor.fetchall())
+                for table in ("derived_findings", "derived_analyses"):
+                    cursor.execute(f"DELETE FROM {table} WHERE session_id = ANY(%s)", [list(analyzed)])
+                unique = list({f.finding_id: f for f in findings}.values())
+                if unique:
+                    _copy(cursor, schema.findings, finding_columns(unique, detected, now))
+                counts = {session: 0 for session in analyzed}
+                for f in unique:
+                    counts[f.session_id] = counts.get(f.session_id, 0) + 1
+                if analyzed:
+                    _copy(
+                        cursor,
+                        schema.analyses,
+                        [list(analyzed), list(analyzed.values()), [now] * len(analyzed), [counts[s] for s in analyzed]],
+                    )
+        finally:
+            raw.close()
+
+    def session_rows(
+        self, view: str, session_ids: Sequence[str], columns: str, steps: tuple[int, int] | None = None
+    ) -> list[tuple[Any, ...]]:
+        """``SELECT {columns} FROM {view}`` (`steps` or `handoffs`) for these sessions, in session and index order.
+
+        The indexes on the derived tables and the span key make this a lookup on PostgreSQL.
+        """
+        order = {"steps": "step_index", "handoffs": "handoff_index"}[view]
+        if not session_ids:
+            return []
+        low, high = steps or (0, 2**31 - 1)
+        within = f" AND {order} BETWEEN ? AND ?" if view == "steps" else ""
+        params: list[Any] = [list(session_ids), low, high] if view == "steps" else [list(session_ids)]
+        return self.read(
+            f"SELECT {columns} FROM {view} WHERE session_id = ANY(?){within} ORDER BY session_id, {order}", params
+        )
+
+    # -- retention ------------------------------------------------------------------------------
+
+    def prune(self, before_unix_nano: int, max_sessions: int = 200, max_records: int = 50_000) -> Pruned:
+        """One bounded batch of retention, as DuckDBStore.prune: whole old sessions, then old records."""
+        raw = self._engine.raw_connection()
+        try:
+            connection: Any = raw.driver_connection
+            with connection.transaction(), connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT session_id FROM derived_sessions WHERE last_time_unix_nano < %s "
+                    "ORDER BY last_time_unix_nano LIMIT %s",
+                    [before_unix_nano, max_sessions],
+                )
+                sessions = [row[0] for row in cursor.fetchall()]
+                cursor.execute("SELECT trace_id FROM derived_session_traces WHERE session_id = ANY(%s)", [sessions])
+                traces = [row[0] for row in cursor.fetchall()]
+                cursor.execute("DELETE FROM raw_spans WHERE trace_id = ANY(%s)", [traces])
+                spans = cursor.rowcount
+                for table in ("derived_steps", "derived_handoffs", "derived_findings", "derived_analyses",
+                              "derived_sessions"):  # fmt: skip
+                    cursor.execute(f"DELETE FROM {table} WHERE session_id = ANY(%s)", [sessions])
+                cursor.execute("DELETE FROM derived_session_traces WHERE trace_id = ANY(%s)", [traces])
+                cursor.execute(
+                    "DELETE FROM raw_logs WHERE record_id IN (SELECT record_id FROM raw_logs "
+                    "WHERE greatest(time_unix_nano, observed_time_unix_nano) < %s LIMIT %s)",
+                    [before_unix_nano, max_records],
+                )
+                logs = cursor.rowcount
+                cursor.execute(
+                    "DELETE FROM raw_metric_points WHERE point_id IN (SELECT point_id FROM raw_metric_points "
+                    "WHERE time_unix_nano < %s LIMIT %s)",
+                    [before_unix_nano, max_records],
+                )
+                points = cursor.rowcount
+        finally:
+            raw.close()
+        return Pruned(len(sessions), int(spans), int(logs), int(points))
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Rows of one internal query over the views, values bound to ``?`` as on DuckDB (trusted SQL only:
+        stepseven's own, never a user's, so no ``?`` appears inside its string literals)."""
         with self._engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(sa.text(sql), params or {})]
+            result = connection.exec_driver_sql(sql.replace("%", "%%").replace("?", "%s"), tuple(params))
+            return [tuple(row) for row in result]
 
     def close(self) -> None:
         self._engine.dispose()

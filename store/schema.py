@@ -268,7 +268,9 @@ def _raw_json(dialect: str, alias: str, column: str) -> str:
         parsed = f"TRY_CAST({attribute} AS JSON)"
         as_json = f"CASE WHEN left({attribute}, 1) IN ('{{', '[') THEN {parsed} ELSE to_json({attribute}) END"
     else:
-        as_json = f"to_jsonb({alias}.attributes->'{_RAW_MESSAGE_ATTRIBUTES[column]}')::json"
+        attribute = f"({alias}.attributes->>'{_RAW_MESSAGE_ATTRIBUTES[column]}')"
+        parsed = f"stepseven_try_json({attribute})"
+        as_json = f"CASE WHEN left({attribute}, 1) IN ('{{', '[') THEN {parsed} ELSE to_json({attribute}) END"
     return f"coalesce({alias}.{column}, {as_json})"
 
 
@@ -295,10 +297,22 @@ def steps_query(dialect: str, where: str | None = None, steps_table: str = "deri
             FROM {steps_table} d JOIN raw_spans r ON r.trace_id = d.trace_id AND r.span_id = d.span_id{where}"""
 
 
+# PostgreSQL has no TRY_CAST: a JSON text that does not parse becomes NULL, as on DuckDB.
+_PG_TRY_JSON = """CREATE OR REPLACE FUNCTION stepseven_try_json(value text) RETURNS json
+    LANGUAGE plpgsql IMMUTABLE AS $$
+    BEGIN
+        RETURN CAST(value AS json);
+    EXCEPTION WHEN others THEN
+        RETURN NULL;
+    END $$"""
+
+
 def _views(dialect: str) -> list[str]:
     ts = _timestamp
     normalized = ", ".join(f"r.{c.name}" for c in NORMALIZED_COLUMNS if c.name not in _RAW_MESSAGE_ATTRIBUTES)
+    functions = [_PG_TRY_JSON] if dialect == "postgresql" else []
     return [
+        *functions,
         f"""CREATE OR REPLACE VIEW spans AS SELECT
             st.session_id, r.trace_id, span_id, parent_span_id, name, {_KIND} AS kind,
             {ts(dialect, "start_time_unix_nano")} AS start_time, {ts(dialect, "end_time_unix_nano")} AS end_time,

@@ -11,6 +11,8 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
+from store.model import Finding
+
 # The fields of SpanRecord, in order.
 SPAN_RECORDS_SQL = """
     SELECT trace_id, span_id, parent_span_id, name, kind, start_time_unix_nano, end_time_unix_nano, status_code,
@@ -61,3 +63,20 @@ def record_columns(
         else:
             columns.append([getattr(r, name) for r in records])
     return columns
+
+
+def finding_columns(findings: list[Finding], detected: dict[str, int], now: int) -> list[list[Any]]:
+    """derived_findings columns, in order; a finding seen before keeps its first detection time."""
+    return [
+        [f.finding_id for f in findings],
+        [f.session_id for f in findings],
+        [f.kind for f in findings],
+        [f.sub_kind for f in findings],
+        [f.severity for f in findings],
+        [f.agent_name for f in findings],
+        [orjson.dumps(f.step_indexes).decode() for f in findings],
+        [orjson.dumps(f.span_ids).decode() for f in findings],
+        [f.explanation for f in findings],
+        [detected.get(f.finding_id, now) for f in findings],
+        [now] * len(findings),
+    ]

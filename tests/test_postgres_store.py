@@ -13,13 +13,16 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
+from analyzer.config import load_config
+from analyzer.worker import AnalysisWorker
 from collector.otlp_files import load_batch, store_files
 from store import schema
 from store.duckdb_store import DuckDBStore
 from store.postgres_store import PostgresStore
+from store.retention import prune_all
 from store.writer import Writer
 from tests.postgres import postgres_cluster
-from tests.test_sessions import CAPTURES, HANDOFF_COLUMNS, SESSION_COLUMNS, STEP_COLUMNS
+from tests.test_sessions import CAPTURES, HANDOFF_COLUMNS, SAMPLES, SESSION_COLUMNS, STEP_COLUMNS
 
 _names = (f"stepseven_{n}" for n in itertools.count())
 
@@ -156,11 +159,52 @@ def test_the_sample_traces_become_the_same_sessions_steps_and_handoffs_as_on_duc
             f"SELECT {SESSION_COLUMNS} FROM sessions ORDER BY session_id",
             f"SELECT {STEP_COLUMNS} FROM steps ORDER BY session_id, step_index",
             f"SELECT {HANDOFF_COLUMNS}, payload FROM handoffs ORDER BY session_id, handoff_index",
-            "SELECT session_id, step_index, tool_arguments, input_messages FROM steps ORDER BY 1, 2",
+            # As text, so that a JSON string holding JSON text cannot pass for the parsed value.
+            "SELECT session_id, step_index, CAST(tool_arguments AS VARCHAR), CAST(tool_result AS VARCHAR), "
+            "CAST(input_messages AS VARCHAR), CAST(output_messages AS VARCHAR), "
+            "CAST(system_instructions AS VARCHAR) FROM steps ORDER BY 1, 2",
         ):
             expected = _normalized(duck.read(query))
             assert len(expected) > 20
             assert _normalized(postgres.read(query)) == expected, query
+    finally:
+        postgres.close()
+        duck.close()
+
+
+def test_the_analyzer_finds_the_same_problems_on_postgresql_and_retention_prunes_them(
+    database: str, tmp_path: Path
+) -> None:
+    config = load_config(SAMPLES / "analyzer.toml")
+    postgres = PostgresStore(database)
+    duck = DuckDBStore(tmp_path / "same.duckdb")
+    try:
+        found = {}
+        for name, store in (("postgresql", postgres), ("duckdb", duck)):
+            store_files(store, CAPTURES)
+            worker = AnalysisWorker(store, config)
+            ids = sorted(store.sessions_to_analyze())
+            worker.analyze(ids)
+            assert store.sessions_to_analyze() == {}  # every version analyzed is recorded
+            found[name] = _normalized(
+                store.read(
+                    "SELECT finding_id, session_id, kind, sub_kind, severity, agent_name, step_indexes, explanation "
+                    "FROM findings ORDER BY finding_id"
+                )
+            )
+        assert len(found["duckdb"]) > 10
+        only_pg = [f[:4] for f in found["postgresql"] if f not in found["duckdb"]]
+        only_duck = [f[:4] for f in found["duckdb"] if f not in found["postgresql"]]
+        assert (only_pg, only_duck) == ([], [])
+
+        cutoff = 1_780_272_000 * 10**9  # 2026-06-01: the year-old sample sessions are older
+        old = {r[0] for r in duck.read("SELECT session_id FROM sessions WHERE last_time_unix_nano < ?", [cutoff])}
+        assert old
+        assert prune_all(postgres, cutoff).sessions == prune_all(duck, cutoff).sessions == len(old)
+        kept = "SELECT session_id, step_count FROM sessions ORDER BY 1"
+        assert postgres.read(kept) == duck.read(kept)
+        orphans = "SELECT count(*) FROM raw_spans WHERE trace_id NOT IN (SELECT trace_id FROM derived_session_traces)"
+        assert postgres.read(orphans) == [(0,)]
     finally:
         postgres.close()
         duck.close()
