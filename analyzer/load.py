@@ -15,7 +15,7 @@ import orjson
 
 from analyzer.model import AgentNorm, AnalysisHandoff, AnalysisStep, SessionSteps
 
-# Runs one parameterized SELECT (values bound to ``?``), returns its rows.
+# Runs one parameterized SELECT (values bound to ``$1, $2, ...``), returns its rows.
 Reader = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 
 # Columns of the `steps` view the detectors read, in AnalysisStep's order (JSON as text for every backend).
@@ -110,7 +110,7 @@ def rows_by_sql(read: Reader) -> SessionRowsReader:
 
     def rows_of(view: str, session_ids: Sequence[str], columns: str) -> list[tuple[Any, ...]]:
         order = {"steps": "step_index", "handoffs": "handoff_index"}[view]
-        marks = ", ".join("?" for _ in session_ids)
+        marks = ", ".join(f"${i}" for i in range(1, len(session_ids) + 1))  # read alike by DuckDB and PostgreSQL
         sql = f"SELECT {columns} FROM {view} WHERE session_id IN ({marks}) ORDER BY session_id, {order}"
         return read(sql, list(session_ids))
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
 
-import duckdb
 import orjson
 import pyarrow as pa
 from fastapi import Depends, FastAPI, HTTPException, Path, Query, Request
@@ -25,7 +24,7 @@ from collector.auth import authorized
 from stepseven import __version__
 from store import reads
 from store.model import QueryResult
-from store.query import DEFAULT_MAX_ROWS, QueryFailed, QueryRefused, run_sql, run_sql_arrow, to_result
+from store.query import DEFAULT_MAX_ROWS, QueryFailed, QueryRefused, Reader, run_sql, to_result
 from store.sql_guard import MAX_SQL_CHARS
 
 MAX_ROWS_LIMIT = 1_000_000
@@ -49,7 +48,8 @@ class SqlRequest(BaseModel):
         description="One read-only statement: SELECT, WITH ... SELECT, EXPLAIN, DESCRIBE, SHOW.",
     )
     params: list[str | int | float | bool | None] = Field(
-        default_factory=list, description="Values for the ? placeholders, in order; never paste values into sql."
+        default_factory=list,
+        description="Values for the placeholders, in order: $1, $2, ... (or ? on DuckDB); never paste values into sql.",
     )
     limit: int = Field(DEFAULT_MAX_ROWS, ge=1, le=MAX_ROWS_LIMIT, description="The most rows to return.")
 
@@ -85,6 +85,12 @@ class StepsPage(BaseModel):
 
 class FindingsPage(Page):
     findings: list[dict[str, Any]]
+
+
+class Facets(BaseModel):
+    agents: list[str]
+    services: list[str]
+    models: list[str]
 
 
 class ViewColumn(BaseModel):
@@ -136,16 +142,17 @@ def _records(result: QueryResult) -> list[dict[str, Any]]:
     return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
 
-def _validation_sentence(exc: RequestValidationError) -> str:
+def _validation_sentence(exc: RequestValidationError, path: str) -> str:
     parts = []
     for error in exc.errors()[:3]:
         where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "the body"
         parts.append(f"{where}: {error.get('msg', 'invalid')}")
-    return "The request is not valid (" + "; ".join(parts) + '). The body of /api/v1/sql is {"sql": "SELECT ..."}.'
+    hint = ' The body of /api/v1/sql is {"sql": "SELECT ..."}.' if path.endswith("/sql") else ""
+    return "The request is not valid (" + "; ".join(parts) + ")." + hint
 
 
 def build_app(
-    cursor_factory: Callable[[], duckdb.DuckDBPyConnection],
+    reader: Reader,
     health: Callable[[], dict[str, Any]],
     *,
     query_timeout_seconds: float,
@@ -174,14 +181,16 @@ def build_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
-        return _error(_validation_sentence(exc), 400)
+        return _error(_validation_sentence(exc, request.url.path), 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return _error(str(exc.detail), exc.status_code, dict(exc.headers or {}))
 
     def read(sql: str, params: list[Any], max_rows: int) -> QueryResult:
-        return run_sql(cursor_factory, sql, params=params, max_rows=max_rows, timeout_seconds=query_timeout_seconds)
+        return run_sql(
+            reader, sql, params=params, max_rows=max_rows, timeout_seconds=query_timeout_seconds, trusted=True
+        )
 
     async def fixed_read(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
@@ -211,12 +220,9 @@ def build_app(
         accept = request.headers.get("accept", "")
         try:
             table, truncated = await run_in_threadpool(
-                run_sql_arrow,
-                cursor_factory,
-                body.sql,
-                params=list(body.params),
-                max_rows=body.limit,
-                timeout_seconds=query_timeout_seconds,
+                lambda: reader.run_arrow(
+                    body.sql, list(body.params), max_rows=body.limit, timeout_seconds=query_timeout_seconds
+                )
             )
         except QueryRefused as exc:
             return _error(str(exc), 400)
@@ -270,18 +276,17 @@ def build_app(
             search=q, agent=agent, status=status, service=service, model=model, finding_kind=finding,
             since=_utc(since, "since"), until=_utc(until, "until"), order=order, limit=limit, offset=offset,
         )  # fmt: skip
-        result, total = await fixed_read(reads.sessions, f)
+        result, total = await fixed_read(reads.sessions, f, reader.dialect)
         return _json({"sessions": _records(result), "total": total, "limit": limit, "offset": offset})
 
     step_columns: list[str] = []
 
     def all_step_columns() -> list[str]:
         if not step_columns:
-            cursor = cursor_factory()
-            try:
-                step_columns.extend(d[0] for d in cursor.execute("SELECT * FROM steps LIMIT 0").description or [])
-            finally:
-                cursor.close()
+            table, _ = reader.run_arrow(
+                "SELECT * FROM steps LIMIT 0", [], max_rows=1, timeout_seconds=query_timeout_seconds, trusted=True
+            )
+            step_columns.extend(table.column_names)
         return step_columns
 
     @app.get("/api/v1/sessions/{session_id:path}/steps", dependencies=guarded, response_model=StepsPage,
@@ -300,8 +305,6 @@ def build_app(
         unknown = [c for c in wanted if c not in known]
         if unknown:
             return _error(f"{', '.join(unknown)[:200]} are not columns of the steps view: {', '.join(known)}.", 400)
-        if await fixed_read(reads.session, session_id) is None:
-            return _error(f"There is no session {session_id!r}; list them with GET /api/v1/sessions.", 404)
         if session_steps is None:
             result = await fixed_read(
                 lambda run: run(
@@ -315,6 +318,9 @@ def build_app(
         else:
             # The columns were checked against the view's own names above.
             rows = await run_in_threadpool(session_steps, session_id, first, last, wanted)
+        # Only an empty answer needs the second look: no such session, or no steps in that range.
+        if not rows and await fixed_read(reads.session, session_id) is None:
+            return _error(f"There is no session {session_id!r}; list them with GET /api/v1/sessions.", 404)
         return _json(
             {"session_id": session_id, "columns": wanted, "steps": [dict(zip(wanted, r, strict=True)) for r in rows]}
         )
@@ -344,6 +350,11 @@ def build_app(
             reads.findings, session_id=session_id, kind=kind, severity=severity, agent=agent, limit=limit, offset=offset
         )
         return _json({"findings": _records(result), "total": total, "limit": limit, "offset": offset})
+
+    @app.get("/api/v1/facets", dependencies=guarded, response_model=Facets, responses=_ERRORS,
+             summary="The agents, services and models that occur in sessions")  # fmt: skip
+    async def facets() -> Response:
+        return _json(await fixed_read(reads.facets, reader.dialect))
 
     @app.get("/healthz", summary="Liveness and the collector's counters (no token needed)")
     async def healthz() -> Response:

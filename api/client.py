@@ -116,6 +116,11 @@ class ApiClient:
         data = self._request("GET", "/api/v1/views").json()
         return {v["name"]: [(c["name"], c["type"]) for c in v["columns"]] for v in data}
 
+    def facets(self) -> dict[str, list[str]]:
+        """The agents, services and models of the stored sessions."""
+        data: dict[str, list[str]] = self._request("GET", "/api/v1/facets").json()
+        return data
+
     def health(self) -> dict[str, Any]:
         result: dict[str, Any] = self._request("GET", "/healthz").json()
         return result

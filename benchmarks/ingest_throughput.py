@@ -12,11 +12,17 @@ It prints, per protocol: spans acknowledged per second, spans counted in the sto
 
     python benchmarks/ingest_throughput.py                     # 200,000 spans, gRPC and HTTP
     python benchmarks/ingest_throughput.py --spans 1000000 --protocol grpc
+    python benchmarks/ingest_throughput.py --store local       # on PostgreSQL (a throwaway local server)
+    python benchmarks/ingest_throughput.py --store postgresql://USER:PW@HOST/postgres   # on your server
+
+On PostgreSQL, each run gets a fresh database (dropped afterwards); bytes on disk per span are that
+database's size, indexes included; peak memory is the collector's, not the database server's.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import multiprocessing as mp
 import os
@@ -224,7 +230,7 @@ def _free_port() -> int:
 
 
 class Collector:
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, store: str | None = None) -> None:
         self.db = db
         self.ports = {name: _free_port() for name in ("grpc", "http", "api")}
         self.proc = subprocess.Popen(
@@ -242,6 +248,7 @@ class Collector:
                 str(self.ports["http"]),
                 "--api-port",
                 str(self.ports["api"]),
+                *(["--store", store] if store else []),
                 *EXTRA_SERVE_ARGS,
             ],
             stderr=subprocess.PIPE,
@@ -297,12 +304,45 @@ class Collector:
         self._sampling = False
 
 
+class PostgresDatabases:
+    """Fresh databases on a PostgreSQL server, one per run, dropped afterwards."""
+
+    def __init__(self, server_url: str) -> None:
+        import sqlalchemy as sa
+
+        self._sa = sa
+        self.server = sa.make_url(server_url).set(drivername="postgresql+psycopg")
+        self._engine = sa.create_engine(self.server, isolation_level="AUTOCOMMIT")
+        self._n = 0
+
+    def create(self) -> str:
+        self._n += 1
+        self.name = f"stepseven_bench_{os.getpid()}_{self._n}"
+        with self._engine.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {self.name}")
+        return str(self.server.set(drivername="postgresql", database=self.name).render_as_string(hide_password=False))
+
+    def size(self) -> int:
+        with self._engine.connect() as connection:
+            return int(connection.exec_driver_sql(f"SELECT pg_database_size('{self.name}')").scalar_one())
+
+    def drop(self) -> None:
+        with self._engine.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
 def run(
-    protocol: str, spans: int, exporters: int, batch_size: int, use_gzip: bool, template: bytes
+    protocol: str,
+    spans: int,
+    exporters: int,
+    batch_size: int,
+    use_gzip: bool,
+    template: bytes,
+    postgres: PostgresDatabases | None = None,
 ) -> dict[str, float]:
     batches_total = max(exporters, spans // batch_size)
     with tempfile.TemporaryDirectory(prefix="stepseven-bench-") as tmp:
-        collector = Collector(Path(tmp) / "bench.duckdb")
+        collector = Collector(Path(tmp) / "bench.duckdb", postgres.create() if postgres else None)
         ctx = mp.get_context("fork")
         ready, go = ctx.Barrier(exporters + 1), ctx.Event()
         results: Any = ctx.Queue()
@@ -330,7 +370,11 @@ def run(
         analyzer = collector.health()["analyzer"]
         caught_up = collector.analysis_caught_up(started + elapsed) if CATCH_UP else None
         collector.stop()
-        disk = sum(f.stat().st_size for f in Path(tmp).glob("bench.duckdb*"))
+        if postgres is not None:
+            disk = postgres.size()
+            postgres.drop()
+        else:
+            disk = sum(f.stat().st_size for f in Path(tmp).glob("bench.duckdb*"))
     return {
         "acked": acked,
         "durable": durable,
@@ -357,7 +401,26 @@ def main() -> None:
     parser.add_argument(
         "--gzip", action="store_true", help="compress HTTP bodies with gzip, as exporters do when asked"
     )
+    parser.add_argument(
+        "--store",
+        default=None,
+        help="benchmark the PostgreSQL store: a server URL (postgresql://USER:PW@HOST/postgres; a fresh database "
+        "is created and dropped per run) or 'local' for a throwaway server of the installed PostgreSQL",
+    )
     args = parser.parse_args()
+    with contextlib.ExitStack() as stack:
+        postgres = None
+        if args.store == "local":
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+            from tests.postgres import postgres_cluster
+
+            postgres = PostgresDatabases(stack.enter_context(postgres_cluster()))
+        elif args.store:
+            postgres = PostgresDatabases(args.store)
+        _benchmark(args, postgres)
+
+
+def _benchmark(args: argparse.Namespace, postgres: PostgresDatabases | None) -> None:
 
     template_spans = build_template_spans(sessions=max(args.batch_size // 4, 64))
     chosen = template_spans[: args.batch_size]
@@ -369,10 +432,13 @@ def main() -> None:
         f"traffic: agent sessions of invoke_agent/chat/execute_tool spans, {per_span:,.0f} bytes per span encoded, "
         f"{args.batch_size} spans per request, {args.exporters} exporters, {os.cpu_count()} cores"
     )
+    print(f"store: {'PostgreSQL ' + str(postgres.server.render_as_string()) if postgres else 'DuckDB (embedded)'}")
     protocols = ["grpc", "http"] if args.protocol == "both" else [args.protocol]
     for protocol in protocols:
         print(f"{protocol}:", flush=True)
-        r = run(protocol, args.spans, args.exporters, args.batch_size, args.gzip and protocol == "http", template)
+        r = run(
+            protocol, args.spans, args.exporters, args.batch_size, args.gzip and protocol == "http", template, postgres
+        )
         print(
             f"  {protocol}: {r['durable_per_s']:,.0f} durable spans/s "
             f"({r['durable']:,} durable of {r['acked']:,} acknowledged in {r['seconds']:.1f} s), "

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,6 +28,7 @@ class SessionStore(Protocol):
     def session_memberships(self, *, trace_ids: list[str] = ..., session_ids: list[str] = ...) -> dict[str, str]: ...
     def replace_sessions(self, memberships: dict[str, str], views: dict[str, SessionView]) -> None: ...
     def input_messages_of(self, span_ids: list[tuple[str, str]]) -> dict[str, str]: ...
+    def rebuilding(self) -> AbstractContextManager[None]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,13 @@ class SessionWorker:
 
     def process(self, trace_ids: list[str]) -> int:
         """Recomputes every session these traces belong to now or belonged to before."""
+        with self._store.rebuilding():
+            views = self._rebuild(trace_ids)
+        if self.on_sessions is not None:
+            self.on_sessions([s for s, v in views.items() if v.summary is not None])
+        return len(views)
+
+    def _rebuild(self, trace_ids: list[str]) -> dict[str, SessionView]:
         records, logs = self._store.session_inputs(trace_ids)
         assigned = assign_sessions(records)
         before = self._store.session_memberships(trace_ids=trace_ids)
@@ -155,6 +164,4 @@ class SessionWorker:
             if summary is not None:
                 summary.input_preview = first_text(inputs.get(span_id))
         self._store.replace_sessions(assigned, views)
-        if self.on_sessions is not None:
-            self.on_sessions([s for s, v in views.items() if v.summary is not None])
-        return len(views)
+        return views

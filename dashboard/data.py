@@ -80,17 +80,8 @@ class DashboardData:
 
     def choices(self) -> dict[str, list[str]]:
         """The agents, services and models of the stored sessions, for the filters (from the small sessions view)."""
-        frame = self.frame(
-            "SELECT 'agent' AS what, unnest(CAST(agents AS VARCHAR[])) AS value FROM sessions "
-            "UNION SELECT 'service', service_name FROM sessions WHERE service_name IS NOT NULL "
-            "UNION SELECT 'model', unnest(CAST(models AS VARCHAR[])) FROM sessions ORDER BY 1, 2",
-            limit=100_000,
-        )
-        found: dict[str, list[str]] = {"agent": [], "service": [], "model": []}
-        for what, value in zip(frame["what"], frame["value"], strict=True):
-            if value is not None:
-                found[str(what)].append(str(value))
-        return found
+        found = self.client.facets()
+        return {"agent": found["agents"], "service": found["services"], "model": found["models"]}
 
     # -- one session ---------------------------------------------------------------------------
 
@@ -140,31 +131,28 @@ class DashboardData:
 
     def next_marked_step(self, session_id: str, after: int, what: str) -> int | None:
         """The next step after ``after`` that failed (``error``) or is evidence of a finding (``finding``)."""
-        if what == "error":
-            frame = self.frame(
-                "SELECT min(step_index) AS i FROM steps WHERE session_id = ? AND step_index > ? AND status = 'error'",
-                [session_id, after],
-            )
-        else:
-            frame = self.frame(
-                "SELECT min(CAST(i AS INTEGER)) AS i FROM (SELECT unnest(CAST(step_indexes AS INTEGER[])) AS i "
-                "FROM findings WHERE session_id = ?) WHERE i > ?",
-                [session_id, after],
-            )
+        if what == "finding":
+            evidence = [int(i) for indexes in self.findings_of(session_id)["step_indexes"] for i in parse_json(indexes)]
+            return min((i for i in evidence if i > after), default=None)
+        # $1-style parameters read the same on DuckDB and PostgreSQL stores.
+        frame = self.frame(
+            "SELECT min(step_index) AS i FROM steps WHERE session_id = $1 AND step_index > $2 AND status = 'error'",
+            [session_id, after],
+        )
         value = frame.iloc[0]["i"] if not frame.empty else None
         return None if value is None or pd.isna(value) else int(value)
 
     def handoffs(self, session_id: str) -> pd.DataFrame:
         return self.frame(
             "SELECT handoff_index, from_agent, to_agent, mechanism, outcome, delegating_step_index, target_step_index, "
-            "error_message FROM handoffs WHERE session_id = ? ORDER BY handoff_index",
+            "error_message FROM handoffs WHERE session_id = $1 ORDER BY handoff_index",
             [session_id],
         )
 
     def findings_of(self, session_id: str) -> pd.DataFrame:
         return self.frame(
             "SELECT kind, sub_kind, severity, agent_name, step_indexes, explanation FROM findings "
-            "WHERE session_id = ? ORDER BY step_indexes",
+            "WHERE session_id = $1 ORDER BY CAST(step_indexes AS VARCHAR)",
             [session_id],
         )
 

@@ -74,6 +74,13 @@ def cli() -> None:
     help="The DuckDB file the collector owns (created if missing).",
 )
 @_option(
+    "--store",
+    env="STORE",
+    default=None,
+    help="Store everything in PostgreSQL instead of the --db file: postgresql://USER:PASSWORD@HOST:5432/DATABASE. "
+    "Several collectors may share one database (see docs/scaling.md).",
+)
+@_option(
     "--host",
     env="HOST",
     default="127.0.0.1",
@@ -204,6 +211,7 @@ def cli() -> None:
 )
 def serve(
     db: Path,
+    store: str | None,
     host: str,
     grpc_port: int,
     http_port: int,
@@ -269,6 +277,7 @@ def serve(
         raise click.ClickException(str(exc)) from None
     config = ServeConfig(
         db=db,
+        store_url=store or None,
         collector=collector,
         api_port=api_port,
         memory_limit=memory_limit,

@@ -58,6 +58,11 @@ class Unit:
     day: date
 
 
+def _floor_div(value: str, divisor: str) -> str:
+    """Integer division, exact and written the same for DuckDB (where / gives a double) and PostgreSQL."""
+    return f"CAST(({value} - ({value}) % {divisor}) / {divisor} AS BIGINT)"
+
+
 def plan(read: ReadArrow, views: list[str], since: date | None, until: date | None) -> list[Unit]:
     """The (view, day) pairs that hold rows, oldest first."""
     units: list[Unit] = []
@@ -66,12 +71,11 @@ def plan(read: ReadArrow, views: list[str], since: date | None, until: date | No
         where, params = [], []
         for bound, op in ((since, ">="), (until, "<")):
             if bound is not None:
-                where.append(f"{ns} {op} ?")
                 params.append(_day_start(bound))
+                where.append(f"{ns} {op} ${len(params)}")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        table, _ = read(
-            f"SELECT DISTINCT {ns} // {NS_PER_DAY} AS day FROM {source} {clause} ORDER BY day", params, 100_000
-        )
+        day = _floor_div(ns, str(NS_PER_DAY))
+        table, _ = read(f"SELECT DISTINCT {day} AS day FROM {source} {clause} ORDER BY day", params, 100_000)
         epoch = date(1970, 1, 1)
         units += [Unit(view, epoch + timedelta(days=d)) for d in table.column("day").to_pylist() if d is not None]
     return units
@@ -101,9 +105,9 @@ def _pieces(read: ReadArrow, source: str, ns: str, lo: int, hi: int, width: int)
     """(start, end, rows) of the populated stretches of [lo, hi), each of at most PAGE_ROWS rows unless
     more than that share one microsecond. Counting is a narrow aggregate: cheap where reading is not."""
     table, _ = read(
-        f"SELECT ({ns} - ?) // ? AS bucket, count(*) AS n FROM {source} WHERE {ns} >= ? AND {ns} < ? "
-        "GROUP BY 1 ORDER BY 1",
-        [lo, width, lo, hi],
+        f"SELECT {_floor_div(f'{ns} - $1', '$2')} AS bucket, count(*) AS n FROM {source} "
+        f"WHERE {ns} >= $1 AND {ns} < $3 GROUP BY 1 ORDER BY 1",
+        [lo, width, hi],
         1_000_000,
     )
     found: list[tuple[int, int, int]] = []
@@ -135,7 +139,7 @@ def _read_window(read: ReadArrow, select: str, ns: str, lo: int, hi: int) -> Ite
     """The rows of [lo, hi). A window is halved when it grew past the page since it was counted (a live
     store), or when its rows are too wide for the collector's memory limit in one read."""
     try:
-        table, truncated = read(f"{select} WHERE {ns} >= ? AND {ns} < ?", [lo, hi], PAGE_ROWS * 2)
+        table, truncated = read(f"{select} WHERE {ns} >= $1 AND {ns} < $2", [lo, hi], PAGE_ROWS * 2)
     except Exception as exc:
         if OUT_OF_MEMORY not in str(exc) or hi - lo < 2:
             raise
@@ -167,7 +171,7 @@ MAX_SESSION_SPANS = 1_000_000
 def session_as_otlp(read: ReadArrow, session_id: str) -> dict[str, Any]:
     """An ExportTraceServiceRequest in OTLP/JSON holding every span of the session, as it was received."""
     table, truncated = read(
-        f"SELECT {_SPAN_COLUMNS} FROM spans WHERE session_id = ? ORDER BY start_time_unix_nano, span_id",
+        f"SELECT {_SPAN_COLUMNS} FROM spans WHERE session_id = $1 ORDER BY start_time_unix_nano, span_id",
         [session_id],
         MAX_SESSION_SPANS,
     )

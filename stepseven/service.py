@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -35,6 +35,9 @@ from store.duckdb_store import DEFAULT_MEMORY_LIMIT, DuckDBStore
 from store.retention import RetentionWorker
 from store.writer import Writer
 
+if TYPE_CHECKING:
+    from store.postgres_store import PostgresStore
+
 log = logging.getLogger("stepseven")
 
 
@@ -46,6 +49,7 @@ class ServeError(Exception):
 class ServeConfig:
     db: Path
     collector: CollectorConfig
+    store_url: str | None = None  # postgresql://...: PostgreSQL instead of the db file
     api_port: int = 4319
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     query_timeout_seconds: float = 30.0
@@ -81,6 +85,14 @@ def _bind(host: str, port: int, what: str, option: str) -> socket.socket:
     return sock
 
 
+def _open_store(config: ServeConfig) -> DuckDBStore | PostgresStore:
+    if config.store_url:
+        from store.postgres_store import PostgresStore
+
+        return PostgresStore(config.store_url)
+    return DuckDBStore(config.db, memory_limit=config.memory_limit)
+
+
 def serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     config.collector.validate()
     asyncio.run(_serve(config, announce))
@@ -88,7 +100,7 @@ def serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
 
 async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     cc = config.collector
-    store = DuckDBStore(config.db, memory_limit=config.memory_limit)
+    store = _open_store(config)
     counters = Counters()
     sessions = SessionWorker(store)
     writer = Writer(store, cc.max_queue_items, cc.max_batch_items, on_commit=sessions.touch_batch)
@@ -119,7 +131,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             "status": "ok",
             "version": __version__,
             "uptime_seconds": round(time.time() - started, 1),
-            "store": {"backend": "duckdb", "path": str(config.db)},
+            "store": {"backend": store.backend, "location": store.location},
             "writer": dataclasses.asdict(writer.stats()),
             "sessions": dataclasses.asdict(sessions.stats()),
             "analyzer": dataclasses.asdict(analysis.stats()),
@@ -130,6 +142,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
 
     sockets: list[tuple[_Server, socket.socket]] = []
     grpc_receiver: GrpcReceiver | None = None
+    reader = store.reader()
     try:
 
         def session_steps(session_id: str, first: int, last: int, columns: list[str]) -> list[tuple[Any, ...]]:
@@ -137,7 +150,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             return store.session_rows("steps", [session_id], ", ".join(columns), (first, last))
 
         api = build_api(
-            store.cursor,
+            reader,
             health,
             query_timeout_seconds=config.query_timeout_seconds,
             session_steps=session_steps,
@@ -161,6 +174,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         writer.stop()
         sessions.stop()
         analysis.stop()
+        reader.close()
         store.close()
         raise
 
@@ -176,7 +190,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     while not all(server.started for server, _ in sockets) and not any(t.done() for t in tasks):
         await asyncio.sleep(0.01)
     host = cc.host
-    parts = [f"store {config.db}", f"query API http://{host}:{config.api_port}"]
+    parts = [f"store {store.location}", f"query API http://{host}:{config.api_port}"]
     if config.receivers:
         parts += [f"OTLP/gRPC {host}:{cc.grpc_port}", f"OTLP/HTTP http://{host}:{cc.http_port}"]
     ui = None
@@ -204,6 +218,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     await asyncio.to_thread(sessions.stop)
     # Unfinished analysis is not lost: the next start finds the sessions analyzed at an older version.
     await asyncio.to_thread(analysis.stop)
+    await asyncio.to_thread(reader.close)
     await asyncio.to_thread(store.close)
     announce("stepseven stopped")
 

@@ -22,6 +22,7 @@ from sqlalchemy.schema import CreateTable
 
 from store import schema
 from store.model import Batch, Finding, Pruned, Rows, SessionView, SpanRecord, WriteResult
+from store.query import DuckDBReader
 from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, finding_columns, log_events, record_columns
 
 _DIALECT = DuckDBDialect()
@@ -89,6 +90,8 @@ def _connect(path: Path, *, read_only: bool, memory_limit: str) -> duckdb.DuckDB
 
 class DuckDBStore:
     """The collector's store. ``write`` is called by the single writer thread only."""
+
+    backend = "duckdb"
 
     def __init__(self, path: str | Path, *, memory_limit: str = DEFAULT_MEMORY_LIMIT, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -329,6 +332,10 @@ class DuckDBStore:
         finally:
             cursor.close()
 
+    @contextlib.contextmanager
+    def rebuilding(self) -> Iterator[None]:
+        yield  # one process owns the file: its single session worker needs no lock
+
     def replace_sessions(self, memberships: dict[str, str], views: dict[str, SessionView]) -> None:
         """Replaces the derived rows of these traces and sessions in one transaction."""
         with self._transaction() as cursor:
@@ -527,6 +534,13 @@ class DuckDBStore:
             return cursor.execute(sql, list(params)).fetchall()
         finally:
             cursor.close()
+
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    def reader(self) -> DuckDBReader:
+        return DuckDBReader(self.cursor)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection for one reading thread; DuckDB's MVCC shows it committed data only."""

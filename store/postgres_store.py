@@ -1,26 +1,33 @@
 """The PostgreSQL store: the same schema and views as DuckDB, for several collectors sharing one database.
 
-So far: schema creation and migration (safe when several collectors start at once), group-committed
-idempotent appends (a span delivered to two collectors, or twice to one, is stored once), and what
-the session worker reads and writes. The analyzer's and the query API's paths come next; until then
-`serve` runs on DuckDB only.
+Schema creation and migration are safe when several collectors start at once; appends are
+group-committed and idempotent (a span delivered to two collectors, or twice to one, is stored once);
+user SQL reads through `store.postgres_query.PostgresReader`, as a role that can only read the views.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
+from psycopg.types.string import TextLoader
 
 from store import schema
 from store.duckdb_store import StoreError
 from store.model import Batch, Finding, Pruned, Rows, SessionView, SpanRecord, WriteResult
+from store.postgres_query import READER_ROLE, PostgresReader, reader_password, reader_setup_statements
+from store.query import numbered
+from store.reads import VIEWS
 from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, finding_columns, log_events, record_columns
 
 # pg_advisory_xact_lock key: "stepseven" as a number. Migrations take it, so concurrent starts queue.
 _MIGRATION_LOCK = 0x73746570736576
+_REBUILD_LOCK = _MIGRATION_LOCK + 1
+_FINDINGS_LOCK = _MIGRATION_LOCK + 2
 
 # PostgreSQL enforces the dedupe keys itself (DuckDB's writer dedupes instead; see schema.py).
 _KEYS: dict[str, tuple[str, ...]] = {
@@ -47,14 +54,87 @@ def _key_indexes() -> list[str]:
     return keys + lookups
 
 
+def store_url(url: str) -> sa.URL:
+    """A `postgresql://` URL as SQLAlchemy's psycopg (version 3) URL."""
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise StoreError(
+            f"{url!r} is not a database URL; write postgresql://USER:PASSWORD@HOST:5432/DATABASE."
+        ) from None
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):
+        raise StoreError(f"Only PostgreSQL stores are supported by URL (postgresql://...), not {parsed.drivername}.")
+    return parsed.set(drivername="postgresql+psycopg")
+
+
 class PostgresStore:
+    backend = "postgresql"
+
     def __init__(self, url: str) -> None:
-        self.url = url
+        self.url = store_url(url)
         try:
-            self._engine = sa.create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4)
+            self._engine = sa.create_engine(self.url, pool_pre_ping=True, pool_size=4, max_overflow=4)
             self._migrate()
+            self._ensure_reader()
         except sa.exc.OperationalError as exc:
             raise StoreError(f"Cannot reach the PostgreSQL store: {exc.orig}") from None
+
+    @property
+    def location(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    def reader(self) -> PostgresReader:
+        return PostgresReader(self.url)
+
+    def _ensure_reader(self) -> None:
+        """The login the SQL API reads as: it can read the views in this database, and nothing else."""
+        database = self.url.database or "postgres"
+        # Roles belong to the whole server and advisory locks to one database, so two collectors of
+        # different databases may race here: the loser finds the role made and logs in on its next look.
+        for attempt in range(3):
+            if self._reader_can_log_in():
+                break
+            try:
+                self._create_reader()
+            except (sa.exc.IntegrityError, sa.exc.InternalError):
+                if attempt == 2:
+                    raise
+        with self._engine.begin() as connection:
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            for statement in reader_setup_statements(database, VIEWS):
+                connection.execute(sa.text(statement))
+
+    def _create_reader(self) -> None:
+        password = reader_password(self.url)  # hex digits only, so safe inside the literal
+        with self._engine.begin() as connection:
+            exists = connection.execute(sa.text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": READER_ROLE})
+            verb = "ALTER" if exists.scalar() else "CREATE"
+            try:
+                connection.execute(
+                    sa.text(
+                        f"{verb} ROLE {READER_ROLE} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE "
+                        f"NOREPLICATION NOBYPASSRLS PASSWORD '{password}'"
+                    )
+                )
+            except sa.exc.ProgrammingError as exc:
+                raise StoreError(
+                    f"The store's login {self.url.username!r} cannot create the read-only role {READER_ROLE} "
+                    f"that the SQL API uses ({exc.orig}); grant it CREATEROLE "
+                    f"(ALTER ROLE {self.url.username} CREATEROLE) or run stepseven as the database owner."
+                ) from None
+            connection.execute(sa.text(f"ALTER ROLE {READER_ROLE} SET default_transaction_read_only = on"))
+
+    def _reader_can_log_in(self) -> bool:
+        engine = sa.create_engine(
+            self.url.set(username=READER_ROLE, password=reader_password(self.url)), poolclass=sa.pool.NullPool
+        )
+        try:
+            with engine.connect():
+                return True
+        except sa.exc.OperationalError:
+            return False
+        finally:
+            engine.dispose()
 
     def _migrate(self) -> None:
         with self._engine.begin() as connection:
@@ -97,6 +177,14 @@ class PostgresStore:
 
     def write(self, batch: Batch) -> WriteResult:
         """Appends a batch in one transaction; returns how many records were new (not already stored)."""
+        try:
+            return self._write(batch)
+        except psycopg.errors.CharacterNotInRepertoire:
+            # PostgreSQL text cannot hold NUL characters (DuckDB's can). Rather than refuse the whole
+            # batch, and with it every other span in it, they are stored as U+FFFD; rare enough to retry.
+            return self._write(_without_nul(batch))
+
+    def _write(self, batch: Batch) -> WriteResult:
         raw = self._engine.raw_connection()
         try:
             connection: Any = raw.driver_connection
@@ -176,6 +264,23 @@ class PostgresStore:
             )
             return {str(t): str(s) for t, s in rows}
 
+    @contextlib.contextmanager
+    def rebuilding(self) -> Iterator[None]:
+        """Held while one collector reads a session's spans and writes its steps, so that collectors sharing
+        this database rebuild one at a time: whichever goes second reads what the first committed, and a
+        rebuild from fewer spans can never land after one from more."""
+        raw = self._engine.raw_connection()
+        try:
+            connection: Any = raw.driver_connection
+            connection.execute("SELECT pg_advisory_lock(%s)", [_REBUILD_LOCK])
+            try:
+                yield
+            finally:
+                connection.execute("SELECT pg_advisory_unlock(%s)", [_REBUILD_LOCK])
+                connection.commit()
+        finally:
+            raw.close()
+
     def replace_sessions(self, memberships: dict[str, str], views: dict[str, SessionView]) -> None:
         """Replaces the derived rows of these traces and sessions in one transaction."""
         raw = self._engine.raw_connection()
@@ -231,6 +336,18 @@ class PostgresStore:
         try:
             connection: Any = raw.driver_connection
             with connection.transaction(), connection.cursor() as cursor:
+                # Collectors sharing the database analyze the same sessions: one writes at a time, and an
+                # analysis of an older version of a session never replaces one of a newer version.
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_FINDINGS_LOCK])
+                cursor.execute(
+                    "SELECT session_id, session_updated_time_unix_nano FROM derived_analyses "
+                    "WHERE session_id = ANY(%s)",
+                    [list(analyzed)],
+                )
+                newer = {session for session, version in cursor.fetchall() if version > analyzed[session]}
+                if newer:
+                    analyzed = {s: v for s, v in analyzed.items() if s not in newer}
+                    findings = [f for f in findings if f.session_id not in newer]
                 cursor.execute(
                     "SELECT finding_id, detected_time_unix_nano FROM derived_findings WHERE session_id = ANY(%s)",
                     [list(analyzed)],
@@ -311,14 +428,36 @@ class PostgresStore:
     # -- reads ----------------------------------------------------------------------------------
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Rows of one internal query over the views, values bound to ``?`` as on DuckDB (trusted SQL only:
-        stepseven's own, never a user's, so no ``?`` appears inside its string literals)."""
-        with self._engine.connect() as connection:
-            result = connection.exec_driver_sql(sql.replace("%", "%%").replace("?", "%s"), tuple(params))
-            return [tuple(row) for row in result]
+        """Rows of one internal query over the views, values bound to ``?`` or ``$1`` as on DuckDB, JSON as
+        its text as DuckDB gives it (trusted SQL only: stepseven's own, never a user's, so no ``?`` appears
+        inside its string literals)."""
+        raw = self._engine.raw_connection()
+        try:
+            connection: Any = raw.driver_connection
+            with psycopg.RawCursor(connection) as cursor:
+                cursor.adapters.register_loader("json", TextLoader)
+                cursor.adapters.register_loader("jsonb", TextLoader)
+                cursor.execute(numbered(sql), list(params) or None)
+                rows = [tuple(row) for row in cursor.fetchall()] if cursor.description else []
+            connection.commit()
+            return rows
+        finally:
+            raw.close()
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _without_nul(batch: Batch) -> Batch:
+    def clean(rows: Rows) -> Rows:
+        return Rows(
+            {
+                name: [v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in values]
+                for name, values in rows.columns.items()
+            }
+        )
+
+    return Batch(clean(batch.spans), clean(batch.logs), clean(batch.metric_points))
 
 
 def _copy(cursor: Any, table: sa.Table, columns: list[list[Any]]) -> None:

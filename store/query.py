@@ -1,10 +1,15 @@
-"""The read side: user SQL with a row cap and a time limit, on a read-only transaction."""
+"""The read side: user SQL with a row cap and a time limit, on a read-only transaction.
+
+A `Reader` is what the query API and the CLI read through; `DuckDBReader` is the embedded store's,
+`store.postgres_query.PostgresReader` the PostgreSQL store's. Both answer with Arrow tables.
+"""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
@@ -16,7 +21,7 @@ DEFAULT_MAX_ROWS = 10_000
 DEFAULT_TIMEOUT_SECONDS = 30.0
 _BATCH_ROWS = 8_192
 
-__all__ = ["QueryFailed", "QueryRefused", "QueryTimeout", "run_sql", "run_sql_arrow"]
+__all__ = ["DuckDBReader", "QueryFailed", "QueryRefused", "QueryTimeout", "Reader", "run_sql", "run_sql_arrow"]
 
 
 class QueryFailed(Exception):
@@ -30,6 +35,47 @@ class QueryTimeout(QueryFailed):
 # The words an out-of-memory refusal starts with, on every path (API error, CLI message), so that a bulk
 # reader can tell "read less at a time" from other failures.
 OUT_OF_MEMORY = "the query needs more memory than the collector's --memory-limit allows"
+
+
+class Reader(Protocol):
+    dialect: str  # "duckdb" or "postgresql": the SQL the user writes is the backend's
+
+    def run_arrow(
+        self, sql: str, params: list[Any], *, max_rows: int, timeout_seconds: float, trusted: bool = False
+    ) -> tuple[pa.Table, bool]:
+        """One read-only statement's first ``max_rows`` rows and whether there were more.
+
+        ``trusted`` SQL is stepseven's own, written with ``?`` placeholders on every backend.
+        """
+        ...
+
+    def close(self) -> None: ...
+
+
+class DuckDBReader:
+    dialect = "duckdb"
+
+    def __init__(self, cursor_factory: Callable[[], duckdb.DuckDBPyConnection]) -> None:
+        self._cursor_factory = cursor_factory
+
+    def run_arrow(
+        self, sql: str, params: list[Any], *, max_rows: int, timeout_seconds: float, trusted: bool = False
+    ) -> tuple[pa.Table, bool]:
+        return run_sql_arrow(
+            self._cursor_factory, sql, params=params, max_rows=max_rows, timeout_seconds=timeout_seconds
+        )
+
+    def close(self) -> None:
+        pass  # the store's connection is the store's to close
+
+
+_QUESTION_MARK = re.compile(r"\?")
+
+
+def numbered(sql: str) -> str:
+    """stepseven's own ``?`` placeholders as PostgreSQL's ``$1, $2, ...`` (never applied to user SQL)."""
+    counter = iter(range(1, 1_000_000))
+    return _QUESTION_MARK.sub(lambda _: f"${next(counter)}", sql)
 
 
 def run_sql_arrow(
@@ -99,16 +145,17 @@ def run_sql_arrow(
 
 
 def run_sql(
-    cursor_factory: Callable[[], duckdb.DuckDBPyConnection],
+    reader: Reader,
     sql: str,
     *,
     params: list[Any] | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    trusted: bool = False,
 ) -> QueryResult:
-    """As ``run_sql_arrow``, as Python rows."""
-    table, truncated = run_sql_arrow(
-        cursor_factory, sql, params=params, max_rows=max_rows, timeout_seconds=timeout_seconds
+    """As ``Reader.run_arrow``, as Python rows."""
+    table, truncated = reader.run_arrow(
+        sql, params or [], max_rows=max_rows, timeout_seconds=timeout_seconds, trusted=trusted
     )
     return to_result(table, truncated)
 

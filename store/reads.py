@@ -55,7 +55,18 @@ class SessionFilter:
     offset: int = 0
 
 
-def _where(f: SessionFilter) -> tuple[str, list[Any]]:
+# The two places where the backends' SQL differs: membership in a JSON list of names, and its elements.
+_CONTAINS = {
+    "duckdb": "list_contains(CAST({column} AS VARCHAR[]), ?)",
+    "postgresql": "CAST({column} AS jsonb) @> jsonb_build_array(CAST(? AS text))",
+}
+_ELEMENTS = {
+    "duckdb": "unnest(CAST({column} AS VARCHAR[]))",
+    "postgresql": "json_array_elements_text({column})",
+}
+
+
+def _where(f: SessionFilter, dialect: str) -> tuple[str, list[Any]]:
     where: list[str] = []
     params: list[Any] = []
     if f.search:
@@ -67,10 +78,10 @@ def _where(f: SessionFilter) -> tuple[str, list[Any]]:
         )
         params += [f"%{f.search}%"] * 6
     for value, condition in (
-        (f.agent, "list_contains(CAST(agents AS VARCHAR[]), ?)"),
+        (f.agent, _CONTAINS[dialect].format(column="agents")),
         (f.status, "status = ?"),
         (f.service, "service_name = ?"),
-        (f.model, "list_contains(CAST(models AS VARCHAR[]), ?)"),
+        (f.model, _CONTAINS[dialect].format(column="models")),
         (f.finding_kind, "session_id IN (SELECT session_id FROM findings WHERE kind = ?)"),
         (f.since, "end_time >= CAST(? AS TIMESTAMP)"),
         (f.until, "start_time < CAST(? AS TIMESTAMP)"),
@@ -81,9 +92,9 @@ def _where(f: SessionFilter) -> tuple[str, list[Any]]:
     return (f"WHERE {' AND '.join(where)}" if where else ""), params
 
 
-def sessions(run: Run, f: SessionFilter) -> tuple[QueryResult, int]:
+def sessions(run: Run, f: SessionFilter, dialect: str = "duckdb") -> tuple[QueryResult, int]:
     """One page of sessions with their finding kinds, and how many sessions match in all."""
-    clause, params = _where(f)
+    clause, params = _where(f, dialect)
     order = SESSION_ORDER.get(f.order, SESSION_ORDER["newest"])
     result = run(
         f"""SELECT {", ".join(f"s.{c}" for c in SESSION_COLUMNS)},
@@ -146,11 +157,30 @@ def views(run: Run) -> dict[str, list[tuple[str, str]]]:
     """Each documented view's columns and their types."""
     result = run(
         "SELECT table_name, column_name, data_type FROM information_schema.columns "
-        "WHERE table_name IN (SELECT unnest(?)) ORDER BY table_name, ordinal_position",
-        [list(VIEWS)],
+        f"WHERE table_schema = current_schema() AND table_name IN ({', '.join('?' for _ in VIEWS)}) "
+        "ORDER BY table_name, ordinal_position",
+        list(VIEWS),
         100_000,
     )
     found: dict[str, list[tuple[str, str]]] = {view: [] for view in VIEWS}
     for table, column, data_type in result.rows:
         found[table].append((column, data_type))
+    return found
+
+
+def facets(run: Run, dialect: str = "duckdb") -> dict[str, list[str]]:
+    """The agents, services and models that occur in sessions, for filter menus."""
+    elements = _ELEMENTS[dialect]
+    result = run(
+        f"""SELECT 'agents' AS facet, {elements.format(column="agents")} AS value FROM sessions
+            UNION SELECT 'services', service_name FROM sessions WHERE service_name IS NOT NULL
+            UNION SELECT 'models', {elements.format(column="models")} FROM sessions
+            ORDER BY 1, 2""",
+        [],
+        100_000,
+    )
+    found: dict[str, list[str]] = {"agents": [], "services": [], "models": []}
+    for facet, value in result.rows:
+        if value is not None:
+            found[facet].append(value)
     return found

@@ -292,7 +292,7 @@ def steps_query(dialect: str, where: str | None = None, steps_table: str = "deri
             r.reasoning_output_tokens, r.finish_reasons, {_STATUS} AS status, r.error_type, r.error_message,
             r.handoff_from, r.handoff_to, r.conversation_id, {_KIND.replace("kind", "r.kind")} AS kind, r.links,
             {ts(dialect, "r.start_time_unix_nano")} AS start_time, {ts(dialect, "r.end_time_unix_nano")} AS end_time,
-            (r.end_time_unix_nano - r.start_time_unix_nano) / 1e6 AS duration_ms,
+            (r.end_time_unix_nano - r.start_time_unix_nano) / CAST(1e6 AS FLOAT8) AS duration_ms,
             r.start_time_unix_nano, r.end_time_unix_nano, r.service_name
             FROM {steps_table} d JOIN raw_spans r ON r.trace_id = d.trace_id AND r.span_id = d.span_id{where}"""
 
@@ -316,7 +316,7 @@ def _views(dialect: str) -> list[str]:
         f"""CREATE OR REPLACE VIEW spans AS SELECT
             st.session_id, r.trace_id, span_id, parent_span_id, name, {_KIND} AS kind,
             {ts(dialect, "start_time_unix_nano")} AS start_time, {ts(dialect, "end_time_unix_nano")} AS end_time,
-            (end_time_unix_nano - start_time_unix_nano) / 1e6 AS duration_ms,
+            (end_time_unix_nano - start_time_unix_nano) / CAST(1e6 AS FLOAT8) AS duration_ms,
             {_STATUS} AS status, status_message, service_name,
             attributes, events, links, resource_attributes, resource_schema_url, scope_name, scope_version,
             scope_attributes, scope_schema_url, dropped_attributes_count, dropped_events_count, dropped_links_count,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from api.client import ApiClient
 
@@ -54,6 +56,10 @@ class RunningCollector:
             except PortTaken:
                 continue
         raise RuntimeError("no free ports for the collector after 3 attempts")
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if "--store" in self.extra else "duckdb"
 
     @property
     def grpc_endpoint(self) -> str:
@@ -162,8 +168,52 @@ class RunningCollector:
         self.proc.stderr.close()
 
 
+# The stories run on both stores: the embedded DuckDB file and a shared PostgreSQL database.
+BACKENDS = ["duckdb", "postgresql"]
+_databases = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[str]:
+    """One throwaway PostgreSQL server for the whole run (Debian's packages, installed by scripts/test)."""
+    from tests.postgres import postgres_cluster
+
+    with postgres_cluster() as url:
+        yield url
+
+
+def fresh_database(cluster_url: str) -> str:
+    """A new, empty database on the test server; its `postgresql://` URL, as a user would pass to --store."""
+    name = f"stepseven_{os.getpid()}_{next(_databases)}"
+    engine = sa.create_engine(cluster_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    engine.dispose()
+    return sa.make_url(cluster_url).set(drivername="postgresql", database=name).render_as_string(hide_password=False)
+
+
+def store_args(backend: str, request: pytest.FixtureRequest) -> list[str]:
+    """The `serve` options that put a collector on ``backend`` (DuckDB: the --db file the caller gives)."""
+    if backend == "duckdb":
+        return []
+    return ["--store", fresh_database(request.getfixturevalue("pg_cluster"))]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def collector(tmp_path: Path) -> Iterator[RunningCollector]:
+def collector(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[RunningCollector]:
+    running = RunningCollector(tmp_path / "stepseven.duckdb", *store_args(backend, request))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def duckdb_collector(tmp_path: Path) -> Iterator[RunningCollector]:
+    """For the stories about the DuckDB file itself (reading it directly, its lock)."""
     running = RunningCollector(tmp_path / "stepseven.duckdb")
     yield running
     running.stop()

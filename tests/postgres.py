@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -33,11 +34,17 @@ def postgres_cluster() -> Iterator[str]:
         run_as = ["runuser", "-u", "postgres", "--"]
     data = folder / "data"
     port = free_port()
+    # Passwords over TCP, as a real server asks: the collector's login and the reader role it creates.
+    password = secrets.token_hex(12)
+    (folder / "pw").write_text(password)
+    if run_as:
+        shutil.chown(folder / "pw", "postgres")
     subprocess.run(
-        [*run_as, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "stepseven", "-E", "UTF8"],
+        [*run_as, str(binaries / "initdb"), "-D", str(data), "--auth-local=trust", "--auth-host=scram-sha-256",
+         "--pwfile", str(folder / "pw"), "-U", "stepseven", "-E", "UTF8", "--locale=C"],
         check=True,
         capture_output=True,
-    )
+    )  # fmt: skip
     options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=on"
     subprocess.run(
         [*run_as, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(folder / "log"), "-w", "start"],
@@ -45,7 +52,7 @@ def postgres_cluster() -> Iterator[str]:
         capture_output=True,
     )
     try:
-        yield f"postgresql+psycopg://stepseven@127.0.0.1:{port}/postgres"
+        yield f"postgresql+psycopg://stepseven:{password}@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
             [*run_as, str(binaries / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True

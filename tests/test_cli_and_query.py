@@ -69,8 +69,8 @@ def test_query_reads_the_file_when_no_collector_runs(tmp_path: Path) -> None:
     assert json.loads(out.stdout) == [{"n": 4}]
 
 
-def test_query_on_a_file_held_by_a_collector_says_what_to_do(collector: RunningCollector) -> None:
-    out = _stepseven("query", "--db", str(collector.db), "SELECT 1")
+def test_query_on_a_file_held_by_a_collector_says_what_to_do(duckdb_collector: RunningCollector) -> None:
+    out = _stepseven("query", "--db", str(duckdb_collector.db), "SELECT 1")
     assert out.returncode == 1
     assert "held by a running collector (PID" in out.stderr
     assert "--url" in out.stderr
@@ -104,17 +104,21 @@ def test_query_without_collector_or_file_says_how_to_start(tmp_path: Path) -> No
     ],
 )
 def test_user_sql_that_is_not_one_read_only_statement_is_refused(
-    collector: RunningCollector, sql: str, words: str
+    duckdb_collector: RunningCollector, sql: str, words: str
 ) -> None:
-    _load(collector)
-    response = httpx.post(f"{collector.api_url}/api/v1/sql", json={"sql": sql})
+    # DuckDB's refusals; tests/test_postgres_sql.py has PostgreSQL's.
+    _load(duckdb_collector)
+    response = httpx.post(f"{duckdb_collector.api_url}/api/v1/sql", json={"sql": sql})
     assert response.status_code == 400
     assert words in response.json()["error"]
-    assert collector.sql("SELECT count(*) AS n FROM raw_spans") == [{"n": 3}]
+    assert duckdb_collector.sql("SELECT count(*) AS n FROM spans") == [{"n": 3}]
 
 
 def test_results_are_capped_and_flagged_as_truncated(collector: RunningCollector) -> None:
-    response = httpx.post(f"{collector.api_url}/api/v1/sql", json={"sql": "SELECT * FROM range(100)", "limit": 10})
+    # generate_series reads the same on both stores
+    response = httpx.post(
+        f"{collector.api_url}/api/v1/sql", json={"sql": "SELECT * FROM generate_series(1, 100)", "limit": 10}
+    )
     body = response.json()
     assert (body["row_count"], body["truncated"]) == (10, True)
     csv = httpx.post(

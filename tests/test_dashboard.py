@@ -14,7 +14,7 @@ import orjson
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import RunningCollector
+from tests.conftest import BACKENDS, RunningCollector, store_args
 from tests.test_sessions import SAMPLES, send
 
 PAGES = Path(__file__).parent.parent / "dashboard" / "views"
@@ -64,10 +64,10 @@ def hostile_capture(folder: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
     folder = tmp_path_factory.mktemp("dashboard")
-    collector = RunningCollector(folder / "d.duckdb", "--analyze-after", "0.3")
+    collector = RunningCollector(folder / "d.duckdb", *store_args(request.param, request), "--analyze-after", "0.3")
     send(
         collector,
         SAMPLES / "pydantic_ai_usage_limit.json",
@@ -80,9 +80,9 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]
     collector.stop()
 
 
-@pytest.fixture(scope="module")
-def empty(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
-    collector = RunningCollector(tmp_path_factory.mktemp("empty") / "e.duckdb")
+@pytest.fixture(scope="module", params=BACKENDS)
+def empty(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
+    collector = RunningCollector(tmp_path_factory.mktemp("empty") / "e.duckdb", *store_args(request.param, request))
     yield collector
     collector.stop()
 
@@ -232,7 +232,7 @@ def test_the_session_steps_endpoint_matches_the_view_and_takes_no_sql(live: Runn
     with ApiClient(live.api_url) as client:
         fast = client.session_steps("session-loop-001", 2, 5, ["step_index", "tool_name", "input_messages"])
         view = client.sql(
-            "SELECT step_index, tool_name, input_messages FROM steps WHERE session_id = ? "
+            "SELECT step_index, tool_name, input_messages FROM steps WHERE session_id = $1 "
             "AND step_index BETWEEN 2 AND 5 ORDER BY step_index",
             ["session-loop-001"],
         )

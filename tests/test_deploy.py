@@ -63,7 +63,34 @@ def test_compose_runs_the_collector_and_the_dashboard_with_a_volume_and_health_c
     assert int(str(collector["stop_grace_period"]).rstrip("s")) >= 30
 
 
-@pytest.mark.parametrize("name", ["collector", "dashboard"])
+def test_the_postgres_profile_runs_two_collectors_on_one_database() -> None:
+    services = COMPOSE["services"]
+    profiled = {name for name, service in services.items() if "postgres" in service.get("profiles", [])}
+    assert profiled == {"postgres", "collector-pg-1", "collector-pg-2", "dashboard-pg"}
+    assert not {"collector", "dashboard"} & profiled  # `docker compose up` alone stays on DuckDB
+    database = services["postgres"]
+    assert database["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert any(str(v).endswith(":/var/lib/postgresql/data") for v in database["volumes"])
+    host_ports = []
+    for name in ("collector-pg-1", "collector-pg-2"):
+        replica = services[name]
+        assert _command(replica)[0] == "serve"
+        store = replica["environment"]["STEPSEVEN_STORE"]
+        assert store.startswith("postgresql://stepseven:") and store.endswith("@postgres:5432/stepseven")
+        assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert "4319/healthz" in " ".join(replica["healthcheck"]["test"])
+        for spec in replica["ports"]:
+            host, host_port, _ = str(spec).split(":")
+            assert host == "127.0.0.1"
+            host_ports.append(int(host_port))
+    assert len(host_ports) == len(set(host_ports)) == 6  # both replicas reachable from the host at once
+    assert services["dashboard-pg"]["environment"]["STEPSEVEN_URL"] == "http://collector-pg-1:4319"
+
+
+SERVICES_WITH_COMMANDS = [name for name, service in COMPOSE["services"].items() if "command" in service]
+
+
+@pytest.mark.parametrize("name", SERVICES_WITH_COMMANDS)
 def test_every_variable_compose_sets_is_one_the_program_reads_and_parses(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

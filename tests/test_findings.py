@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import pytest
 
-from tests.conftest import RunningCollector
+from tests.conftest import BACKENDS, RunningCollector, store_args
 from tests.test_sessions import CAPTURES, SAMPLES, send
 
 CONFIG = SAMPLES / "analyzer.toml"
@@ -24,7 +24,7 @@ LABELS = tomllib.loads((SAMPLES / "labels.toml").read_text())["session"]
 def findings_of(collector: RunningCollector, session_id: str) -> list[dict[str, Any]]:
     rows = collector.sql(
         "SELECT finding_id, kind, sub_kind, severity, agent_name, step_indexes, span_ids, explanation, "
-        "detected_time_unix_nano, updated_time_unix_nano FROM findings WHERE session_id = ? ORDER BY kind, sub_kind",
+        "detected_time_unix_nano, updated_time_unix_nano FROM findings WHERE session_id = $1 ORDER BY kind, sub_kind",
         [session_id],
     )
     for row in rows:
@@ -36,7 +36,7 @@ def findings_of(collector: RunningCollector, session_id: str) -> list[dict[str, 
 def steps_of(collector: RunningCollector, session_id: str) -> dict[int, dict[str, Any]]:
     rows = collector.sql(
         "SELECT step_index, span_id, step_kind, agent_name, tool_name, status, start_time_unix_nano "
-        "FROM steps WHERE session_id = ?",
+        "FROM steps WHERE session_id = $1",
         [session_id],
     )
     return {row["step_index"]: row for row in rows}
@@ -48,10 +48,11 @@ def cli(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def analyzed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def analyzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
     collector = RunningCollector(
         tmp_path_factory.mktemp("findings") / "corpus.duckdb",
+        *store_args(request.param, request),
         "--analyze-after",
         "0.3",
         "--analyzer-config",

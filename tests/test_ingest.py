@@ -259,7 +259,8 @@ def test_hostile_strings_are_stored_exactly(collector: RunningCollector) -> None
         headers={"Content-Type": "application/x-protobuf"},
     ).raise_for_status()
     rows = collector.sql("SELECT name FROM spans")
-    assert rows == [{"name": name}]
+    # PostgreSQL text cannot hold NUL; that store keeps the rest of the span and marks the spot with U+FFFD.
+    assert rows == [{"name": name if collector.backend == "duckdb" else name.replace("\x00", "\ufffd")}]
 
 
 def test_health_reports_what_was_received(collector: RunningCollector) -> None:

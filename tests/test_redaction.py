@@ -16,7 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import Status, StatusCode
 
 from collector.redact import BUILTIN, RedactionConfigError, load_redactor
-from tests.conftest import RunningCollector
+from tests.conftest import RunningCollector, store_args
 from tests.test_sql_surface import stepseven
 
 EMAIL = "jane.doe@example.com"
@@ -126,10 +126,12 @@ def _everything_stored(collector: RunningCollector) -> str:
 
 
 @pytest.fixture
-def redacting(tmp_path: Path) -> Iterator[RunningCollector]:
+def redacting(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Iterator[RunningCollector]:
     config = tmp_path / "redaction.toml"
     config.write_text('[[patterns]]\nname = "customer_id"\nregex = "CUST-[0-9]{6}"\n')
-    running = RunningCollector(tmp_path / "r.duckdb", "--redact", "--redaction-config", str(config))
+    running = RunningCollector(
+        tmp_path / "r.duckdb", *store_args(backend, request), "--redact", "--redaction-config", str(config)
+    )
     yield running
     running.stop()
 

@@ -63,10 +63,10 @@ def test_prune_deletes_whole_old_sessions_and_keeps_the_rest_exactly(tmp_path: P
     assert again.returncode == 0 and "Deleted 0 sessions" in again.stdout
 
 
-def test_prune_says_what_to_do_when_misused(collector: RunningCollector, tmp_path: Path) -> None:
-    neither = stepseven("prune", "--db", str(collector.db))
+def test_prune_says_what_to_do_when_misused(duckdb_collector: RunningCollector, tmp_path: Path) -> None:
+    neither = stepseven("prune", "--db", str(duckdb_collector.db))
     assert neither.returncode == 2 and "--before DATE or --older-than-days N" in neither.stderr
-    held = stepseven("prune", "--older-than-days", "30", "--db", str(collector.db))
+    held = stepseven("prune", "--older-than-days", "30", "--db", str(duckdb_collector.db))
     assert held.returncode == 1 and "held by a running collector" in held.stderr
     missing = stepseven("prune", "--older-than-days", "30", "--db", str(tmp_path / "nothing.duckdb"))
     assert missing.returncode == 1 and "There is no database" in missing.stderr

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import RunningCollector
+from tests.conftest import BACKENDS, RunningCollector, store_args
 
 SAMPLES = Path(__file__).parent.parent / "sample_traces"
 CAPTURES = sorted(p for p in SAMPLES.glob("*.json") if not p.name.endswith(".expected.json"))
@@ -38,7 +38,7 @@ HANDOFF_COLUMNS = (
 
 def observed(collector: RunningCollector, service: str | None = None) -> dict[str, list[dict[str, Any]]]:
     # A session belongs to a capture when any of its spans came from it (a remote agent has its own service).
-    where = "WHERE session_id IN (SELECT session_id FROM spans WHERE service_name = ?)" if service else ""
+    where = "WHERE session_id IN (SELECT session_id FROM spans WHERE service_name = $1)" if service else ""
     params = [service] if service else None
     return {
         "sessions": collector.sql(f"SELECT {SESSION_COLUMNS} FROM sessions {where} ORDER BY session_id", params),
@@ -59,9 +59,11 @@ def send(collector: RunningCollector, *files: Path) -> None:
     assert out.returncode == 0, out.stderr
 
 
-@pytest.fixture(scope="module")
-def all_samples(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    collector = RunningCollector(tmp_path_factory.mktemp("samples") / "samples.duckdb")
+@pytest.fixture(scope="module", params=BACKENDS)
+def all_samples(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    collector = RunningCollector(
+        tmp_path_factory.mktemp("samples") / "samples.duckdb", *store_args(request.param, request)
+    )
     send(collector, *CAPTURES)
     collector.settle()
     yield collector
@@ -108,9 +110,9 @@ def _requests_in_pieces(rng: random.Random) -> list[dict[str, Any]]:
 
 
 def test_shuffled_and_duplicated_delivery_converges_to_the_same_result(
-    all_samples: RunningCollector, tmp_path: Path
+    all_samples: RunningCollector, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    collector = RunningCollector(tmp_path / "shuffled.duckdb")
+    collector = RunningCollector(tmp_path / "shuffled.duckdb", *store_args(all_samples.backend, request))
     try:
         pieces = _requests_in_pieces(random.Random(20261125))
         for i, piece in enumerate(pieces):

@@ -28,7 +28,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from api.client import ApiClient, ApiError
-from tests.conftest import RunningCollector
+from tests.conftest import BACKENDS, RunningCollector, store_args
 from tests.otlp import emit_agent_run, raw_request, raw_span, request_bytes
 from tests.test_sessions import CAPTURES, SAMPLES, STEP_COLUMNS
 
@@ -49,11 +49,12 @@ def stepseven(*args: str, env: dict[str, str] | None = None) -> subprocess.Compl
     )
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollector]:
     folder = tmp_path_factory.mktemp("sql")
     collector = RunningCollector(
         folder / "s.duckdb",
+        *store_args(request.param, request),
         "--token",
         TOKEN,
         "--query-timeout",
@@ -100,14 +101,26 @@ def fingerprint(collector: RunningCollector) -> list[dict[str, Any]]:
     )
 
 
+# DuckDB's own sandbox (its file functions, statements and settings); tests/test_postgres_sql.py has PostgreSQL's.
+duckdb_only = pytest.mark.parametrize("live", ["duckdb"], indirect=True)
+
+
 # -- the documented surface ----------------------------------------------------------------------
 
 
-def _examples() -> list[tuple[str, str]]:
-    text = DOCS.read_text()
+def _examples() -> list[tuple[str, dict[str, str]]]:
+    """(title, {backend: SQL}) of each worked example; a block after "On a PostgreSQL store" is that store's."""
+    text = DOCS.read_text().split("## Worked examples", 1)[1]
     found = []
-    for match in re.finditer(r"^### (.+?)\n(?:(?!^### ).)*?```sql\n(.*?)```", text, re.S | re.M):
-        found.append((match.group(1).strip(), match.group(2)))
+    for section in re.split(r"^### ", text, flags=re.M)[1:]:
+        title = section.split("\n", 1)[0].strip()
+        variants: dict[str, str] = {}
+        for match in re.finditer(r"(?:^(On a PostgreSQL store[^\n]*)\n)?```sql\n(.*?)```", section, re.S | re.M):
+            backend = "postgresql" if match.group(1) else "duckdb"
+            variants[backend] = match.group(2)
+        if variants:
+            variants.setdefault("postgresql", variants["duckdb"])
+            found.append((title, variants))
     return found
 
 
@@ -120,9 +133,9 @@ def test_the_docs_have_worked_examples() -> None:
 
 @pytest.mark.parametrize("title, sql", EXAMPLES, ids=[title for title, _ in EXAMPLES])
 def test_every_documented_example_runs_on_the_samples_and_returns_rows(
-    live: RunningCollector, title: str, sql: str
+    live: RunningCollector, title: str, sql: dict[str, str]
 ) -> None:
-    assert rows(live, sql), f"the example {title!r} returned no rows"
+    assert rows(live, sql[live.backend]), f"the example {title!r} returned no rows on {live.backend}"
 
 
 def test_every_column_of_every_view_is_documented(live: RunningCollector) -> None:
@@ -219,6 +232,7 @@ REFUSED = [
 ]
 
 
+@duckdb_only
 @pytest.mark.parametrize("source", FILE_FUNCTIONS)
 def test_no_file_or_url_can_be_read_through_sql(live: RunningCollector, source: str) -> None:
     before = fingerprint(live)
@@ -230,6 +244,7 @@ def test_no_file_or_url_can_be_read_through_sql(live: RunningCollector, source: 
     assert fingerprint(live) == before
 
 
+@duckdb_only
 @pytest.mark.parametrize("sql, words", REFUSED, ids=[s[:40] for s, _ in REFUSED])
 def test_sql_that_is_not_one_read_only_statement_is_refused_and_changes_nothing(
     live: RunningCollector, sql: str, words: str
@@ -243,6 +258,7 @@ def test_sql_that_is_not_one_read_only_statement_is_refused_and_changes_nothing(
     assert not Path("/tmp/stepseven-other.duckdb").exists()
 
 
+@duckdb_only
 def test_a_query_that_never_ends_is_interrupted_with_a_sentence(live: RunningCollector) -> None:
     response = post_sql(live, {"sql": "SELECT count(*) FROM range(1000000000000) a, range(1000000) b"})
     assert response.status_code == 400
@@ -250,6 +266,7 @@ def test_a_query_that_never_ends_is_interrupted_with_a_sentence(live: RunningCol
     assert rows(live, "SELECT 1 AS alive") == [{"alive": 1}]
 
 
+@duckdb_only
 def test_describe_show_summarize_and_explain_are_reads(live: RunningCollector) -> None:
     for sql in ("DESCRIBE steps", "SHOW TABLES", "SUMMARIZE sessions", "EXPLAIN SELECT * FROM steps"):
         assert post_sql(live, {"sql": sql}).status_code == 200, sql
@@ -283,7 +300,7 @@ def test_results_come_as_json_csv_or_arrow_and_say_when_truncated(live: RunningC
 
 def test_values_travel_as_parameters(live: RunningCollector) -> None:
     hostile = "x' OR '1'='1"
-    assert rows(live, "SELECT count(*) AS n FROM sessions WHERE session_id = ?", [hostile]) == [{"n": 0}]
+    assert rows(live, "SELECT count(*) AS n FROM sessions WHERE session_id = $1", [hostile]) == [{"n": 0}]
     response = post_sql(live, {"sql": "SELECT 1", "params": [{"nested": "object"}]})
     assert response.status_code == 400
     assert "params" in response.json()["error"]
@@ -340,7 +357,7 @@ def test_one_session_comes_with_its_handoffs_findings_and_steps(live: RunningCol
     assert [s["step_index"] for s in steps["steps"]] == [1, 2, 3]
     expected = rows(
         live,
-        "SELECT step_index, step_kind, agent_name FROM steps WHERE session_id = ? AND step_index <= 3 ORDER BY 1",
+        "SELECT step_index, step_kind, agent_name FROM steps WHERE session_id = $1 AND step_index <= 3 ORDER BY 1",
         [session_id],
     )
     assert steps["steps"] == expected
@@ -413,7 +430,7 @@ def test_the_query_api_needs_the_token(live: RunningCollector, header: str | Non
 
 
 def test_ingest_over_http_needs_the_token_and_keeps_only_authorized_spans(live: RunningCollector) -> None:
-    before = rows(live, "SELECT count(*) AS n FROM raw_spans")[0]["n"]
+    before = rows(live, "SELECT count(*) AS n FROM spans")[0]["n"]
     body = request_bytes(2)
     for headers in ({}, {"Authorization": "Bearer nope"}):
         refused = httpx.post(
@@ -428,7 +445,7 @@ def test_ingest_over_http_needs_the_token_and_keeps_only_authorized_spans(live: 
     )
     assert accepted.status_code == 200
     live.settle()
-    assert rows(live, "SELECT count(*) AS n FROM raw_spans")[0]["n"] == before + 2
+    assert rows(live, "SELECT count(*) AS n FROM spans")[0]["n"] == before + 2
 
 
 def test_ingest_over_grpc_needs_the_token(live: RunningCollector) -> None:
@@ -545,20 +562,20 @@ def test_a_session_exported_as_otlp_json_replays_into_another_collector_as_the_s
     assert out.returncode == 0, out.stderr
     request = json_format.Parse(target.read_text(), ExportTraceServiceRequest())
     spans = sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
-    assert spans == rows(live, "SELECT count(*) AS n FROM spans WHERE session_id = ?", [session_id])[0]["n"]
+    assert spans == rows(live, "SELECT count(*) AS n FROM spans WHERE session_id = $1", [session_id])[0]["n"]
     fresh = RunningCollector(tmp_path / "fresh.duckdb")
     try:
         sent = stepseven("send", "--endpoint", fresh.http_url, str(target))
         assert sent.returncode == 0, sent.stderr
         fresh.settle()
-        where = "WHERE session_id = ? ORDER BY step_index"
+        where = "WHERE session_id = $1 ORDER BY step_index"
         assert fresh.sql(f"SELECT {STEP_COLUMNS} FROM steps {where}", [session_id]) == rows(
             live, f"SELECT {STEP_COLUMNS} FROM steps {where}", [session_id]
         )
         span_columns = (
             "trace_id, span_id, parent_span_id, name, kind, status, attributes, events, links, resource_attributes"
         )
-        order = "WHERE session_id = ? ORDER BY trace_id, span_id"
+        order = "WHERE session_id = $1 ORDER BY trace_id, span_id"
         assert fresh.sql(f"SELECT {span_columns} FROM spans {order}", [session_id]) == rows(
             live, f"SELECT {span_columns} FROM spans {order}", [session_id]
         )

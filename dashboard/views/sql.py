@@ -16,8 +16,11 @@ EXAMPLES = {
     "AS failures, round(avg(duration_ms)) AS avg_ms FROM tool_calls GROUP BY 1 ORDER BY 3 DESC, 2 DESC",
     "Tokens per agent and model": "SELECT agent_name, model, sum(input_tokens) AS input, sum(output_tokens) "
     "AS output FROM llm_calls GROUP BY 1, 2 ORDER BY 3 DESC",
-    "Model latency": "SELECT model, count(*) AS calls, round(quantile_cont(duration_ms, 0.5)) AS p50_ms, "
-    "round(quantile_cont(duration_ms, 0.95)) AS p95_ms FROM llm_calls GROUP BY 1 ORDER BY 4 DESC",
+    # Written to run on both stores (DuckDB and PostgreSQL).
+    "Model latency": "SELECT model, count(*) AS calls, "
+    "round(percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms)) AS p50_ms, "
+    "round(percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)) AS p95_ms "
+    "FROM llm_calls GROUP BY 1 ORDER BY 4 DESC",
     "Findings by kind": "SELECT kind, sub_kind, count(*) AS findings FROM findings GROUP BY 1, 2 ORDER BY 3 DESC",
     "Handoffs that failed": "SELECT session_id, from_agent, to_agent, mechanism, outcome FROM handoffs "
     "WHERE outcome <> 'completed'",
