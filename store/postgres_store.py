@@ -179,9 +179,11 @@ class PostgresStore:
         """Appends a batch in one transaction; returns how many records were new (not already stored)."""
         try:
             return self._write(batch)
-        except psycopg.errors.CharacterNotInRepertoire:
+        except psycopg.DataError as exc:
             # PostgreSQL text cannot hold NUL characters (DuckDB's can). Rather than refuse the whole
             # batch, and with it every other span in it, they are stored as U+FFFD; rare enough to retry.
+            if "NUL" not in str(exc) and "0x00" not in str(exc):
+                raise
             return self._write(_without_nul(batch))
 
     def _write(self, batch: Batch) -> WriteResult:

@@ -18,14 +18,16 @@ from collector.ingest import TRACES, Ingest
 from collector.limits import Counters
 from store.duckdb_store import DuckDBStore
 from store.writer import Writer
-from tests.conftest import RunningCollector, free_port
+from tests.conftest import RunningCollector, free_port, store_args
 from tests.otlp import raw_request, raw_span
 
 TRACE_EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
 
-def test_a_sigkill_mid_stream_loses_no_acknowledged_span(tmp_path: Path) -> None:
-    collector = RunningCollector(tmp_path / "crash.duckdb")
+def test_a_sigkill_mid_stream_loses_no_acknowledged_span(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    collector = RunningCollector(tmp_path / "crash.duckdb", *store_args(backend, request))
     acknowledged: list[str] = []
     stop = threading.Event()
 

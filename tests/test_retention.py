@@ -7,11 +7,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpanExporter
 
 from collector.otlp_files import store_files
 from store.duckdb_store import DuckDBStore
-from tests.conftest import RunningCollector
+from tests.conftest import RunningCollector, store_args
 from tests.otlp import emit_agent_run
 from tests.test_sessions import CAPTURES, SAMPLES, send
 from tests.test_sql_surface import stepseven
@@ -72,10 +73,19 @@ def test_prune_says_what_to_do_when_misused(duckdb_collector: RunningCollector, 
     assert missing.returncode == 1 and "There is no database" in missing.stderr
 
 
-def test_a_collector_with_retention_forgets_old_sessions_while_it_keeps_ingesting(tmp_path: Path) -> None:
+def test_a_collector_with_retention_forgets_old_sessions_while_it_keeps_ingesting(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
     days = (time.time() - CUTOFF_NS / 1e9) / 86_400
     collector = RunningCollector(
-        tmp_path / "r.duckdb", "--retention-days", f"{days:.3f}", "--retention-interval", "1", "--analyze-after", "0.3"
+        tmp_path / "r.duckdb",
+        *store_args(backend, request),
+        "--retention-days",
+        f"{days:.3f}",
+        "--retention-interval",
+        "1",
+        "--analyze-after",
+        "0.3",
     )
     try:
         send(collector, *CAPTURES)
@@ -86,12 +96,12 @@ def test_a_collector_with_retention_forgets_old_sessions_while_it_keeps_ingestin
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             old = collector.sql(
-                "SELECT count(*) AS n FROM spans WHERE end_time_unix_nano < ? AND session_id IS NOT NULL", [CUTOFF_NS]
+                "SELECT count(*) AS n FROM spans WHERE end_time_unix_nano < $1 AND session_id IS NOT NULL", [CUTOFF_NS]
             )
             if old == [{"n": 0}]:
                 break
             time.sleep(0.5)
-        assert collector.sql("SELECT count(*) AS n FROM sessions WHERE last_time_unix_nano < ?", [CUTOFF_NS]) == [
+        assert collector.sql("SELECT count(*) AS n FROM sessions WHERE last_time_unix_nano < $1", [CUTOFF_NS]) == [
             {"n": 0}
         ]
         assert old == [{"n": 0}]
