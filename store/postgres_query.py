@@ -18,7 +18,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from psycopg.types.string import TextLoader
 
-from store.query import QueryFailed, QueryTimeout, numbered
+from store.query import QueryFailed, QueryTimeout, numbered, timeout_message
 from store.sql_guard import check_postgres
 
 READER_ROLE = "stepseven_reader"
@@ -101,15 +101,9 @@ class PostgresReader:
                 return _fetch(connection, statement, params, max_rows, is_query)
             finally:
                 timer.cancel()
-        except psycopg.errors.QueryCanceled:
-            raise QueryTimeout(
-                f"The query ran longer than {timeout_seconds:g} s and was stopped; narrow it with WHERE or LIMIT."
-            ) from None
         except psycopg.Error as exc:
-            if timed_out.is_set():
-                raise QueryTimeout(
-                    f"The query ran longer than {timeout_seconds:g} s and was stopped; narrow it with WHERE or LIMIT."
-                ) from None
+            if timed_out.is_set() or isinstance(exc, psycopg.errors.QueryCanceled):
+                raise QueryTimeout(timeout_message(timeout_seconds)) from None
             message = (exc.diag.message_primary or str(exc)).strip()
             if isinstance(exc, psycopg.errors.InsufficientPrivilege):
                 message += " (the SQL API reads the documented views only)"

@@ -19,7 +19,7 @@ from psycopg.types.string import TextLoader
 from store import schema
 from store.duckdb_store import StoreError
 from store.model import Batch, Finding, Pruned, Rows, SessionView, SpanRecord, WriteResult
-from store.postgres_query import READER_ROLE, PostgresReader, reader_password, reader_setup_statements
+from store.postgres_query import READER_ROLE, PostgresReader, reader_password, reader_setup_statements, reader_url
 from store.query import numbered
 from store.reads import VIEWS
 from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, finding_columns, log_events, record_columns
@@ -125,9 +125,7 @@ class PostgresStore:
             connection.execute(sa.text(f"ALTER ROLE {READER_ROLE} SET default_transaction_read_only = on"))
 
     def _reader_can_log_in(self) -> bool:
-        engine = sa.create_engine(
-            self.url.set(username=READER_ROLE, password=reader_password(self.url)), poolclass=sa.pool.NullPool
-        )
+        engine = sa.create_engine(reader_url(self.url), poolclass=sa.pool.NullPool)
         try:
             with engine.connect():
                 return True

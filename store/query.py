@@ -37,6 +37,10 @@ class QueryTimeout(QueryFailed):
 OUT_OF_MEMORY = "the query needs more memory than the collector's --memory-limit allows"
 
 
+def timeout_message(seconds: float) -> str:
+    return f"The query ran longer than {seconds:g} s and was stopped; narrow it with WHERE or LIMIT."
+
+
 class Reader(Protocol):
     dialect: str  # "duckdb" or "postgresql": the SQL the user writes is the backend's
 
@@ -126,9 +130,7 @@ def run_sql_arrow(
     except (duckdb.Error, pa.ArrowException, OSError) as exc:
         # Errors met while streaming batches come through Arrow's C stream as OSError.
         if timed_out.is_set():
-            raise QueryTimeout(
-                f"The query ran longer than {timeout_seconds:g} s and was stopped; narrow it with WHERE or LIMIT."
-            ) from None
+            raise QueryTimeout(timeout_message(timeout_seconds)) from None
         message = str(exc).strip()
         if "Out of Memory" in message:
             raise QueryFailed(

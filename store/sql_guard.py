@@ -13,12 +13,16 @@ class QueryRefused(Exception):
     """User SQL that will not run; the message says why in one sentence."""
 
 
-def check(sql: str) -> duckdb.Statement:
-    """The one statement to run, or QueryRefused."""
+def _check_size(sql: str) -> None:
     if not sql.strip():
         raise QueryRefused("The query is empty; write one SELECT statement.")
     if len(sql) > MAX_SQL_CHARS:
         raise QueryRefused(f"The query is {len(sql)} characters long; the limit is {MAX_SQL_CHARS}.")
+
+
+def check(sql: str) -> duckdb.Statement:
+    """The one statement to run, or QueryRefused."""
+    _check_size(sql)
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -46,10 +50,7 @@ def check_postgres(sql: str) -> bool:
     from pglast import ast, parse_sql
     from pglast.parser import ParseError
 
-    if not sql.strip():
-        raise QueryRefused("The query is empty; write one SELECT statement.")
-    if len(sql) > MAX_SQL_CHARS:
-        raise QueryRefused(f"The query is {len(sql)} characters long; the limit is {MAX_SQL_CHARS}.")
+    _check_size(sql)
     try:
         statements = parse_sql(sql)
     except ParseError as exc:
