@@ -310,8 +310,9 @@ class PostgresDatabases:
     def __init__(self, server_url: str) -> None:
         import sqlalchemy as sa
 
-        self._sa = sa
-        self.server = sa.make_url(server_url).set(drivername="postgresql+psycopg")
+        from store.postgres_store import store_url
+
+        self.server = store_url(server_url)
         self._engine = sa.create_engine(self.server, isolation_level="AUTOCOMMIT")
         self._n = 0
 

@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 import pyarrow as pa
 import sqlalchemy as sa
+from psycopg.adapt import AdaptersMap
 from psycopg.types.string import TextLoader
 
 from store.query import QueryFailed, QueryTimeout, numbered, timeout_message
@@ -119,12 +120,16 @@ class PostgresReader:
         self._engine.dispose()
 
 
+def json_as_text(adapters: AdaptersMap) -> None:
+    """JSON values come back as their text, as DuckDB hands them over (not parsed into Python objects)."""
+    adapters.register_loader("json", TextLoader)
+    adapters.register_loader("jsonb", TextLoader)
+
+
 def _as_reader(dbapi_connection: Any, _record: Any) -> None:
-    # JSON comes back as its text, as it does from DuckDB; the transaction is ours to open.
     connection: psycopg.Connection[Any] = dbapi_connection
-    connection.adapters.register_loader("json", TextLoader)
-    connection.adapters.register_loader("jsonb", TextLoader)
-    connection.autocommit = True
+    json_as_text(connection.adapters)
+    connection.autocommit = True  # the transaction is ours to open, read-only
 
 
 def _fetch(

@@ -14,12 +14,18 @@ from typing import Any
 
 import psycopg
 import sqlalchemy as sa
-from psycopg.types.string import TextLoader
 
 from store import schema
 from store.duckdb_store import StoreError
 from store.model import Batch, Finding, Pruned, Rows, SessionView, SpanRecord, WriteResult
-from store.postgres_query import READER_ROLE, PostgresReader, reader_password, reader_setup_statements, reader_url
+from store.postgres_query import (
+    READER_ROLE,
+    PostgresReader,
+    json_as_text,
+    reader_password,
+    reader_setup_statements,
+    reader_url,
+)
 from store.query import numbered
 from store.reads import VIEWS
 from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, finding_columns, log_events, record_columns
@@ -435,8 +441,7 @@ class PostgresStore:
         try:
             connection: Any = raw.driver_connection
             with psycopg.RawCursor(connection) as cursor:
-                cursor.adapters.register_loader("json", TextLoader)
-                cursor.adapters.register_loader("jsonb", TextLoader)
+                json_as_text(cursor.adapters)
                 cursor.execute(numbered(sql), list(params) or None)
                 rows = [tuple(row) for row in cursor.fetchall()] if cursor.description else []
             connection.commit()

@@ -10,15 +10,15 @@ import sqlalchemy as sa
 
 from store import schema
 from store.duckdb_store import DuckDBStore
-from tests.postgres import postgres_cluster
+from store.postgres_store import store_url
+from tests.conftest import fresh_database
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[sa.Engine]:
-    with postgres_cluster() as url:
-        engine = sa.create_engine(url)
-        yield engine
-        engine.dispose()
+@pytest.fixture
+def postgres(pg_cluster: str) -> Iterator[sa.Engine]:
+    engine = sa.create_engine(store_url(fresh_database(pg_cluster)))
+    yield engine
+    engine.dispose()
 
 
 def _duckdb_relations(path: Path) -> dict[str, list[str]]:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from store.postgres_store import store_url
 from tests.conftest import RunningCollector, fresh_database
 from tests.test_sessions import CAPTURES, observed, send
 
@@ -41,7 +42,7 @@ def post_sql(collector: RunningCollector, sql: str) -> httpx.Response:
 
 def fingerprint(url: str) -> tuple[Any, ...]:
     """Read as the collector's own login: what no query may change."""
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    engine = sa.create_engine(store_url(url))
     try:
         with engine.connect() as connection:
             row = connection.execute(

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
 import pytest
-import sqlalchemy as sa
 
 from analyzer.config import load_config
 from analyzer.worker import AnalysisWorker
@@ -21,27 +18,14 @@ from store.duckdb_store import DuckDBStore
 from store.postgres_store import PostgresStore
 from store.retention import prune_all
 from store.writer import Writer
-from tests.postgres import postgres_cluster
+from tests.conftest import fresh_database
 from tests.test_sessions import CAPTURES, HANDOFF_COLUMNS, SAMPLES, SESSION_COLUMNS, STEP_COLUMNS
-
-_names = (f"stepseven_{n}" for n in itertools.count())
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[str]:
-    with postgres_cluster() as url:
-        yield url
 
 
 @pytest.fixture
-def database(cluster: str) -> str:
-    """A fresh, empty database on the cluster."""
-    name = next(_names)
-    engine = sa.create_engine(cluster, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sa.text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    return cluster.rsplit("/", 1)[0] + f"/{name}"
+def database(pg_cluster: str) -> str:
+    """A fresh, empty database on the test server."""
+    return fresh_database(pg_cluster)
 
 
 def test_a_fresh_database_gets_the_schema_and_views(database: str) -> None:
