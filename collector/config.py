@@ -59,6 +59,8 @@ class CollectorConfig:
     # How long a receiver waits for the commit of its request before answering "retry".
     commit_timeout_seconds: float = 60.0
     grpc_workers: int = 16
+    # Processes that parse, normalize and batch incoming requests; None: one per CPU core.
+    decode_workers: int | None = None
     # When set, secrets and personal data in string values are replaced before anything is written.
     redactor: Redactor | None = None
     # When set, every OTLP export and query API call must carry `Authorization: Bearer <token>`.
@@ -78,3 +80,5 @@ class CollectorConfig:
             raise ConfigError(problem)
         if self.max_batch_items <= 0 or self.grpc_workers <= 0 or self.commit_timeout_seconds <= 0:
             raise ConfigError("max_batch_items, grpc_workers and commit_timeout_seconds must be positive")
+        if self.decode_workers is not None and self.decode_workers <= 0:
+            raise ConfigError("decode_workers must be positive")

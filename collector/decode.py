@@ -20,10 +20,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from collector.config import Limits
 from collector.normalize import SpanInput, normalize
 from collector.redact import Redactor
-from store.model import Batch
-from store.schema import NORMALIZED_COLUMNS
+from store import schema
+from store.model import Batch, Rows
+from store.schema import LOG_COLUMNS, METRIC_COLUMNS, NORMALIZED_COLUMNS, SPAN_COLUMNS
 
 _MAX_NANOS = 2**63 - 1  # the store keeps times as signed 64-bit nanoseconds
+_MAX_SMALL = 2**15 - 1  # kinds, status codes and severities are SMALLINT columns
 _NORMALIZED = tuple(c.name for c in NORMALIZED_COLUMNS)
 _ZERO_TRACE = bytes(16)
 _ZERO_SPAN = bytes(8)
@@ -37,6 +39,7 @@ class DecodeOutcome:
     truncated_values: int
     dropped_attributes: int
     redacted_values: int = 0
+    received: int = 0  # records in the request, refused ones included (set by ingest.decode_request)
 
 
 class _Converter:
@@ -116,14 +119,15 @@ def _span_problem(span: Any) -> str | None:
         return "parent_span_id must be empty or 8 bytes"
     if span.start_time_unix_nano > _MAX_NANOS or span.end_time_unix_nano > _MAX_NANOS:
         return "timestamps must be before the year 2262"
+    if not 0 <= span.kind <= _MAX_SMALL or not 0 <= span.status.code <= _MAX_SMALL:
+        return f"kind {span.kind} or status code {span.status.code} is not a SpanKind / StatusCode value"
     return None
 
 
 def decode_traces(
     request: ExportTraceServiceRequest, limits: Limits, redactor: Redactor | None = None
 ) -> DecodeOutcome:
-    batch = Batch()
-    cols = batch.spans.columns
+    cols: dict[str, list[Any]] = {name: [] for name in SPAN_COLUMNS}
     conv = _Converter(limits, redactor)
     received = time.time_ns()
     rejected = 0
@@ -196,6 +200,7 @@ def decode_traces(
                 ("received_time_unix_nano", received),
             ):
                 cols[name].extend([value] * appended)
+    batch = Batch(spans=Rows.from_columns(schema.spans.name, cols))
     return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped, conv.redacted)
 
 
@@ -230,8 +235,7 @@ def _record_id(*parts: bytes) -> str:
 
 
 def decode_logs(request: ExportLogsServiceRequest, limits: Limits, redactor: Redactor | None = None) -> DecodeOutcome:
-    batch = Batch()
-    cols = batch.logs.columns
+    cols: dict[str, list[Any]] = {name: [] for name in LOG_COLUMNS}
     conv = _Converter(limits, redactor)
     received = time.time_ns()
     rejected = 0
@@ -249,6 +253,11 @@ def decode_logs(request: ExportLogsServiceRequest, limits: Limits, redactor: Red
                     rejected += 1
                     if len(errors) < 5:
                         errors.append("log record: timestamps must be before the year 2262")
+                    continue
+                if not 0 <= record.severity_number <= _MAX_SMALL:
+                    rejected += 1
+                    if len(errors) < 5:
+                        errors.append(f"log record: severity_number {record.severity_number} is not a SeverityNumber")
                     continue
                 attributes, over = conv.attributes(record.attributes)
                 event_name = record.event_name or attributes.get("event.name")
@@ -271,14 +280,14 @@ def decode_logs(request: ExportLogsServiceRequest, limits: Limits, redactor: Red
                 cols["scope_name"].append(scope.name or None)
                 cols["scope_version"].append(scope.version or None)
                 cols["received_time_unix_nano"].append(received)
+    batch = Batch(logs=Rows.from_columns(schema.logs.name, cols))
     return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped, conv.redacted)
 
 
 def decode_metrics(
     request: ExportMetricsServiceRequest, limits: Limits, redactor: Redactor | None = None
 ) -> DecodeOutcome:
-    batch = Batch()
-    rows = batch.metric_points
+    cols: dict[str, list[Any]] = {name: [] for name in METRIC_COLUMNS}
     conv = _Converter(limits, redactor)
     received = time.time_ns()
     rejected = 0
@@ -304,21 +313,30 @@ def decode_metrics(
                 if kind is None:
                     continue
                 data = getattr(metric, kind)
+                temporality: int | None = getattr(data, "aggregation_temporality", None)
                 head = {
                     **scope_context,
                     "metric_name": metric.name,
                     "metric_type": kind,
                     "unit": metric.unit or None,
                     "description": metric.description or None,
-                    "aggregation_temporality": getattr(data, "aggregation_temporality", None),
+                    "aggregation_temporality": temporality,
                     "is_monotonic": getattr(data, "is_monotonic", None),
                 }
                 name_bytes = metric.name.encode()
+                temporality_ok = 0 <= (temporality or 0) <= _MAX_SMALL
                 for point in data.data_points:
+                    problem = None
                     if point.time_unix_nano > _MAX_NANOS or point.start_time_unix_nano > _MAX_NANOS:
+                        problem = "timestamps must be before the year 2262"
+                    elif not temporality_ok:
+                        problem = f"aggregation_temporality {temporality} is not a temporality"
+                    elif getattr(point, "count", 0) > _MAX_NANOS:
+                        problem = "count must fit in 63 bits"
+                    if problem is not None:
                         rejected += 1
                         if len(errors) < 5:
-                            errors.append(f"metric {metric.name}: timestamps must be before the year 2262")
+                            errors.append(f"metric {metric.name}: {problem}")
                         continue
                     row = {**head, **_point_values(kind, point)}
                     row["point_id"] = _record_id(
@@ -327,8 +345,9 @@ def decode_metrics(
                     row["start_time_unix_nano"] = point.start_time_unix_nano or None
                     row["time_unix_nano"] = point.time_unix_nano
                     row["attributes"] = _json(conv.attributes(point.attributes)[0])
-                    for name, values in rows.columns.items():
+                    for name, values in cols.items():
                         values.append(row.get(name))
+    batch = Batch(metric_points=Rows.from_columns(schema.metric_points.name, cols))
     return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped, conv.redacted)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import grpc
 
 from collector.auth import UNAUTHENTICATED, authorized
-from collector.encoding import parse_protobuf
+from collector.encoding import PROTOBUF
 from collector.errors import ExportError, PayloadTooLarge, Unauthenticated, status_for
 from collector.ingest import LOGS, METRICS, TRACES, Ingest, Signal
 
@@ -53,8 +53,7 @@ class GrpcReceiver:
                         raise Unauthenticated(UNAUTHENTICATED)
                 if len(raw) > self._max_message:
                     raise PayloadTooLarge(f"the message has {len(raw)} bytes; the limit is {self._max_message}")
-                request = parse_protobuf(raw, signal.request_type)
-                accepted = self._ingest.accept(signal, request)
+                accepted = self._ingest.accept(signal, raw, PROTOBUF)
                 return bytes(self._ingest.wait(accepted).SerializeToString())
             except ExportError as err:
                 self._ingest.refused(err)

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from collector.auth import UNAUTHENTICATED, authorized
 from collector.config import CollectorConfig
-from collector.encoding import JSON, PROTOBUF, encode, media_type, parse_json, parse_protobuf, status_body
+from collector.encoding import PROTOBUF, encode, media_type, status_body
 from collector.errors import (
     ExportError,
     InvalidRequest,
@@ -51,9 +51,7 @@ def build_app(ingest: Ingest, config: CollectorConfig, health: Callable[[], dict
 
     def decode_and_accept(signal: Signal, body: bytes, media: str, encoding: str) -> Any:
         # CPU-bound: runs on a worker thread so the event loop keeps serving other exporters.
-        raw = decompress(body, encoding, limits.max_decompressed_bytes)
-        parse = parse_json if media == JSON else parse_protobuf
-        return ingest.accept(signal, parse(raw, signal.request_type))
+        return ingest.accept(signal, decompress(body, encoding, limits.max_decompressed_bytes), media)
 
     async def export(request: Request, signal: Signal) -> Response:
         media = PROTOBUF

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import Message
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2 as logs_pb
@@ -19,10 +19,11 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2 as trace_pb
 
 from collector import decode
 from collector.config import CollectorConfig, Limits
-from collector.errors import ExportError, PayloadTooLarge, QueueFull, Unavailable
+from collector.encoding import JSON, parse_json, parse_protobuf
+from collector.errors import ExportError, InvalidRequest, PayloadTooLarge, QueueFull, Unavailable
 from collector.limits import Counters
 from collector.redact import Redactor
-from store.model import WriteResult
+from store.model import RowsError, WriteResult
 from store.writer import CommitFailed, Writer, WriterClosed
 from store.writer import QueueFull as WriterQueueFull
 
@@ -74,6 +75,28 @@ METRICS = Signal(
 )
 SIGNALS = {s.name: s for s in (TRACES, LOGS, METRICS)}
 
+if TYPE_CHECKING:
+    from collector.decode_pool import DecodePool
+
+
+def decode_request(
+    signal_name: str, body: bytes, media: str, limits: Limits, redactor: Redactor | None
+) -> decode.DecodeOutcome:
+    """An export request's bytes to the batch it adds to the store; raises ExportError. Runs in a decode worker."""
+    signal = SIGNALS[signal_name]
+    request = (parse_json if media == JSON else parse_protobuf)(body, signal.request_type)
+    received = signal.count(request)
+    if signal is TRACES and received > limits.max_spans_per_request:
+        raise PayloadTooLarge(
+            f"the request has {received} spans; the limit is {limits.max_spans_per_request} per request"
+        )
+    try:
+        outcome = signal.decoder(request, limits, redactor)
+    except RowsError as exc:
+        raise InvalidRequest(str(exc)) from None
+    outcome.received = received
+    return outcome
+
 
 @dataclass(slots=True)
 class Accepted:
@@ -95,20 +118,17 @@ class Accepted:
 
 
 class Ingest:
-    def __init__(self, config: CollectorConfig, writer: Writer, counters: Counters) -> None:
+    def __init__(self, config: CollectorConfig, writer: Writer, counters: Counters, decoders: DecodePool) -> None:
         self.config = config
         self.limits = config.limits
         self.writer = writer
         self.counters = counters
+        self.decoders = decoders
 
-    def accept(self, signal: Signal, request: Any) -> Accepted:
-        """Checks and converts a decoded request and queues it for the writer."""
-        n = signal.count(request)
-        if signal is TRACES and n > self.limits.max_spans_per_request:
-            raise PayloadTooLarge(
-                f"the request has {n} spans; the limit is {self.limits.max_spans_per_request} per request"
-            )
-        outcome = signal.decoder(request, self.limits, self.config.redactor)
+    def accept(self, signal: Signal, body: bytes, media: str) -> Accepted:
+        """Decodes a request's (decompressed) body in a decode worker and queues it for the writer."""
+        outcome = self.decoders.decode(signal.name, body, media)
+        n = outcome.received
         try:
             future = self.writer.submit(outcome.batch)
         except WriterQueueFull as exc:

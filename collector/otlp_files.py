@@ -42,5 +42,5 @@ def store_files(store: SessionStoreWriter, paths: Iterable[Path]) -> None:
     for path in paths:
         batch = load_batch(path)
         store.write(batch)
-        trace_ids.update(t for t in batch.spans.columns["trace_id"] if t)
+        trace_ids.update(batch.trace_ids())
     SessionWorker(store).process(sorted(trace_ids))

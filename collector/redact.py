@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class RedactionConfigError(ValueError):
@@ -96,6 +97,14 @@ def _luhn(digits: str) -> bool:
 class Redactor:
     patterns: tuple[Pattern, ...]
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The decode workers get the redactor pickled; the built-ins' hints are functions, which do
+        # not pickle, so built-ins travel by name and user patterns by their regex.
+        specs = tuple(
+            p.name if BUILTIN.get(p.name) is p else (p.name, p.regex.pattern, p.regex.flags) for p in self.patterns
+        )
+        return (_rebuild, (specs,))
+
     def text(self, value: str) -> tuple[str, int]:
         """``value`` with every match replaced, and how many were."""
         replaced = 0
@@ -126,6 +135,10 @@ class Redactor:
 
             value = pattern.regex.sub(swap, value)
         return value, replaced
+
+
+def _rebuild(specs: tuple[str | tuple[str, str, int], ...]) -> Redactor:
+    return Redactor(tuple(BUILTIN[s] if isinstance(s, str) else Pattern(s[0], re.compile(s[1], s[2])) for s in specs))
 
 
 def load_redactor(enabled_builtins: bool, config_file: Path | None) -> Redactor | None:

@@ -68,8 +68,7 @@ class SessionWorker:
 
     def touch_batch(self, batch: Batch) -> None:
         """The writer's commit hook."""
-        self.touch(batch.spans.columns["trace_id"])
-        self.touch(batch.logs.columns["trace_id"])
+        self.touch(batch.trace_ids())
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="stepseven-sessions", daemon=True)

@@ -147,6 +147,13 @@ def cli() -> None:
     help="Items accepted but not yet committed; past it exporters get 503 / UNAVAILABLE and retry.",
 )
 @_option(
+    "--decode-workers",
+    env="DECODE_WORKERS",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Processes that decode and normalize incoming data (default: one per CPU core).",
+)
+@_option(
     "--cors-origin",
     env="CORS_ORIGIN",
     multiple=True,
@@ -226,6 +233,7 @@ def serve(
     max_attribute_value_bytes: int,
     max_attributes_per_span: int,
     max_queue_items: int,
+    decode_workers: int | None,
     cors_origin: tuple[str, ...],
     query_timeout: float,
     analyze_after: float,
@@ -268,6 +276,7 @@ def serve(
         cors_origins=cors_origin,
         max_queue_items=max_queue_items,
         max_batch_items=min(_COLLECTOR.max_batch_items, max_queue_items),
+        decode_workers=decode_workers,
         token=token,
         redactor=redactor,
     )

@@ -24,6 +24,7 @@ from analyzer.config import AnalyzerConfig
 from analyzer.worker import AnalysisWorker
 from api.app import build_app as build_api
 from collector.config import CollectorConfig
+from collector.decode_pool import DecodePool, default_workers
 from collector.grpc_receiver import GrpcReceiver
 from collector.http_receiver import build_app as build_http
 from collector.ingest import Ingest
@@ -133,6 +134,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             "uptime_seconds": round(time.time() - started, 1),
             "store": {"backend": store.backend, "location": store.location},
             "writer": dataclasses.asdict(writer.stats()),
+            "decoders": {"workers": decoders.workers, "restarts": decoders.restarts} if decoders is not None else None,
             "sessions": dataclasses.asdict(sessions.stats()),
             "analyzer": dataclasses.asdict(analysis.stats()),
             "retention": dataclasses.asdict(retention.stats()) if retention is not None else None,
@@ -142,6 +144,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
 
     sockets: list[tuple[_Server, socket.socket]] = []
     grpc_receiver: GrpcReceiver | None = None
+    decoders: DecodePool | None = None
     reader = store.reader()
     try:
 
@@ -158,7 +161,9 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         )
         sockets.append((_uvicorn(api), _bind(cc.host, config.api_port, "the query API", "--api-port")))
         if config.receivers:
-            ingest = Ingest(cc, writer, counters)
+            decoders = DecodePool(cc.decode_workers or default_workers(), cc.limits, cc.redactor)
+            decoders.start()
+            ingest = Ingest(cc, writer, counters, decoders)
             http = build_http(ingest, cc, health)
             sockets.append((_uvicorn(http), _bind(cc.host, cc.http_port, "OTLP/HTTP", "--http-port")))
             try:
@@ -171,6 +176,8 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     except BaseException:
         for _, sock in sockets:
             sock.close()
+        if decoders is not None:
+            decoders.stop()
         writer.stop()
         sessions.stop()
         analysis.stop()
@@ -212,6 +219,8 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         server.should_exit = True
     await asyncio.gather(*tasks, return_exceptions=True)
     stopper.cancel()
+    if decoders is not None:
+        await asyncio.to_thread(decoders.stop)
     if retention is not None:
         await asyncio.to_thread(retention.stop)
     await asyncio.to_thread(writer.stop, config.shutdown_grace_seconds)

@@ -7,6 +7,7 @@ does, so the collector owns the file and everyone else reads through its query A
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import threading
 import time
@@ -16,34 +17,28 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from duckdb_engine import Dialect as DuckDBDialect
 from sqlalchemy.schema import CreateTable
 
 from store import schema
-from store.model import Batch, Finding, Pruned, Rows, SessionView, SpanRecord, WriteResult
+from store.model import (
+    ARROW_SCHEMAS,
+    Batch,
+    Finding,
+    Pruned,
+    Rows,
+    SessionView,
+    SpanRecord,
+    WriteResult,
+    arrow_schema,
+)
 from store.query import DuckDBReader
 from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, finding_columns, log_events, record_columns
 
 _DIALECT = DuckDBDialect()
-
-_ARROW_TYPES: dict[type[Any], pa.DataType] = {
-    sa.String: pa.string(),
-    sa.JSON: pa.string(),
-    sa.BigInteger: pa.int64(),
-    sa.SmallInteger: pa.int16(),
-    sa.Integer: pa.int32(),
-    sa.Float: pa.float64(),
-    sa.Boolean: pa.bool_(),
-}
-
-
-def _arrow_schema(table: sa.Table) -> pa.Schema:
-    return pa.schema([pa.field(c.name, _ARROW_TYPES[type(c.type)]) for c in table.columns])
-
-
-_SCHEMAS = {t.name: _arrow_schema(t) for t in (schema.spans, schema.logs, schema.metric_points)}
-
+log = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_LIMIT = "256MB"
 
@@ -70,9 +65,10 @@ def _connect(path: Path, *, read_only: bool, memory_limit: str) -> duckdb.DuckDB
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "memory_limit": memory_limit,
-        # Checkpoint (fold the WAL into the file) every 256 MB instead of 16 MB: at ingest rates a
-        # small threshold checkpoints on nearly every commit and rewrites the open row group each time.
-        "wal_autocheckpoint": "256MB",
+        # The store's own checkpointer folds the WAL into the file from another thread (see
+        # _Checkpointer); DuckDB's automatic one, which runs inside a commit and so stalls every
+        # export for its duration, is only the backstop if that thread falls behind.
+        "wal_autocheckpoint": "1GB",
     }
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
@@ -102,10 +98,13 @@ class DuckDBStore:
             raise StoreError(f"There is no database at {self.path}; start `stepseven serve --db {self.path}` first.")
         self._con = _connect(self.path, read_only=read_only, memory_limit=memory_limit)
         self._cursor_lock = threading.Lock()
+        self._checkpointer: _Checkpointer | None = None
         if read_only:
             self._check_version()
         else:
             self._migrate()
+            self._checkpointer = _Checkpointer(self)
+            self._checkpointer.start()
 
     # -- schema ---------------------------------------------------------------------------------
 
@@ -191,9 +190,8 @@ class DuckDBStore:
         n = len(rows)
         if n == 0:
             return 0
-        columns = _first_occurrences(rows, key)
-        arrow = pa.table(columns, schema=_SCHEMAS[table.name])
-        times = columns[time_column]
+        arrow = _first_occurrences(rows.table, key)
+        times = pc.min_max(arrow.column(time_column)).as_py()
         names = ", ".join(table.columns.keys())
         keys = ", ".join(key)
         # A re-delivered record is identical, so it has the same time: the range lets DuckDB's
@@ -205,7 +203,7 @@ class DuckDBStore:
         )
         self._con.register("stepseven_batch", arrow)
         try:
-            row = self._con.execute(sql, {"lo": min(times), "hi": max(times)}).fetchone()
+            row = self._con.execute(sql, {"lo": times["min"], "hi": times["max"]}).fetchone()
         finally:
             try:
                 self._con.unregister("stepseven_batch")
@@ -240,7 +238,7 @@ class DuckDBStore:
         columns = [c.name for c in schema.NORMALIZED_COLUMNS]
         arrow_schema = pa.schema(
             [pa.field("trace_id", pa.string()), pa.field("span_id", pa.string())]
-            + [_SCHEMAS[schema.spans.name].field(c) for c in columns]
+            + [ARROW_SCHEMAS[schema.spans.name].field(c) for c in columns]
         )
         data = {"trace_id": [k[0] for k in keys], "span_id": [k[1] for k in keys]}
         data.update({c: [r[c] for r in rows] for c in columns})
@@ -362,7 +360,7 @@ class DuckDBStore:
         if not columns or not columns[0]:
             return
         names = list(table.columns.keys())
-        arrow = pa.table(dict(zip(names, columns, strict=True)), schema=_arrow_schema(table))
+        arrow = pa.table(dict(zip(names, columns, strict=True)), schema=arrow_schema(table))
         cursor.register("stepseven_rows", arrow)
         cursor.execute(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(names)} FROM stepseven_rows")
         cursor.unregister("stepseven_rows")
@@ -547,10 +545,57 @@ class DuckDBStore:
         with self._cursor_lock:
             return self._con.cursor()
 
+    def wal_bytes(self) -> int:
+        try:
+            return Path(f"{self.path}.wal").stat().st_size
+        except FileNotFoundError:
+            return 0
+
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         if not self.read_only:
             self._con.execute("CHECKPOINT")
         self._con.close()
+
+
+class _Checkpointer:
+    """Checkpoints from its own thread whenever the WAL passes a size.
+
+    DuckDB lets commits go on while another cursor checkpoints, so exports never wait for it; the
+    smaller WAL also bounds the memory that appended, not yet checkpointed rows hold.
+    """
+
+    WAL_BYTES = 64 * 1024 * 1024
+    INTERVAL_SECONDS = 0.5
+
+    def __init__(self, store: DuckDBStore) -> None:
+        self._store = store
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stepseven-checkpoint", daemon=True)
+        self.checkpoints = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(60)
+
+    def _run(self) -> None:
+        cursor = self._store.cursor()
+        try:
+            while not self._stop.wait(self.INTERVAL_SECONDS):
+                if self._store.wal_bytes() < self.WAL_BYTES:
+                    continue
+                try:
+                    cursor.execute("CHECKPOINT")
+                    self.checkpoints += 1
+                except duckdb.Error as exc:
+                    # A conflicting transaction: the next round tries again (and DuckDB's own backstop remains).
+                    log.warning("checkpoint postponed: %s", exc)
+        finally:
+            cursor.close()
 
 
 def _count(cursor: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
@@ -593,16 +638,12 @@ def _rowid_ranges(cursor: duckdb.DuckDBPyConnection, table: str, gap: int = 2048
     return " OR ".join(f"rowid BETWEEN {int(lo)} AND {int(hi)}" for lo, hi in ranges)
 
 
-def _first_occurrences(rows: Rows, key: tuple[str, ...]) -> dict[str, list[Any]]:
+def _first_occurrences(table: pa.Table, key: tuple[str, ...]) -> pa.Table:
     """Drops repeats of a key inside one batch (a retry can be queued next to the original)."""
-    columns = rows.columns
-    keys = list(zip(*(columns[k] for k in key), strict=True)) if len(key) > 1 else columns[key[0]]
-    if len(set(keys)) == len(keys):
-        return columns
-    seen: set[Any] = set()
-    keep: list[int] = []
-    for i, k in enumerate(keys):
-        if k not in seen:
-            seen.add(k)
-            keep.append(i)
-    return {name: [values[i] for i in keep] for name, values in columns.items()}
+    keys = table.column(key[0]) if len(key) == 1 else pc.binary_join_element_wise(*(table.column(k) for k in key), "/")
+    if pc.count_distinct(keys).as_py() == table.num_rows:
+        return table
+    numbered = table.append_column("stepseven_row", pa.array(range(table.num_rows), pa.int64()))
+    firsts = numbered.group_by(list(key), use_threads=False).aggregate([("stepseven_row", "min")])
+    rows = firsts.column("stepseven_row_min")
+    return table.take(pc.take(rows, pc.sort_indices(rows)))

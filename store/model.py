@@ -7,42 +7,83 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from store.schema import LOG_COLUMNS, METRIC_COLUMNS, SPAN_COLUMNS
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from store import schema
+
+_ARROW_TYPES: dict[type[Any], pa.DataType] = {
+    sa.String: pa.string(),
+    sa.JSON: pa.string(),  # JSON travels as text; the stores parse it
+    sa.BigInteger: pa.int64(),
+    sa.SmallInteger: pa.int16(),
+    sa.Integer: pa.int32(),
+    sa.Float: pa.float64(),
+    sa.Boolean: pa.bool_(),
+}
 
 
-@dataclass(slots=True)
+def arrow_schema(table: sa.Table) -> pa.Schema:
+    return pa.schema([pa.field(c.name, _ARROW_TYPES[type(c.type)]) for c in table.columns])
+
+
+ARROW_SCHEMAS: dict[str, pa.Schema] = {
+    t.name: arrow_schema(t) for t in (schema.spans, schema.logs, schema.metric_points)
+}
+
+
+class RowsError(ValueError):
+    """Values that do not fit their columns (a decoder bug or a value it should have refused)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Rows:
-    """Rows of one table as a list per column (every list has the same length)."""
+    """Rows of one raw table as an Arrow table: built once by the decoder, appended as is by the store.
 
-    columns: dict[str, list[Any]]
+    Arrow, not Python lists, so that a batch crosses from a decode process to the writer as buffers
+    and the writer thread does no per-value work.
+    """
+
+    table: pa.Table
 
     @classmethod
-    def empty(cls, names: tuple[str, ...]) -> Rows:
-        return cls({name: [] for name in names})
+    def from_columns(cls, table_name: str, columns: dict[str, list[Any]]) -> Rows:
+        try:
+            return cls(pa.Table.from_pydict(columns, schema=ARROW_SCHEMAS[table_name]))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+            raise RowsError(f"a value does not fit its column in {table_name}: {exc}") from None
+
+    @classmethod
+    def empty(cls, table_name: str) -> Rows:
+        return cls(ARROW_SCHEMAS[table_name].empty_table())
+
+    @classmethod
+    def concat(cls, parts: list[Rows]) -> Rows:
+        if len(parts) == 1:
+            return parts[0]
+        return cls(pa.concat_tables([p.table for p in parts]))
 
     def __len__(self) -> int:
-        for values in self.columns.values():
-            return len(values)
-        return 0
+        return int(self.table.num_rows)
 
-    def extend(self, other: Rows) -> None:
-        for name, values in self.columns.items():
-            values.extend(other.columns[name])
+    def column(self, name: str) -> list[Any]:
+        return list(self.table.column(name).to_pylist())
 
 
 def _span_rows() -> Rows:
-    return Rows.empty(SPAN_COLUMNS)
+    return Rows.empty(schema.spans.name)
 
 
 def _log_rows() -> Rows:
-    return Rows.empty(LOG_COLUMNS)
+    return Rows.empty(schema.logs.name)
 
 
 def _metric_rows() -> Rows:
-    return Rows.empty(METRIC_COLUMNS)
+    return Rows.empty(schema.metric_points.name)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Batch:
     """What one export request (or several, merged by the writer) adds to the store."""
 
@@ -53,10 +94,23 @@ class Batch:
     def __len__(self) -> int:
         return len(self.spans) + len(self.logs) + len(self.metric_points)
 
-    def extend(self, other: Batch) -> None:
-        self.spans.extend(other.spans)
-        self.logs.extend(other.logs)
-        self.metric_points.extend(other.metric_points)
+    @classmethod
+    def merge(cls, batches: list[Batch]) -> Batch:
+        if len(batches) == 1:
+            return batches[0]
+        return cls(
+            Rows.concat([b.spans for b in batches]),
+            Rows.concat([b.logs for b in batches]),
+            Rows.concat([b.metric_points for b in batches]),
+        )
+
+    def trace_ids(self) -> set[str]:
+        """The traces this batch touches (spans and log records)."""
+        found: set[str] = set()
+        for rows in (self.spans, self.logs):
+            if len(rows):
+                found.update(t for t in pc.unique(rows.table.column("trace_id")).to_pylist() if t)
+        return found
 
 
 @dataclass(frozen=True, slots=True)

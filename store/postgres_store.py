@@ -13,6 +13,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from store import schema
@@ -219,7 +221,7 @@ class PostgresStore:
             # inside the batch): the fastest bulk path PostgreSQL has, and JSON text goes in as is.
             cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table.name}) ON COMMIT DELETE ROWS")
             with cursor.copy(f"COPY {staging} ({', '.join(names)}) FROM STDIN") as copy:
-                for row in zip(*(rows.columns[name] for name in names), strict=True):
+                for row in zip(*(rows.column(name) for name in names), strict=True):
                     copy.write_row(row)
             key = ", ".join(_KEYS[table.name])
             cursor.execute(
@@ -455,12 +457,11 @@ class PostgresStore:
 
 def _without_nul(batch: Batch) -> Batch:
     def clean(rows: Rows) -> Rows:
-        return Rows(
-            {
-                name: [v.replace("\x00", "\ufffd") if isinstance(v, str) else v for v in values]
-                for name, values in rows.columns.items()
-            }
-        )
+        table = rows.table
+        for i, field in enumerate(table.schema):
+            if pa.types.is_string(field.type):
+                table = table.set_column(i, field, pc.replace_substring(table.column(i), "\x00", "\ufffd"))
+        return Rows(table)
 
     return Batch(clean(batch.spans), clean(batch.logs), clean(batch.metric_points))
 

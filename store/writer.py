@@ -152,10 +152,7 @@ class Writer:
 
     def _commit(self, items: list[_Item]) -> bool:
         """Writes items in one transaction and answers their futures; False if it failed."""
-        merged = items[0].batch if len(items) == 1 else Batch()
-        if len(items) > 1:
-            for item in items:
-                merged.extend(item.batch)
+        merged = Batch.merge([item.batch for item in items])
         size = sum(item.size for item in items)
         started = time.perf_counter()
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -12,6 +13,8 @@ import httpx
 import pytest
 
 from collector.config import CollectorConfig, Limits
+from collector.decode_pool import DecodePool
+from collector.encoding import PROTOBUF
 from collector.grpc_receiver import GrpcReceiver
 from collector.http_receiver import build_app
 from collector.ingest import TRACES, Ingest
@@ -83,19 +86,22 @@ def test_sigterm_drains_and_closes_the_file_cleanly(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def stalled_ingest(tmp_path: Path) -> tuple[Ingest, Writer, DuckDBStore]:
+def stalled_ingest(tmp_path: Path) -> Iterator[tuple[Ingest, Writer, DuckDBStore]]:
     """An ingest whose writer has not started yet, so the queue fills up."""
     config = CollectorConfig(limits=Limits(max_spans_per_request=10), max_queue_items=10, max_batch_items=10)
     store = DuckDBStore(tmp_path / "queue.duckdb")
     writer = Writer(store, config.max_queue_items, config.max_batch_items)
-    return Ingest(config, writer, Counters()), writer, store
+    decoders = DecodePool(1, config.limits, None)
+    decoders.start()
+    yield Ingest(config, writer, Counters(), decoders), writer, store
+    decoders.stop()
 
 
 def test_a_full_write_queue_answers_503_with_retry_after_then_recovers(
     stalled_ingest: tuple[Ingest, Writer, DuckDBStore],
 ) -> None:
     ingest, writer, store = stalled_ingest
-    queued = ingest.accept(TRACES, raw_request(*(raw_span(f"q{i}") for i in range(10))))
+    queued = ingest.accept(TRACES, raw_request(*(raw_span(f"q{i}") for i in range(10))).SerializeToString(), PROTOBUF)
     app = build_app(ingest, ingest.config, lambda: {})
 
     async def post() -> httpx.Response:
@@ -122,7 +128,7 @@ def test_a_full_write_queue_answers_unavailable_over_grpc(
     stalled_ingest: tuple[Ingest, Writer, DuckDBStore],
 ) -> None:
     ingest, writer, store = stalled_ingest
-    ingest.accept(TRACES, raw_request(*(raw_span(f"q{i}") for i in range(10))))
+    ingest.accept(TRACES, raw_request(*(raw_span(f"q{i}") for i in range(10))).SerializeToString(), PROTOBUF)
     port = free_port()
     receiver = GrpcReceiver(ingest, "127.0.0.1", port, workers=2)
     receiver.start()

@@ -86,7 +86,7 @@ def test_a_span_delivered_twice_or_to_two_collectors_is_stored_once(database: st
 def test_two_collectors_writing_through_group_commit_at_once_lose_and_duplicate_nothing(database: str) -> None:
     batches = [load_batch(path) for path in CAPTURES]
     expected = len(
-        {(t, s) for b in batches for t, s in zip(b.spans.columns["trace_id"], b.spans.columns["span_id"], strict=True)}
+        {(t, s) for b in batches for t, s in zip(b.spans.column("trace_id"), b.spans.column("span_id"), strict=True)}
     )
     stores = [PostgresStore(database), PostgresStore(database)]
     writers = [Writer(store, 100_000, 50_000) for store in stores]

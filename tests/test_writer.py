@@ -5,12 +5,13 @@ from __future__ import annotations
 from concurrent.futures import Future
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from collector.config import Limits
 from collector.decode import decode_traces
 from store.duckdb_store import DuckDBStore
-from store.model import Batch, WriteResult
+from store.model import Batch, Rows, WriteResult
 from store.writer import CommitFailed, Writer
 from tests.otlp import raw_request, raw_span
 
@@ -21,8 +22,9 @@ def _batch(*names: str) -> Batch:
 
 def test_a_request_the_store_refuses_fails_alone(tmp_path: Path) -> None:
     store = DuckDBStore(tmp_path / "writer.duckdb")
-    poison = _batch("poison")
-    poison.spans.columns["kind"][0] = 70_000  # outside the SMALLINT column: DuckDB refuses the row
+    spans = _batch("poison").spans.table
+    # A NULL name: Arrow carries it, the NOT NULL column refuses it, so the commit fails.
+    poison = Batch(spans=Rows(spans.set_column(spans.schema.get_field_index("name"), "name", pa.nulls(1, pa.string()))))
     writer = Writer(store, max_queue_items=100, max_batch_items=100)
     futures: list[Future[WriteResult]] = [
         writer.submit(_batch("a", "b")),

@@ -38,16 +38,21 @@ def first(attributes: Mapping[str, Any], *keys: str) -> Any:
     return None
 
 
+_INT64 = 2**63
+
+
 def int_or_none(value: Any) -> int | None:
+    """A count as an integer the store can hold (64-bit), or None."""
     if isinstance(value, bool) or value is None:
         return None
+    number: int | None = None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 19:
+        number = int(value)
+    return number if number is not None and -_INT64 <= number < _INT64 else None
 
 
 def string_list(value: Any) -> list[str] | None:
