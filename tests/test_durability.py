@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
+import types
 from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import httpx
+import psutil
 import pytest
 
 from collector.config import CollectorConfig, Limits
@@ -52,11 +55,15 @@ def test_a_sigkill_mid_stream_loses_no_acknowledged_span(
     deadline = time.monotonic() + 30
     while len(acknowledged) < 3000 and time.monotonic() < deadline:
         time.sleep(0.05)
+    helpers = _helper_processes(collector)
     collector.kill()
     stop.set()
     for sender in senders:
         sender.join(30)
     assert len(acknowledged) >= 3000
+    # The decode workers and their fork server leave with the collector: no orphans hold the port or the pipe.
+    _, left = psutil.wait_procs(helpers, timeout=10)
+    assert not left, f"still running after the collector was killed: {left}"
 
     collector.start()
     try:
@@ -65,6 +72,41 @@ def test_a_sigkill_mid_stream_loses_no_acknowledged_span(
         collector.stop()
     missing = set(acknowledged) - stored
     assert not missing, f"{len(missing)} of {len(acknowledged)} acknowledged spans were lost"
+
+
+def _helper_processes(collector: RunningCollector) -> list[psutil.Process]:
+    assert collector.proc is not None
+    return list(psutil.Process(collector.proc.pid).children(recursive=True))
+
+
+def test_a_decode_worker_that_dies_is_replaced_and_exports_go_on(tmp_path: Path) -> None:
+    collector = RunningCollector(tmp_path / "workers.duckdb")
+    try:
+        assert collector.proc is not None
+        # The decode workers are the fork server's children (the collector's grandchildren).
+        workers = [p for p in _helper_processes(collector) if p.ppid() != collector.proc.pid]
+        assert len(workers) == collector.health()["decoders"]["workers"] >= 1
+        for worker in workers:
+            worker.kill()
+        psutil.wait_procs(workers, timeout=10)
+
+        answers: list[str] = []
+        with grpc.insecure_channel(collector.grpc_endpoint) as channel:
+            export = channel.unary_unary(TRACE_EXPORT)
+            for i in range(5):
+                body = raw_request(*(raw_span(f"after-{i}-{j}") for j in range(20))).SerializeToString()
+                try:
+                    export(body, timeout=30)
+                    answers.append("ok")
+                except grpc.RpcError as refused:
+                    assert refused.code() == grpc.StatusCode.UNAVAILABLE  # retryable: the exporter sends again
+                    answers.append("retry")
+
+        assert answers.count("retry") <= 1 and answers[-4:] == ["ok"] * 4
+        assert collector.health()["decoders"]["restarts"] == 1
+        assert collector.sql("SELECT count(*) AS n FROM spans") == [{"n": 20 * answers.count("ok")}]
+    finally:
+        collector.stop()
 
 
 def test_sigterm_drains_and_closes_the_file_cleanly(tmp_path: Path) -> None:
@@ -86,13 +128,18 @@ def test_sigterm_drains_and_closes_the_file_cleanly(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def stalled_ingest(tmp_path: Path) -> Iterator[tuple[Ingest, Writer, DuckDBStore]]:
+def stalled_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Ingest, Writer, DuckDBStore]]:
     """An ingest whose writer has not started yet, so the queue fills up."""
     config = CollectorConfig(limits=Limits(max_spans_per_request=10), max_queue_items=10, max_batch_items=10)
     store = DuckDBStore(tmp_path / "queue.duckdb")
     writer = Writer(store, config.max_queue_items, config.max_batch_items)
     decoders = DecodePool(1, config.limits, None)
-    decoders.start()
+    # Streamlit's AppTest, run earlier in this process, can leave a dashboard page as __main__, and
+    # multiprocessing re-runs __main__ in each new worker; `stepseven serve` has its own __main__.
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+        decoders.start()
+        decoders.decode(TRACES.name, raw_request(raw_span("warm")).SerializeToString(), PROTOBUF)
     yield Ingest(config, writer, Counters(), decoders), writer, store
     decoders.stop()
 

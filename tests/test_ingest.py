@@ -211,7 +211,8 @@ def test_invalid_spans_are_refused_in_a_partial_success_and_the_rest_is_kept(
     bad_trace = raw_span("zero trace", trace_id=bytes(16))
     short_span = raw_span("short span id", span_id=b"\x01\x02")
     future = raw_span("far future", end_time_unix_nano=2**64 - 1)
-    body = raw_request(good, bad_trace, short_span, future).SerializeToString()
+    odd_kind = raw_span("odd kind", kind=70_000)  # proto3 enums carry any number; the column holds 16 bits
+    body = raw_request(good, bad_trace, short_span, future, odd_kind).SerializeToString()
 
     response = httpx.post(
         f"{collector.http_url}/v1/traces", content=body, headers={"Content-Type": "application/x-protobuf"}
@@ -219,10 +220,11 @@ def test_invalid_spans_are_refused_in_a_partial_success_and_the_rest_is_kept(
 
     assert response.status_code == 200
     answer = ExportTraceServiceResponse.FromString(response.content)
-    assert answer.partial_success.rejected_spans == 3
+    assert answer.partial_success.rejected_spans == 4
     assert "trace_id must be 16 bytes" in answer.partial_success.error_message
+    assert "kind 70000" in answer.partial_success.error_message
     assert collector.sql("SELECT name FROM spans") == [{"name": "good"}]
-    assert collector.health()["counters"]["rejected_spans"] == 3
+    assert collector.health()["counters"]["rejected_spans"] == 4
 
 
 def test_partial_success_comes_back_as_json_to_a_json_request(collector: RunningCollector) -> None:
