@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import logging
 import signal
 import socket
@@ -205,6 +206,9 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         local = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         ui = start_dashboard(f"http://{local}:{config.api_port}", host, config.ui_port, cc.token)
         parts.append(f"dashboard http://{host}:{config.ui_port}")
+    # What startup built lives as long as the process: taken out of the cyclic GC's reach, it is not
+    # walked again by every full collection the session worker's churn triggers.
+    gc.freeze()
     announce("stepseven is ready: " + ", ".join(parts))
 
     stopper = asyncio.create_task(stop.wait())

@@ -7,7 +7,6 @@ does, so the collector owns the file and everyone else reads through its query A
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 import threading
 import time
@@ -38,7 +37,6 @@ from store.query import DuckDBReader
 from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, finding_columns, log_events, record_columns
 
 _DIALECT = DuckDBDialect()
-log = logging.getLogger(__name__)
 
 DEFAULT_MEMORY_LIMIT = "256MB"
 
@@ -65,10 +63,11 @@ def _connect(path: Path, *, read_only: bool, memory_limit: str) -> duckdb.DuckDB
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "memory_limit": memory_limit,
-        # The store's own checkpointer folds the WAL into the file from another thread (see
-        # _Checkpointer); DuckDB's automatic one, which runs inside a commit and so stalls every
-        # export for its duration, is only the backstop if that thread falls behind.
-        "wal_autocheckpoint": "1GB",
+        # Checkpoint (fold the WAL into the file) every 256 MB instead of 16 MB: at ingest rates a
+        # small threshold checkpoints on nearly every commit and rewrites the open row group each time.
+        # (A checkpointer thread at 64 MB was tried: DuckDB still blocks appends to the table while it
+        # checkpoints it, and the file grew by the row groups each checkpoint rewrote.)
+        "wal_autocheckpoint": "256MB",
     }
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
@@ -98,13 +97,10 @@ class DuckDBStore:
             raise StoreError(f"There is no database at {self.path}; start `stepseven serve --db {self.path}` first.")
         self._con = _connect(self.path, read_only=read_only, memory_limit=memory_limit)
         self._cursor_lock = threading.Lock()
-        self._checkpointer: _Checkpointer | None = None
         if read_only:
             self._check_version()
         else:
             self._migrate()
-            self._checkpointer = _Checkpointer(self)
-            self._checkpointer.start()
 
     # -- schema ---------------------------------------------------------------------------------
 
@@ -292,9 +288,15 @@ class DuckDBStore:
             cursor.register(
                 "stepseven_keys", pa.table({"trace_id": [k[0] for k in span_ids], "span_id": [k[1] for k in span_ids]})
             )
+            cursor.register("stepseven_ids", pa.table({"trace_id": sorted({k[0] for k in span_ids})}))
+            # Without the rowid ranges the join would read the message columns of every stored span.
+            where = _rowid_ranges(cursor, "raw_spans")
+            if where is None:
+                return {}
             rows = cursor.execute(
                 "SELECT r.span_id, coalesce(CAST(r.input_messages AS VARCHAR), r.attributes->>'gen_ai.input.messages') "
-                "FROM raw_spans r JOIN stepseven_keys k ON r.trace_id = k.trace_id AND r.span_id = k.span_id"
+                f"FROM (SELECT trace_id, span_id, input_messages, attributes FROM raw_spans WHERE {where}) r "
+                "JOIN stepseven_keys k ON r.trace_id = k.trace_id AND r.span_id = k.span_id"
             ).fetchall()
             return dict(rows)
         finally:
@@ -545,57 +547,10 @@ class DuckDBStore:
         with self._cursor_lock:
             return self._con.cursor()
 
-    def wal_bytes(self) -> int:
-        try:
-            return Path(f"{self.path}.wal").stat().st_size
-        except FileNotFoundError:
-            return 0
-
     def close(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.stop()
         if not self.read_only:
             self._con.execute("CHECKPOINT")
         self._con.close()
-
-
-class _Checkpointer:
-    """Checkpoints from its own thread whenever the WAL passes a size.
-
-    DuckDB lets commits go on while another cursor checkpoints, so exports never wait for it; the
-    smaller WAL also bounds the memory that appended, not yet checkpointed rows hold.
-    """
-
-    WAL_BYTES = 64 * 1024 * 1024
-    INTERVAL_SECONDS = 0.5
-
-    def __init__(self, store: DuckDBStore) -> None:
-        self._store = store
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="stepseven-checkpoint", daemon=True)
-        self.checkpoints = 0
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(60)
-
-    def _run(self) -> None:
-        cursor = self._store.cursor()
-        try:
-            while not self._stop.wait(self.INTERVAL_SECONDS):
-                if self._store.wal_bytes() < self.WAL_BYTES:
-                    continue
-                try:
-                    cursor.execute("CHECKPOINT")
-                    self.checkpoints += 1
-                except duckdb.Error as exc:
-                    # A conflicting transaction: the next round tries again (and DuckDB's own backstop remains).
-                    log.warning("checkpoint postponed: %s", exc)
-        finally:
-            cursor.close()
 
 
 def _count(cursor: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
