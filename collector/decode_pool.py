@@ -16,7 +16,6 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
 
 from collector.config import Limits
 from collector.decode import DecodeOutcome
@@ -119,11 +118,6 @@ class DecodePool:
             broken.shutdown(wait=False, cancel_futures=True)
             self._executor = self._new_executor()
             self.restarts += 1
-
-    def pids(self) -> list[int]:
-        executor = self._executor
-        processes: dict[int, Any] = getattr(executor, "_processes", None) or {}
-        return sorted(processes)
 
     def stop(self) -> None:
         with self._lock:

@@ -50,7 +50,8 @@ def build_app(ingest: Ingest, config: CollectorConfig, health: Callable[[], dict
     limits = config.limits
 
     def decode_and_accept(signal: Signal, body: bytes, media: str, encoding: str) -> Any:
-        # CPU-bound: runs on a worker thread so the event loop keeps serving other exporters.
+        # Blocking (decompression here, then the wait for a decode worker): on a thread, so the event
+        # loop keeps serving other exporters.
         return ingest.accept(signal, decompress(body, encoding, limits.max_decompressed_bytes), media)
 
     async def export(request: Request, signal: Signal) -> Response:
