@@ -30,9 +30,16 @@ _limits = Limits()
 _redactor: Redactor | None = None
 
 
+MAX_DEFAULT_WORKERS = 8
+
+
 def default_workers() -> int:
-    """One decode worker per core the collector may run on."""
-    return max(1, len(os.sched_getaffinity(0)))
+    """One decode worker per core the collector may run on, at most 8.
+
+    The cap matters in containers, which see every core of a large host whatever their CPU quota;
+    past a few workers the single writer, not decoding, sets the pace anyway.
+    """
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_DEFAULT_WORKERS))
 
 
 def _start_worker(limits: Limits, redactor: Redactor | None, collector_pid: int) -> None:

@@ -151,7 +151,7 @@ def cli() -> None:
     env="DECODE_WORKERS",
     default=None,
     type=click.IntRange(min=1),
-    help="Processes that decode and normalize incoming data (default: one per CPU core).",
+    help="Processes that decode and normalize incoming data (default: one per CPU core, at most 8).",
 )
 @_option(
     "--cors-origin",
