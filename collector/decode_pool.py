@@ -39,7 +39,9 @@ def default_workers() -> int:
     The cap matters in containers, which see every core of a large host whatever their CPU quota;
     past a few workers the single writer, not decoding, sets the pace anyway.
     """
-    return max(1, min(len(os.sched_getaffinity(0)), MAX_DEFAULT_WORKERS))
+    affinity = getattr(os, "sched_getaffinity", None)  # Linux; elsewhere, every core
+    cores = len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
 def _start_worker(limits: Limits, redactor: Redactor | None, collector_pid: int) -> None:
