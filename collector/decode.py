@@ -219,13 +219,12 @@ def decode_traces(
                         conv.redacted - redacted_before,
                     )
                 )
-    columns = dict(zip(_SPAN_ROW, map(list, zip(*rows, strict=True)), strict=True)) if rows else _no_rows(_SPAN_ROW)
-    batch = Batch(spans=Rows.from_columns(schema.spans.name, columns))
-    return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped, conv.redacted)
-
-
-def _no_rows(names: tuple[str, ...]) -> dict[str, list[Any]]:
-    return {name: [] for name in names}
+    spans = (
+        Rows.from_columns(schema.spans.name, dict(zip(_SPAN_ROW, map(list, zip(*rows, strict=True)), strict=True)))
+        if rows
+        else Rows.empty(schema.spans.name)
+    )
+    return DecodeOutcome(Batch(spans=spans), rejected, errors, conv.truncated, conv.dropped, conv.redacted)
 
 
 def _event(conv: _Converter, event: Any) -> dict[str, Any]:

@@ -76,7 +76,7 @@ class Rows:
         return (_rows_from_ipc, (sink.getvalue().to_pybytes(),))
 
     def column(self, name: str) -> list[Any]:
-        return list(self.table.column(name).to_pylist())
+        return self.table.column(name).to_pylist()  # type: ignore[no-any-return]
 
 
 def _rows_from_ipc(data: bytes) -> Rows:

@@ -395,6 +395,5 @@ def migration_statements(dialect: str, version: int) -> list[str]:
     return []
 
 
-SPAN_COLUMNS: tuple[str, ...] = tuple(c.name for c in spans.columns)
 LOG_COLUMNS: tuple[str, ...] = tuple(c.name for c in logs.columns)
 METRIC_COLUMNS: tuple[str, ...] = tuple(c.name for c in metric_points.columns)
