@@ -337,3 +337,18 @@ def test_hostile_span_trees_still_give_every_step() -> None:
     assert len(steps) == 5002
     assert steps[4999].depth == 4999 and steps[4999].parent_step_index == 4999
     assert {s.span_id for s in steps[-2:]} == {"x", "y"}
+
+
+def test_token_counts_the_store_cannot_hold_become_null_not_a_failed_commit() -> None:
+    row = norm(
+        "chat gpt-4o",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.usage.input_tokens": 2**70,
+            "gen_ai.usage.output_tokens": "99999999999999999999",
+            "gen_ai.usage.cache_read.input_tokens": 12,
+        },
+    )
+    assert row["input_tokens"] is None and row["output_tokens"] is None
+    assert row["cache_read_input_tokens"] == 12
+    assert row["normalize_error"] is None
