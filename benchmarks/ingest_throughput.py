@@ -9,7 +9,9 @@ collector's, not the load generator's (which still shares the machine's cores).
 
 It prints, per protocol: spans acknowledged per second, spans counted in the store afterwards
 (durable), the collector's peak memory (the collector process and its decode workers, as PSS, so
-pages they share are counted once; and the main process's RSS), and bytes on disk per span.
+pages they share are counted once; and the main process's RSS), bytes on disk per span, and the CPU
+time each durable span cost the collector's main process and its decode workers during the run, with
+the average number of spans per commit (where the time goes, when the figures disappoint).
 
     python benchmarks/ingest_throughput.py                     # 200,000 spans, gRPC and HTTP
     python benchmarks/ingest_throughput.py --spans 1000000 --protocol grpc
@@ -278,6 +280,17 @@ class Collector:
                 return
             time.sleep(0.05)
 
+    def cpu_seconds(self) -> tuple[float, float]:
+        """User+system CPU seconds so far of the main process and of its helper processes (decode workers)."""
+        main = psutil.Process(self.proc.pid)
+        helpers = 0.0
+        for child in main.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                t = child.cpu_times()
+                helpers += t.user + t.system
+        t = main.cpu_times()
+        return t.user + t.system, helpers
+
     def count(self) -> int:
         response = httpx.post(
             f"http://127.0.0.1:{self.ports['api']}/api/v1/sql",
@@ -371,16 +384,20 @@ def run(
             flush=True,
         )
         ready.wait()
+        cpu_before = collector.cpu_seconds()
         started = time.perf_counter()
         go.set()
         outcomes = [results.get() for _ in workers]
+        cpu_after = collector.cpu_seconds()
         for w in workers:
             w.join()
         acked = sum(o[0] for o in outcomes)
         elapsed = max(o[1] for o in outcomes) - started
         latencies = sorted(x for o in outcomes for x in o[2])
         durable = collector.count()
-        analyzer = collector.health()["analyzer"]
+        health = collector.health()
+        analyzer = health["analyzer"]
+        commits = health["writer"]["commits"]
         caught_up = collector.analysis_caught_up(started + elapsed) if CATCH_UP else None
         collector.stop()
         if postgres is not None:
@@ -398,6 +415,9 @@ def run(
         "peak_rss_mb": collector.peak_rss / 1e6,
         "peak_total_mb": collector.peak_total / 1e6,
         "disk_bytes_per_span": disk / max(durable, 1),
+        "cpu_main_us": (cpu_after[0] - cpu_before[0]) / max(durable, 1) * 1e6,
+        "cpu_helpers_us": (cpu_after[1] - cpu_before[1]) / max(durable, 1) * 1e6,
+        "spans_per_commit": durable / max(commits, 1),
         "sessions_analyzed": analyzer["sessions_analyzed"],
         "sessions_waiting": analyzer["waiting_sessions"],
         "caught_up_s": caught_up,
@@ -460,6 +480,11 @@ def _benchmark(args: argparse.Namespace, postgres: PostgresDatabases | None) -> 
             f"peak collector memory {r['peak_total_mb']:,.0f} MB with its decode workers "
             f"({r['peak_rss_mb']:,.0f} MB RSS of the main process), "
             f"{r['disk_bytes_per_span']:,.0f} bytes on disk per span",
+            flush=True,
+        )
+        print(
+            f"  CPU per durable span during the run: {r['cpu_main_us']:.0f} µs in the main process, "
+            f"{r['cpu_helpers_us']:.0f} µs in the decode workers; {r['spans_per_commit']:,.0f} spans per commit",
             flush=True,
         )
         print(
