@@ -133,7 +133,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             "status": "ok",
             "version": __version__,
             "uptime_seconds": round(time.time() - started, 1),
-            "store": {"backend": store.backend, "location": store.location},
+            "store": {"backend": store.backend, "location": store.location, "reopens": store.reopens},
             "writer": dataclasses.asdict(writer.stats()),
             "decoders": {"workers": decoders.workers, "restarts": decoders.restarts} if decoders is not None else None,
             "sessions": dataclasses.asdict(sessions.stats()),

@@ -7,6 +7,7 @@ does, so the collector owns the file and everyone else reads through its query A
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import threading
 import time
@@ -39,6 +40,8 @@ from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, finding_columns, 
 _DIALECT = DuckDBDialect()
 
 DEFAULT_MEMORY_LIMIT = "256MB"
+
+log = logging.getLogger(__name__)
 
 
 class StoreError(Exception):
@@ -95,8 +98,11 @@ class DuckDBStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif not self.path.exists():
             raise StoreError(f"There is no database at {self.path}; start `stepseven serve --db {self.path}` first.")
+        self._memory_limit = memory_limit
         self._con = _connect(self.path, read_only=read_only, memory_limit=memory_limit)
         self._cursor_lock = threading.Lock()
+        self._invalidated = False
+        self.reopens = 0  # times the database was reopened after a fatal error
         if read_only:
             self._check_version()
         else:
@@ -160,17 +166,51 @@ class DuckDBStore:
     # -- writes ---------------------------------------------------------------------------------
 
     def write(self, batch: Batch) -> WriteResult:
+        if self._invalidated:
+            self._reopen()
         con = self._con
-        self._begin(con)
         try:
+            self._begin(con)
             spans = self._append(schema.spans, batch.spans, ("trace_id", "span_id"), "start_time_unix_nano")
             logs = self._append(schema.logs, batch.logs, ("record_id",), "time_unix_nano")
             points = self._append(schema.metric_points, batch.metric_points, ("point_id",), "time_unix_nano")
             con.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             _rollback(con)
+            self.recover_from(exc)
             raise
         return WriteResult(spans, logs, points)
+
+    # -- recovery -------------------------------------------------------------------------------
+
+    def recover_from(self, exc: BaseException) -> None:
+        """Reopens the database if ``exc`` is DuckDB's fatal error, which invalidates it for good.
+
+        A checkpoint that cannot be written (disk full, out of memory) invalidates the database:
+        DuckDB refuses all later work until it is reopened. Every committed transaction is still in
+        the file or its WAL, so reopening loses nothing; the failed commit is answered 503 and the
+        exporter sends it again.
+        """
+        if not self.read_only and is_fatal(exc):
+            self._invalidated = True
+            self._reopen()
+
+    def _reopen(self) -> None:
+        with self._cursor_lock:
+            if not self._invalidated:
+                return  # another thread reopened it already
+            log.error("the database %s was invalidated by a fatal error; reopening it", self.path)
+            try:
+                self._con.close()
+            except duckdb.Error:
+                pass
+            try:
+                self._con = _connect(self.path, read_only=False, memory_limit=self._memory_limit)
+            except StoreError:
+                log.exception("could not reopen %s; trying again on the next write", self.path)
+                return
+            self._invalidated = False
+            self.reopens += 1
 
     @staticmethod
     def _begin(con: duckdb.DuckDBPyConnection) -> None:
@@ -326,8 +366,9 @@ class DuckDBStore:
             try:
                 yield cursor
                 cursor.execute("COMMIT")
-            except BaseException:
+            except BaseException as exc:
                 _rollback(cursor)
+                self.recover_from(exc)
                 raise
         finally:
             cursor.close()
@@ -540,10 +581,12 @@ class DuckDBStore:
         return str(self.path)
 
     def reader(self) -> DuckDBReader:
-        return DuckDBReader(self.cursor)
+        return DuckDBReader(self.cursor, on_error=self.recover_from)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection for one reading thread; DuckDB's MVCC shows it committed data only."""
+        if self._invalidated:
+            self._reopen()
         with self._cursor_lock:
             return self._con.cursor()
 
@@ -556,6 +599,11 @@ class DuckDBStore:
 def _count(cursor: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:
     row = cursor.execute(sql, params or []).fetchone()
     return int(row[0]) if row else 0
+
+
+def is_fatal(exc: BaseException) -> bool:
+    """DuckDB's fatal error, raised directly or passed through Arrow's stream as an OSError."""
+    return isinstance(exc, duckdb.FatalException) or "database has been invalidated" in str(exc)
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

@@ -77,6 +77,7 @@ def store_url(url: str) -> sa.URL:
 
 class PostgresStore:
     backend = "postgresql"
+    reopens = 0  # DuckDB's count of reopens after a fatal error; the server's pool reconnects by itself here
 
     def __init__(self, url: str) -> None:
         self.url = store_url(url)

@@ -59,14 +59,24 @@ class Reader(Protocol):
 class DuckDBReader:
     dialect = "duckdb"
 
-    def __init__(self, cursor_factory: Callable[[], duckdb.DuckDBPyConnection]) -> None:
+    def __init__(
+        self,
+        cursor_factory: Callable[[], duckdb.DuckDBPyConnection],
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
         self._cursor_factory = cursor_factory
+        self._on_error = on_error  # the store's recovery from DuckDB's fatal errors
 
     def run_arrow(
         self, sql: str, params: list[Any], *, max_rows: int, timeout_seconds: float, trusted: bool = False
     ) -> tuple[pa.Table, bool]:
         return run_sql_arrow(
-            self._cursor_factory, sql, params=params, max_rows=max_rows, timeout_seconds=timeout_seconds
+            self._cursor_factory,
+            sql,
+            params=params,
+            max_rows=max_rows,
+            timeout_seconds=timeout_seconds,
+            on_error=self._on_error,
         )
 
     def close(self) -> None:
@@ -89,6 +99,7 @@ def run_sql_arrow(
     params: list[Any] | None = None,
     max_rows: int = DEFAULT_MAX_ROWS,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    on_error: Callable[[BaseException], None] | None = None,
 ) -> tuple[pa.Table, bool]:
     """Runs one read-only statement; values go in ``params`` (``?`` or ``$1`` placeholders), never in the text.
 
@@ -131,6 +142,8 @@ def run_sql_arrow(
         # Errors met while streaming batches come through Arrow's C stream as OSError.
         if timed_out.is_set():
             raise QueryTimeout(timeout_message(timeout_seconds)) from None
+        if on_error is not None:
+            on_error(exc)
         message = str(exc).strip()
         if "Out of Memory" in message:
             raise QueryFailed(

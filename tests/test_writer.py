@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -12,6 +15,7 @@ from collector.config import Limits
 from collector.decode import decode_traces
 from store.duckdb_store import DuckDBStore
 from store.model import Batch, Rows, WriteResult
+from store.query import QueryFailed
 from store.writer import CommitFailed, Writer
 from tests.otlp import raw_request, raw_span
 
@@ -68,3 +72,87 @@ def test_a_transaction_left_aborted_does_not_wedge_the_writer(tmp_path: Path) ->
     assert store.write(_batch("next")).spans == 1
     assert store.cursor().execute("SELECT count(*) FROM spans").fetchone() == (1,)
     store.close()
+
+
+def _checkpoint_that_cannot_be_written(path: str, results: Any, read_first: bool = False) -> None:
+    """In a process of its own: the file-size limit that makes the checkpoint fail is process-wide."""
+    import resource
+    import signal
+
+    import duckdb
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing us
+    store = DuckDBStore(path)
+    writer = Writer(store, max_queue_items=100_000, max_batch_items=100_000)
+    writer.start()
+    prompt = [KeyValue(key="gen_ai.input.messages", value=AnyValue(string_value=os.urandom(500).hex()))]
+    acknowledged = writer.submit(
+        decode_traces(raw_request(*(raw_span(f"before-{i}", attributes=prompt) for i in range(5000))), Limits()).batch
+    ).result(60)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, hard))
+    try:
+        # What DuckDB does by itself once the WAL is large, here on demand: the checkpoint cannot
+        # be written, and DuckDB invalidates the database.
+        store.cursor().execute("CHECKPOINT")
+        checkpoint_error = ""
+    except duckdb.Error as exc:
+        checkpoint_error = str(exc)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    outcomes: list[Any] = []
+    if read_first:  # a dashboard query meets the invalidated database before any export does
+        try:
+            store.reader().run_arrow("SELECT count(*) FROM spans", [], max_rows=10, timeout_seconds=30)
+            outcomes.append("the query succeeded")
+        except QueryFailed as exc:
+            outcomes.append(str(exc))
+    for _ in range(2):  # the exporter's first try and its retry
+        try:
+            outcomes.append(writer.submit(_batch("after")).result(60).spans)
+        except CommitFailed as exc:
+            outcomes.append(str(exc))
+    count = store.cursor().execute("SELECT count(*) FROM spans").fetchone()
+    writer.stop()
+    reopens = store.reopens
+    store.close()
+    results.put((acknowledged.spans, checkpoint_error, outcomes, count, reopens))
+
+
+def test_a_database_invalidated_by_a_failed_checkpoint_is_reopened_and_loses_nothing(tmp_path: Path) -> None:
+    """DuckDB refuses all work after a checkpoint fails (disk full, out of memory): the store reopens it."""
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    child = context.Process(target=_checkpoint_that_cannot_be_written, args=(str(tmp_path / "full.duckdb"), results))
+    child.start()
+    acknowledged, checkpoint_error, outcomes, count, reopens = results.get(timeout=120)
+    child.join(60)
+    assert acknowledged == 5000
+    assert "FATAL" in checkpoint_error  # the database was really invalidated
+    # Whichever request met the invalidated database failed (answered 503, so the exporter retries);
+    # from then on the reopened store commits, and every acknowledged span is there.
+    assert isinstance(outcomes[0], str) and "invalidated" in outcomes[0]
+    assert outcomes[1] == 1
+    assert count == (5001,)
+    assert reopens == 1
+    # And the file opens cleanly afterwards, with the same rows.
+    store = DuckDBStore(tmp_path / "full.duckdb")
+    assert store.cursor().execute("SELECT count(*) FROM spans WHERE name = 'after'").fetchone() == (1,)
+    store.close()
+
+
+def test_a_query_that_meets_an_invalidated_database_reopens_it_before_the_next_export(tmp_path: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    child = context.Process(
+        target=_checkpoint_that_cannot_be_written, args=(str(tmp_path / "full.duckdb"), results, True)
+    )
+    child.start()
+    acknowledged, checkpoint_error, outcomes, count, reopens = results.get(timeout=120)
+    child.join(60)
+    assert "FATAL" in checkpoint_error
+    assert "invalidated" in outcomes[0]  # the query's answer says what happened
+    assert outcomes[1:] == [1, 1]  # both exports commit: the query's failure reopened the store
+    assert count == (acknowledged + 2,)
+    assert reopens == 1
