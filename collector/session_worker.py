@@ -54,6 +54,7 @@ class SessionWorker:
         self._interval = interval_seconds
         self._max_traces = max_traces_per_run
         self._pending: set[str] = set()
+        self._failed_once: set[str] = set()  # traces whose rebuild failed: retried once, then left
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = False
@@ -109,9 +110,18 @@ class SessionWorker:
                     with self._lock:
                         self._failures += 1
                         self._busy = False
+                        # A passing failure (the database reopened under us) must not lose these
+                        # sessions; one that fails again is a lasting fault, and retrying forever would
+                        # only repeat it.
+                        twice = self._failed_once.intersection(taken)
+                        self._failed_once.difference_update(twice)
+                        again = set(taken) - twice
+                        self._failed_once.update(again)
+                        self._pending.update(again)
                     break
                 elapsed = time.perf_counter() - started
                 with self._lock:
+                    self._failed_once.difference_update(taken)
                     self._runs += 1
                     self._updated += updated
                     self._last_ms = elapsed * 1000

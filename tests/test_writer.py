@@ -1,9 +1,10 @@
-"""The writer's promises, on a real DuckDB file: one bad request does not sink the ones merged with it."""
+"""The writer and its neighbours, on a real DuckDB file: one bad request does not sink the others, a failure does not wedge the store."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -156,3 +157,40 @@ def test_a_query_that_meets_an_invalidated_database_reopens_it_before_the_next_e
     assert outcomes[1:] == [1, 1]  # both exports commit: the query's failure reopened the store
     assert count == (acknowledged + 2,)
     assert reopens == 1
+
+
+class _FailsOnce:
+    """A real store whose first session read fails, as one does while the database is being reopened."""
+
+    def __init__(self, store: DuckDBStore) -> None:
+        self._store = store
+        self.failed = False
+
+    def session_inputs(self, trace_ids: list[str]) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("the database is being reopened")
+        return self._store.session_inputs(trace_ids)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_sessions_whose_rebuild_failed_once_are_rebuilt_on_the_next_run(tmp_path: Path) -> None:
+    from collector.session_worker import SessionWorker
+
+    store = DuckDBStore(tmp_path / "sessions.duckdb")
+    flaky = _FailsOnce(store)
+    sessions = SessionWorker(flaky, interval_seconds=0.05)
+    batch = _batch("invoke_agent triage", "chat gpt-4o")
+    store.write(batch)
+    sessions.touch_batch(batch)
+    sessions.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and store.cursor().execute("SELECT count(*) FROM sessions").fetchone() == (0,):
+        time.sleep(0.05)
+    sessions.stop()
+    assert flaky.failed
+    assert sessions.stats().failures == 1
+    assert store.cursor().execute("SELECT count(*) FROM steps").fetchone() == (2,)
+    store.close()
