@@ -1,4 +1,5 @@
-"""The writer and its neighbours, on a real DuckDB file: one bad request does not sink the others, a failure does not wedge the store."""
+"""The writer and its neighbours on a real DuckDB file: one bad request does not sink the others,
+and a failure does not wedge the store or lose sessions."""
 
 from __future__ import annotations
 
