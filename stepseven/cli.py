@@ -103,7 +103,13 @@ def cli() -> None:
     is_flag=True,
     help="Only serve the query API over an existing file (no OTLP ports).",
 )
-@_option("--memory-limit", env="MEMORY_LIMIT", default=DEFAULT_MEMORY_LIMIT, help="DuckDB memory limit.")
+@_option(
+    "--memory-limit",
+    env="MEMORY_LIMIT",
+    default=DEFAULT_MEMORY_LIMIT,
+    help="DuckDB's memory limit (ingest, sessions and SQL queries share it). Below 256MB a store of a "
+    "million spans can run out of memory while checkpointing.",
+)
 @_option(
     "--max-request-bytes",
     env="MAX_REQUEST_BYTES",
