@@ -197,8 +197,10 @@ class DuckDBStore:
 
     def _reopen(self) -> None:
         with self._cursor_lock:
-            if not self._invalidated:
-                return  # another thread reopened it already
+            if not self._invalidated or self._usable():
+                # Another thread reopened it already (the error came from a cursor of the old one).
+                self._invalidated = False
+                return
             log.error("the database %s was invalidated by a fatal error; reopening it", self.path)
             try:
                 self._con.close()
@@ -211,6 +213,17 @@ class DuckDBStore:
                 return
             self._invalidated = False
             self.reopens += 1
+
+    def _usable(self) -> bool:
+        try:
+            probe = self._con.cursor()
+            try:
+                probe.execute("SELECT 1").fetchall()
+            finally:
+                probe.close()
+        except duckdb.Error:
+            return False
+        return True
 
     @staticmethod
     def _begin(con: duckdb.DuckDBPyConnection) -> None:
