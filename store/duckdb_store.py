@@ -318,8 +318,7 @@ class DuckDBStore:
         """The spans of these traces as session building needs them, and their GenAI log events."""
         if not trace_ids:
             return [], {}
-        cursor = self.cursor()
-        try:
+        with self._reading() as cursor:
             cursor.register("stepseven_ids", pa.table({"trace_id": trace_ids}))
             spans_where = _rowid_ranges(cursor, "raw_spans")
             where = f"({spans_where}) AND trace_id IN (SELECT trace_id FROM stepseven_ids)"
@@ -329,15 +328,12 @@ class DuckDBStore:
             where = f"({logs_where}) AND trace_id IN (SELECT trace_id FROM stepseven_ids)"
             log_rows = cursor.execute(LOG_EVENTS_SQL.format(where=where)).fetchall() if logs_where else []
             return records, log_events(log_rows)
-        finally:
-            cursor.close()
 
     def input_messages_of(self, span_ids: list[tuple[str, str]]) -> dict[str, str]:
         """span_id -> input_messages JSON, for a few spans (the sessions' first model calls)."""
         if not span_ids:
             return {}
-        cursor = self.cursor()
-        try:
+        with self._reading() as cursor:
             cursor.register(
                 "stepseven_keys", pa.table({"trace_id": [k[0] for k in span_ids], "span_id": [k[1] for k in span_ids]})
             )
@@ -352,13 +348,10 @@ class DuckDBStore:
                 "JOIN stepseven_keys k ON r.trace_id = k.trace_id AND r.span_id = k.span_id"
             ).fetchall()
             return dict(rows)
-        finally:
-            cursor.close()
 
     def session_memberships(self, *, trace_ids: Sequence[str] = (), session_ids: Sequence[str] = ()) -> dict[str, str]:
         """trace_id -> session_id, for the given traces and every trace of the given sessions."""
-        cursor = self.cursor()
-        try:
+        with self._reading() as cursor:
             cursor.register("stepseven_traces", pa.table({"id": pa.array(list(trace_ids), pa.string())}))
             cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(session_ids), pa.string())}))
             rows = cursor.execute(
@@ -367,6 +360,16 @@ class DuckDBStore:
                 "OR session_id IN (SELECT id FROM stepseven_sessions)"
             ).fetchall()
             return dict(rows)
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor for one read, closed after it; a fatal error met while reading reopens the store."""
+        cursor = self.cursor()
+        try:
+            yield cursor
+        except BaseException as exc:
+            self.recover_from(exc)
+            raise
         finally:
             cursor.close()
 
@@ -436,28 +439,22 @@ class DuckDBStore:
 
     def sessions_to_analyze(self) -> dict[str, int]:
         """session_id -> updated time, for sessions changed since their last analysis (or never analyzed)."""
-        cursor = self.cursor()
-        try:
+        with self._reading() as cursor:
             rows = cursor.execute(
                 "SELECT s.session_id, s.updated_time_unix_nano FROM derived_sessions s "
                 "LEFT JOIN derived_analyses a ON a.session_id = s.session_id "
                 "WHERE a.session_id IS NULL OR a.session_updated_time_unix_nano < s.updated_time_unix_nano"
             ).fetchall()
             return dict(rows)
-        finally:
-            cursor.close()
 
     def session_updated_times(self, session_ids: Sequence[str]) -> dict[str, int]:
-        cursor = self.cursor()
-        try:
+        with self._reading() as cursor:
             cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(session_ids), pa.string())}))
             rows = cursor.execute(
                 "SELECT session_id, updated_time_unix_nano FROM derived_sessions "
                 "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
             ).fetchall()
             return dict(rows)
-        finally:
-            cursor.close()
 
     def replace_findings(self, analyzed: dict[str, int], findings: list[Finding]) -> None:
         """Replaces the findings of the analyzed sessions (session_id -> the session version analyzed).
@@ -546,8 +543,7 @@ class DuckDBStore:
         order = {"steps": "step_index", "handoffs": "handoff_index"}[view]
         if not session_ids:
             return []
-        cursor = self.cursor()
-        try:
+        with self._reading() as cursor:
             cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(session_ids), pa.string())}))
             if view == "steps":
                 # The sessions' derived steps first (a few hundred rows), so that the join keeps them in
@@ -576,18 +572,13 @@ class DuckDBStore:
                 f"SELECT {columns} FROM {view} WHERE session_id IN (SELECT id FROM stepseven_sessions) "
                 f"ORDER BY session_id, {order}"
             ).fetchall()
-        finally:
-            cursor.close()
 
     # -- reads ----------------------------------------------------------------------------------
 
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Rows of one internal read-only query over the documented views (values as parameters)."""
-        cursor = self.cursor()
-        try:
+        with self._reading() as cursor:
             return cursor.execute(sql, list(params)).fetchall()
-        finally:
-            cursor.close()
 
     @property
     def location(self) -> str:

@@ -76,7 +76,7 @@ def test_a_transaction_left_aborted_does_not_wedge_the_writer(tmp_path: Path) ->
     store.close()
 
 
-def _checkpoint_that_cannot_be_written(path: str, results: Any, read_first: bool = False) -> None:
+def _checkpoint_that_cannot_be_written(path: str, results: Any, first: str = "export") -> None:
     """In a process of its own: the file-size limit that makes the checkpoint fail is process-wide."""
     import resource
     import signal
@@ -104,11 +104,17 @@ def _checkpoint_that_cannot_be_written(path: str, results: Any, read_first: bool
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
     outcomes: list[Any] = []
-    if read_first:  # a dashboard query meets the invalidated database before any export does
+    if first == "query":  # a dashboard query meets the invalidated database before any export does
         try:
             store.reader().run_arrow("SELECT count(*) FROM spans", [], max_rows=10, timeout_seconds=30)
             outcomes.append("the query succeeded")
         except QueryFailed as exc:
+            outcomes.append(str(exc))
+    elif first == "session read":  # so does the session worker
+        try:
+            store.session_inputs(["0" * 32])
+            outcomes.append("the read succeeded")
+        except duckdb.Error as exc:
             outcomes.append(str(exc))
     for _ in range(2):  # the exporter's first try and its retry
         try:
@@ -144,17 +150,20 @@ def test_a_database_invalidated_by_a_failed_checkpoint_is_reopened_and_loses_not
     store.close()
 
 
-def test_a_query_that_meets_an_invalidated_database_reopens_it_before_the_next_export(tmp_path: Path) -> None:
+@pytest.mark.parametrize("first", ["query", "session read"])
+def test_a_read_that_meets_an_invalidated_database_reopens_it_before_the_next_export(
+    tmp_path: Path, first: str
+) -> None:
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
     child = context.Process(
-        target=_checkpoint_that_cannot_be_written, args=(str(tmp_path / "full.duckdb"), results, True)
+        target=_checkpoint_that_cannot_be_written, args=(str(tmp_path / "full.duckdb"), results, first)
     )
     child.start()
     acknowledged, checkpoint_error, outcomes, count, reopens = results.get(timeout=120)
     child.join(60)
     assert "FATAL" in checkpoint_error
-    assert "invalidated" in outcomes[0]  # the query's answer says what happened
+    assert "invalidated" in outcomes[0]  # the reader is told what happened
     assert outcomes[1:] == [1, 1]  # both exports commit: the query's failure reopened the store
     assert count == (acknowledged + 2,)
     assert reopens == 1
