@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import time
+import types
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -128,14 +130,28 @@ def _checkpoint_that_cannot_be_written(path: str, results: Any, first: str = "ex
     results.put((acknowledged.spans, checkpoint_error, outcomes, count, reopens))
 
 
-def test_a_database_invalidated_by_a_failed_checkpoint_is_reopened_and_loses_nothing(tmp_path: Path) -> None:
-    """DuckDB refuses all work after a checkpoint fails (disk full, out of memory): the store reopens it."""
+def _in_a_process_of_its_own(path: Path, monkeypatch: pytest.MonkeyPatch, first: str) -> Any:
     context = multiprocessing.get_context("spawn")
     results = context.Queue()
-    child = context.Process(target=_checkpoint_that_cannot_be_written, args=(str(tmp_path / "full.duckdb"), results))
-    child.start()
-    acknowledged, checkpoint_error, outcomes, count, reopens = results.get(timeout=120)
-    child.join(60)
+    child = context.Process(target=_checkpoint_that_cannot_be_written, args=(str(path), results, first))
+    # Streamlit's AppTest, run earlier in this process, can leave a dashboard page as __main__, and a
+    # spawned process re-runs __main__ first.
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
+        child.start()
+    try:
+        return results.get(timeout=120)
+    finally:
+        child.join(60)
+
+
+def test_a_database_invalidated_by_a_failed_checkpoint_is_reopened_and_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DuckDB refuses all work after a checkpoint fails (disk full, out of memory): the store reopens it."""
+    acknowledged, checkpoint_error, outcomes, count, reopens = _in_a_process_of_its_own(
+        tmp_path / "full.duckdb", monkeypatch, "export"
+    )
     assert acknowledged == 5000
     assert "FATAL" in checkpoint_error  # the database was really invalidated
     # Whichever request met the invalidated database failed (answered 503, so the exporter retries);
@@ -152,16 +168,11 @@ def test_a_database_invalidated_by_a_failed_checkpoint_is_reopened_and_loses_not
 
 @pytest.mark.parametrize("first", ["query", "session read"])
 def test_a_read_that_meets_an_invalidated_database_reopens_it_before_the_next_export(
-    tmp_path: Path, first: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: str
 ) -> None:
-    context = multiprocessing.get_context("spawn")
-    results = context.Queue()
-    child = context.Process(
-        target=_checkpoint_that_cannot_be_written, args=(str(tmp_path / "full.duckdb"), results, first)
+    acknowledged, checkpoint_error, outcomes, count, reopens = _in_a_process_of_its_own(
+        tmp_path / "full.duckdb", monkeypatch, first
     )
-    child.start()
-    acknowledged, checkpoint_error, outcomes, count, reopens = results.get(timeout=120)
-    child.join(60)
     assert "FATAL" in checkpoint_error
     assert "invalidated" in outcomes[0]  # the reader is told what happened
     assert outcomes[1:] == [1, 1]  # both exports commit: the query's failure reopened the store
