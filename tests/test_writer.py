@@ -175,7 +175,7 @@ def test_a_read_that_meets_an_invalidated_database_reopens_it_before_the_next_ex
     )
     assert "FATAL" in checkpoint_error
     assert "invalidated" in outcomes[0]  # the reader is told what happened
-    assert outcomes[1:] == [1, 1]  # both exports commit: the query's failure reopened the store
+    assert outcomes[1:] == [1, 1]  # both exports commit: the failed read reopened the store
     assert count == (acknowledged + 2,)
     assert reopens == 1
 
