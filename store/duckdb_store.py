@@ -101,7 +101,7 @@ class DuckDBStore:
         self._memory_limit = memory_limit
         self._con = _connect(self.path, read_only=read_only, memory_limit=memory_limit)
         self._cursor_lock = threading.Lock()
-        self._invalidated = False
+        self._invalidated = False  # stays set only if reopening failed: the next write or cursor retries
         self.reopens = 0  # times the database was reopened after a fatal error
         if read_only:
             self._check_version()
@@ -209,7 +209,7 @@ class DuckDBStore:
             try:
                 self._con = _connect(self.path, read_only=False, memory_limit=self._memory_limit)
             except StoreError:
-                log.exception("could not reopen %s; trying again on the next write", self.path)
+                log.exception("could not reopen %s; trying again on the next write or read", self.path)
                 return
             self._invalidated = False
             self.reopens += 1
@@ -363,7 +363,7 @@ class DuckDBStore:
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor for one read, closed after it; a fatal error met while reading reopens the store."""
+        """A cursor for one read or transaction, closed after it; a fatal error met through it reopens the store."""
         cursor = self.cursor()
         try:
             yield cursor
@@ -376,18 +376,14 @@ class DuckDBStore:
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor inside one transaction: committed when the block ends, rolled back on any error."""
-        cursor = self.cursor()
-        try:
+        with self._reading() as cursor:
             cursor.execute("BEGIN TRANSACTION")
             try:
                 yield cursor
                 cursor.execute("COMMIT")
-            except BaseException as exc:
+            except BaseException:
                 _rollback(cursor)
-                self.recover_from(exc)
                 raise
-        finally:
-            cursor.close()
 
     @contextlib.contextmanager
     def rebuilding(self) -> Iterator[None]:
