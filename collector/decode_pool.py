@@ -21,6 +21,7 @@ from collector.config import Limits
 from collector.decode import DecodeOutcome
 from collector.errors import Unavailable
 from collector.ingest import decode_request
+from collector.no_pandas import keep_pandas_out
 from collector.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def default_workers() -> int:
 def _start_worker(limits: Limits, redactor: Redactor | None, collector_pid: int) -> None:
     global _limits, _redactor
     _limits, _redactor = limits, redactor
+    keep_pandas_out()
     threading.Thread(target=_exit_with, args=(collector_pid,), name="stepseven-orphan-watch", daemon=True).start()
 
 

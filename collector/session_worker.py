@@ -6,6 +6,7 @@ those traces belong to (and belonged to before), whole, from everything stored.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -53,7 +54,9 @@ class SessionWorker:
         self.on_sessions = on_sessions  # told which sessions were rebuilt (the analyzer listens)
         self._interval = interval_seconds
         self._max_traces = max_traces_per_run
-        self._pending: set[str] = set()
+        # In the order they were first touched: a run takes the oldest, whose spans sit together in the
+        # table, so its reads cover a few narrow rowid ranges instead of most of the table.
+        self._pending: dict[str, None] = {}
         self._failed_once: set[str] = set()  # traces whose rebuild failed: retried once, then left
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -65,7 +68,7 @@ class SessionWorker:
 
     def touch(self, trace_ids: Iterable[str | None]) -> None:
         with self._lock:
-            self._pending.update(t for t in trace_ids if t)
+            self._pending.update((t, None) for t in trace_ids if t)
 
     def touch_batch(self, batch: Batch) -> None:
         """The writer's commit hook."""
@@ -91,9 +94,11 @@ class SessionWorker:
     def _take(self) -> list[str]:
         with self._lock:
             if len(self._pending) <= self._max_traces:
-                taken, self._pending = list(self._pending), set()
+                taken, self._pending = list(self._pending), {}
             else:
-                taken = [self._pending.pop() for _ in range(self._max_traces)]
+                taken = list(itertools.islice(self._pending, self._max_traces))
+                for trace_id in taken:
+                    del self._pending[trace_id]
             self._busy = bool(taken)
             return taken
 
@@ -115,9 +120,9 @@ class SessionWorker:
                         # only repeat it.
                         twice = self._failed_once.intersection(taken)
                         self._failed_once.difference_update(twice)
-                        again = set(taken) - twice
+                        again = [t for t in taken if t not in twice]
                         self._failed_once.update(again)
-                        self._pending.update(again)
+                        self._pending.update(dict.fromkeys(again))
                     break
                 elapsed = time.perf_counter() - started
                 with self._lock:

@@ -30,6 +30,7 @@ from collector.grpc_receiver import GrpcReceiver
 from collector.http_receiver import build_app as build_http
 from collector.ingest import Ingest
 from collector.limits import Counters
+from collector.no_pandas import keep_pandas_out
 from collector.session_worker import SessionWorker
 from stepseven import __version__
 from stepseven.ui import start_dashboard, stop_dashboard
@@ -97,6 +98,7 @@ def _open_store(config: ServeConfig) -> DuckDBStore | PostgresStore:
 
 def serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     config.collector.validate()
+    keep_pandas_out()  # this process is the collector; the dashboard runs in its own
     asyncio.run(_serve(config, announce))
 
 

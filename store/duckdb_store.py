@@ -35,7 +35,7 @@ from store.model import (
     arrow_schema,
 )
 from store.query import DuckDBReader
-from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, finding_columns, log_events, record_columns
+from store.session_io import LOG_EVENTS_SQL, finding_columns, log_events, record_columns, span_records_sql
 
 _DIALECT = DuckDBDialect()
 
@@ -322,7 +322,7 @@ class DuckDBStore:
             cursor.register("stepseven_ids", pa.table({"trace_id": trace_ids}))
             spans_where = _rowid_ranges(cursor, "raw_spans")
             where = f"({spans_where}) AND trace_id IN (SELECT trace_id FROM stepseven_ids)"
-            rows = cursor.execute(SPAN_RECORDS_SQL.format(where=where)).fetchall() if spans_where else []
+            rows = cursor.execute(span_records_sql("duckdb", where)).fetchall() if spans_where else []
             records = [SpanRecord(*row) for row in rows]
             logs_where = _rowid_ranges(cursor, "raw_logs")
             where = f"({logs_where}) AND trace_id IN (SELECT trace_id FROM stepseven_ids)"

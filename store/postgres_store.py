@@ -30,7 +30,7 @@ from store.postgres_query import (
 )
 from store.query import numbered
 from store.reads import VIEWS
-from store.session_io import LOG_EVENTS_SQL, SPAN_RECORDS_SQL, finding_columns, log_events, record_columns
+from store.session_io import LOG_EVENTS_SQL, finding_columns, log_events, record_columns, span_records_sql
 
 # pg_advisory_xact_lock key: "stepseven" as a number. Migrations take it, so concurrent starts queue.
 _MIGRATION_LOCK = 0x73746570736576
@@ -241,7 +241,7 @@ class PostgresStore:
             return [], {}
         where = "trace_id = ANY(CAST(:ids AS text[]))"
         with self._engine.connect() as connection:
-            rows = connection.execute(sa.text(SPAN_RECORDS_SQL.format(where=where)), {"ids": trace_ids})
+            rows = connection.execute(sa.text(span_records_sql("postgresql", where)), {"ids": trace_ids})
             records = [SpanRecord(*row) for row in rows]
             logs = connection.execute(sa.text(LOG_EVENTS_SQL.format(where=where)), {"ids": trace_ids})
             return records, log_events([tuple(row) for row in logs])

@@ -13,21 +13,41 @@ import sqlalchemy as sa
 
 from store.model import Finding
 
-# The fields of SpanRecord, in order.
-SPAN_RECORDS_SQL = """
+# The attributes session building reads beside the normalized columns, in this order.
+_SESSION_ATTRIBUTES = ("gen_ai.tool.call.arguments", "gen_ai.input.messages", "graph.node.parent_id", "a2a.task.state")
+
+# The fields of SpanRecord, in order; {a1}..{a4} are the attributes above.
+_SPAN_RECORDS_SQL = """
     SELECT trace_id, span_id, parent_span_id, name, kind, start_time_unix_nano, end_time_unix_nano, status_code,
         service_name, conversation_id, step_kind, operation, agent_name, tool_name,
-        coalesce(CAST(tool_arguments AS VARCHAR), attributes->>'gen_ai.tool.call.arguments'),
+        coalesce(CAST(tool_arguments AS VARCHAR), {a1}),
         request_model, response_model,
         input_tokens, output_tokens, cache_read_input_tokens, reasoning_output_tokens,
         -- Message bodies are the bulk of a span: only a remote agent call's input (its payload) is needed.
-        CASE WHEN kind = 3 AND step_kind = 'agent'
-            THEN coalesce(CAST(input_messages AS VARCHAR), attributes->>'gen_ai.input.messages') END,
-        input_messages IS NOT NULL OR attributes->>'gen_ai.input.messages' IS NOT NULL,
-        error_message, handoff_from, handoff_to,
-        attributes->>'graph.node.parent_id', attributes->>'a2a.task.state'
-    FROM raw_spans WHERE {where}
+        CASE WHEN kind = 3 AND step_kind = 'agent' THEN coalesce(CAST(input_messages AS VARCHAR), {a2}) END,
+        input_messages IS NOT NULL OR {a2} IS NOT NULL,
+        error_message, handoff_from, handoff_to, {a3}, {a4}
+    FROM {source}
 """
+
+
+def span_records_sql(dialect: str, where: str) -> str:
+    """The SpanRecords of the spans matching ``where``.
+
+    DuckDB parses a JSON value again for every ``->>``: it extracts the four attributes in one parse
+    (half the cost of the query on agent traffic, measured).
+    """
+    if dialect == "duckdb":
+        paths = ", ".join(f"'$.\"{key}\"'" for key in _SESSION_ATTRIBUTES)
+        fields = {f"a{i}": f"stepseven_attributes[{i}]" for i in range(1, 5)}
+        source = (
+            f"(SELECT *, json_extract_string(attributes, [{paths}]) AS stepseven_attributes "
+            f"FROM raw_spans WHERE {where})"
+        )
+        return _SPAN_RECORDS_SQL.format(source=source, **fields)
+    fields = {f"a{i}": f"attributes->>'{key}'" for i, key in enumerate(_SESSION_ATTRIBUTES, 1)}
+    return _SPAN_RECORDS_SQL.format(source=f"raw_spans WHERE {where}", **fields)
+
 
 LOG_EVENTS_SQL = """
     SELECT span_id, event_name, CAST(body AS VARCHAR), CAST(attributes AS VARCHAR)

@@ -276,3 +276,20 @@ def test_health_reports_what_was_received(collector: RunningCollector) -> None:
     assert health["counters"]["received_spans"] == 3
     assert health["writer"]["committed_spans"] == 3
     assert orjson.loads(httpx.get(f"{collector.http_url}/healthz").content)["status"] == "ok"
+
+
+def test_a_collector_that_has_stored_spans_never_loaded_pandas(collector: RunningCollector) -> None:
+    """pyarrow would import pandas (installed for the dashboard) on its first conversion: 30 MB per process."""
+    import psutil
+
+    emit_agent_run(_exporter("grpc", collector), service="bot-lean")
+    collector.settle()
+    assert collector.sql("SELECT count(*) AS n FROM spans") == [{"n": 3}]
+    assert collector.proc is not None
+    main = psutil.Process(collector.proc.pid)
+    decoders = [p for p in main.children(recursive=True) if "forkserver" in " ".join(p.cmdline())]
+    assert len(decoders) >= 2, "the fork server and its decode workers"
+    for process in (main, *decoders):
+        mapped = {m.path for m in process.memory_maps()}
+        assert [path for path in mapped if "/pyarrow/" in path], "pyarrow's libraries are loaded, so they show"
+        assert not [path for path in mapped if "/pandas/" in path], f"{process.cmdline()[-3:]} loaded pandas"

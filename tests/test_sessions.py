@@ -264,3 +264,32 @@ def test_tool_arguments_and_results_read_back_as_json(all_samples: RunningCollec
     )
     assert json.loads(rows[0]["tool_arguments"]) == {"city": "Paris"}
     assert json.loads(rows[0]["tool_result"]) == "18C sunny in Paris"
+
+
+def test_a_remote_agent_whose_a2a_task_failed_is_a_failed_handoff(collector: RunningCollector) -> None:
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.trace import SpanKind
+
+    provider = TracerProvider(resource=Resource.create({"service.name": "planner-app"}))
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=collector.grpc_endpoint, insecure=True)))
+    tracer = provider.get_tracer("a2a.client")
+    agent = {"gen_ai.operation.name": "invoke_agent"}
+    with tracer.start_as_current_span(
+        "invoke_agent planner", attributes={**agent, "gen_ai.agent.name": "planner", "gen_ai.conversation.id": "a2a-1"}
+    ):
+        with tracer.start_as_current_span(
+            "invoke_agent researcher",
+            kind=SpanKind.CLIENT,
+            attributes={**agent, "gen_ai.agent.name": "researcher", "a2a.task.state": "TASK_STATE_FAILED"},
+        ):
+            pass
+    provider.shutdown()
+    collector.settle()
+
+    handoffs = collector.sql("SELECT from_agent, to_agent, mechanism, outcome FROM handoffs WHERE session_id = 'a2a-1'")
+    assert handoffs == [
+        {"from_agent": "planner", "to_agent": "researcher", "mechanism": "remote_agent", "outcome": "task_failed"}
+    ]

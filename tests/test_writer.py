@@ -215,3 +215,37 @@ def test_sessions_whose_rebuild_failed_once_are_rebuilt_on_the_next_run(tmp_path
     assert sessions.stats().failures == 1
     assert store.cursor().execute("SELECT count(*) FROM steps").fetchone() == (2,)
     store.close()
+
+
+class _Recording:
+    """A real store that records which traces each session read asked for."""
+
+    def __init__(self, store: DuckDBStore) -> None:
+        self._store = store
+        self.reads: list[list[str]] = []
+
+    def session_inputs(self, trace_ids: list[str]) -> Any:
+        self.reads.append(list(trace_ids))
+        return self._store.session_inputs(trace_ids)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_the_session_worker_rebuilds_traces_in_the_order_they_arrived(tmp_path: Path) -> None:
+    """The oldest first: their spans sit together in the table, so a run reads a few narrow ranges."""
+    from collector.session_worker import SessionWorker
+
+    store = DuckDBStore(tmp_path / "sessions.duckdb")
+    recording = _Recording(store)
+    sessions = SessionWorker(recording, interval_seconds=0.05, max_traces_per_run=2)
+    arrived = [f"{n:032x}" for n in (5, 3, 9, 1, 7)]
+    sessions.touch(arrived)
+    sessions.touch(arrived[:1])  # touched again while waiting: keeps its place
+    sessions.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (sessions.stats().pending_traces or sessions.stats().busy):
+        time.sleep(0.05)
+    sessions.stop()
+    assert recording.reads == [arrived[0:2], arrived[2:4], arrived[4:5]]
+    store.close()
