@@ -107,8 +107,8 @@ def cli() -> None:
     "--memory-limit",
     env="MEMORY_LIMIT",
     default=DEFAULT_MEMORY_LIMIT,
-    help="DuckDB's memory limit (ingest, sessions and SQL queries share it). Below 256MB a store of a "
-    "million spans can run out of memory while checkpointing.",
+    help="DuckDB's memory limit (ingest, sessions and SQL queries share it; past it, DuckDB spills to "
+    "DB.tmp). The default holds a million-span ingest; raise it for large SQL sorts and joins.",
 )
 @_option(
     "--max-request-bytes",

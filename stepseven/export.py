@@ -23,7 +23,7 @@ from store.reads import VIEWS
 ReadArrow = Callable[[str, list[Any], int], tuple[pa.Table, bool]]
 
 # Rows per read and per Parquet file. It bounds what one read costs the collector: wide rows (spans with
-# their messages) at 200,000 per read ran out of its default 256 MB memory limit on a 1M-span store.
+# their messages) at 200,000 per read ran out of a 256 MB memory limit on a 1M-span store.
 PAGE_ROWS = 20_000
 NS_PER_DAY = 86_400 * 10**9
 

@@ -106,7 +106,10 @@ def run_sql_arrow(
     Returns the first ``max_rows`` rows, typed, and whether there were more.
     """
     statement = check(sql)
-    cursor = cursor_factory()
+    try:
+        cursor = cursor_factory()
+    except duckdb.Error as exc:  # the store could not give a cursor (and has begun its recovery, if any)
+        raise QueryFailed(str(exc).strip()) from None
     timed_out = threading.Event()
 
     def interrupt() -> None:
