@@ -107,6 +107,12 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     store = _open_store(config)
     counters = Counters()
     sessions = SessionWorker(store)
+    # Sessions are rebuilt from what is stored, but which traces await a rebuild is only held in memory:
+    # a collector killed (or stopped past its grace period) under load leaves stored traces in no session.
+    unbuilt = store.traces_without_sessions()
+    if unbuilt:
+        announce(f"building the sessions of {len(unbuilt):,} stored traces that are in none yet")
+        sessions.touch(unbuilt)
     writer = Writer(store, cc.max_queue_items, cc.max_batch_items, on_commit=sessions.touch_batch)
     analysis = AnalysisWorker(
         store,

@@ -35,7 +35,14 @@ from store.model import (
     arrow_schema,
 )
 from store.query import DuckDBReader
-from store.session_io import LOG_EVENTS_SQL, finding_columns, log_events, record_columns, span_records_sql
+from store.session_io import (
+    LOG_EVENTS_SQL,
+    UNBUILT_TRACES_SQL,
+    finding_columns,
+    log_events,
+    record_columns,
+    span_records_sql,
+)
 
 _DIALECT = DuckDBDialect()
 
@@ -364,6 +371,10 @@ class DuckDBStore:
                 "JOIN stepseven_keys k ON r.trace_id = k.trace_id AND r.span_id = k.span_id"
             ).fetchall()
             return dict(rows)
+
+    def traces_without_sessions(self) -> list[str]:
+        with self._reading() as cursor:
+            return [row[0] for row in cursor.execute(UNBUILT_TRACES_SQL).fetchall()]
 
     def session_memberships(self, *, trace_ids: Sequence[str] = (), session_ids: Sequence[str] = ()) -> dict[str, str]:
         """trace_id -> session_id, for the given traces and every trace of the given sessions."""

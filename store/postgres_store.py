@@ -30,7 +30,14 @@ from store.postgres_query import (
 )
 from store.query import numbered
 from store.reads import VIEWS
-from store.session_io import LOG_EVENTS_SQL, finding_columns, log_events, record_columns, span_records_sql
+from store.session_io import (
+    LOG_EVENTS_SQL,
+    UNBUILT_TRACES_SQL,
+    finding_columns,
+    log_events,
+    record_columns,
+    span_records_sql,
+)
 
 # pg_advisory_xact_lock key: "stepseven" as a number. Migrations take it, so concurrent starts queue.
 _MIGRATION_LOCK = 0x73746570736576
@@ -260,6 +267,10 @@ class PostgresStore:
                 {"traces": [k[0] for k in span_ids], "spans": [k[1] for k in span_ids]},
             )
             return {str(span): text for span, text in rows}
+
+    def traces_without_sessions(self) -> list[str]:
+        with self._engine.connect() as connection:
+            return [str(row[0]) for row in connection.execute(sa.text(UNBUILT_TRACES_SQL))]
 
     def session_memberships(self, *, trace_ids: Sequence[str] = (), session_ids: Sequence[str] = ()) -> dict[str, str]:
         """trace_id -> session_id, for the given traces and every trace of the given sessions."""

@@ -49,6 +49,14 @@ def span_records_sql(dialect: str, where: str) -> str:
     return _SPAN_RECORDS_SQL.format(source=f"raw_spans WHERE {where}", **fields)
 
 
+# Traces stored but in no session: their rebuild was still pending when the last collector stopped
+# (killed, or its shutdown cut short). The oldest first, as the session worker takes them.
+UNBUILT_TRACES_SQL = """
+    SELECT r.trace_id FROM raw_spans r
+    WHERE NOT EXISTS (SELECT 1 FROM derived_session_traces d WHERE d.trace_id = r.trace_id)
+    GROUP BY r.trace_id ORDER BY min(r.start_time_unix_nano)
+"""
+
 LOG_EVENTS_SQL = """
     SELECT span_id, event_name, CAST(body AS VARCHAR), CAST(attributes AS VARCHAR)
     FROM raw_logs

@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from collector.config import CollectorConfig, Limits
+from collector.decode import decode_traces
 from collector.decode_pool import DecodePool
 from collector.encoding import PROTOBUF
 from collector.grpc_receiver import GrpcReceiver
@@ -23,8 +24,9 @@ from collector.http_receiver import build_app
 from collector.ingest import TRACES, Ingest
 from collector.limits import Counters
 from store.duckdb_store import DuckDBStore
+from store.postgres_store import PostgresStore
 from store.writer import Writer
-from tests.conftest import RunningCollector, free_port, store_args
+from tests.conftest import BACKENDS, RunningCollector, free_port, store_args
 from tests.otlp import raw_request, raw_span
 
 TRACE_EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
@@ -190,3 +192,24 @@ def test_a_full_write_queue_answers_unavailable_over_grpc(
         writer.start()
         writer.stop()
         store.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_spans_stored_before_their_sessions_were_built_get_sessions_when_the_collector_starts(
+    tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    """As a collector killed between a commit and the session rebuild leaves its store."""
+    args = store_args(backend, request)
+    path = tmp_path / "stepseven.duckdb"
+    store = DuckDBStore(path) if backend == "duckdb" else PostgresStore(args[1])
+    store.write(decode_traces(raw_request(raw_span("invoke_agent planner"), raw_span("chat gpt-4o")), Limits()).batch)
+    assert store.read("SELECT count(*) FROM sessions") == [(0,)]
+    store.close()
+
+    collector = RunningCollector(path, *args)
+    try:
+        collector.settle()
+        assert "stored traces that are in none yet" in "".join(collector.output)
+        assert collector.sql("SELECT count(*) AS n FROM steps") == [{"n": 2}]  # one trace per span here
+    finally:
+        collector.stop()
