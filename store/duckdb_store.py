@@ -92,14 +92,19 @@ def _connect(path: Path, *, read_only: bool, memory_limit: str) -> duckdb.DuckDB
     options = f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}" + (", READ_ONLY" if read_only else "")
     try:
         con = duckdb.connect(":memory:", config=config)
+    except duckdb.Error as exc:  # a setting DuckDB refuses, such as a --memory-limit it cannot read
+        raise StoreError(f"Cannot open the database {path}: {exc}") from None
+    try:
         con.execute(f"ATTACH '{literal}' AS {CATALOG} ({options})")
     except duckdb.IOException as exc:
+        con.close()
         text = str(exc)
         if "lock" in text.lower():
             match = re.search(r"PID (\d+)", text)
             raise StoreLocked(path, int(match.group(1)) if match else None) from None
         raise StoreError(f"Cannot open the database {path}: {text}") from None
     except duckdb.Error as exc:
+        con.close()
         raise StoreError(f"Cannot open the database {path}: {exc}") from None
     con.execute(f"USE {CATALOG}")
     # User SQL runs on this instance: no files, URLs, extensions or other attached databases, ever.
