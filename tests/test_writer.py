@@ -180,16 +180,24 @@ def test_a_read_that_meets_an_invalidated_database_reopens_it_before_the_next_ex
     assert reopens == 1
 
 
-class _FailsOnce:
-    """A real store whose first session read fails, as one does while the database is being reopened."""
+class _Watched:
+    """A real store that records which traces each session read asked for.
 
-    def __init__(self, store: DuckDBStore) -> None:
+    With ``fail_first``, the first read fails, as one does while the database is being reopened.
+    """
+
+    def __init__(self, store: DuckDBStore, *, fail_first: bool = False) -> None:
         self._store = store
-        self.failed = False
+        self._fail_first = fail_first
+        self.reads: list[list[str]] = []
+
+    @property
+    def failed(self) -> bool:
+        return self._fail_first and bool(self.reads)
 
     def session_inputs(self, trace_ids: list[str]) -> Any:
-        if not self.failed:
-            self.failed = True
+        self.reads.append(list(trace_ids))
+        if self._fail_first and len(self.reads) == 1:
             raise RuntimeError("the database is being reopened")
         return self._store.session_inputs(trace_ids)
 
@@ -201,7 +209,7 @@ def test_sessions_whose_rebuild_failed_once_are_rebuilt_on_the_next_run(tmp_path
     from collector.session_worker import SessionWorker
 
     store = DuckDBStore(tmp_path / "sessions.duckdb")
-    flaky = _FailsOnce(store)
+    flaky = _Watched(store, fail_first=True)
     sessions = SessionWorker(flaky, interval_seconds=0.05)
     batch = _batch("invoke_agent triage", "chat gpt-4o")
     store.write(batch)
@@ -217,27 +225,12 @@ def test_sessions_whose_rebuild_failed_once_are_rebuilt_on_the_next_run(tmp_path
     store.close()
 
 
-class _Recording:
-    """A real store that records which traces each session read asked for."""
-
-    def __init__(self, store: DuckDBStore) -> None:
-        self._store = store
-        self.reads: list[list[str]] = []
-
-    def session_inputs(self, trace_ids: list[str]) -> Any:
-        self.reads.append(list(trace_ids))
-        return self._store.session_inputs(trace_ids)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-
 def test_the_session_worker_rebuilds_traces_in_the_order_they_arrived(tmp_path: Path) -> None:
     """The oldest first: their spans sit together in the table, so a run reads a few narrow ranges."""
     from collector.session_worker import SessionWorker
 
     store = DuckDBStore(tmp_path / "sessions.duckdb")
-    recording = _Recording(store)
+    recording = _Watched(store)
     sessions = SessionWorker(recording, interval_seconds=0.05, max_traces_per_run=2)
     arrived = [f"{n:032x}" for n in (5, 3, 9, 1, 7)]
     sessions.touch(arrived)
