@@ -39,7 +39,7 @@ def span_records_sql(dialect: str, where: str) -> str:
     """
     if dialect == "duckdb":
         paths = ", ".join(f"'$.\"{key}\"'" for key in _SESSION_ATTRIBUTES)
-        fields = {f"a{i}": f"stepseven_attributes[{i}]" for i in range(1, 5)}
+        fields = {f"a{i}": f"stepseven_attributes[{i}]" for i in range(1, len(_SESSION_ATTRIBUTES) + 1)}
         source = (
             f"(SELECT *, json_extract_string(attributes, [{paths}]) AS stepseven_attributes "
             f"FROM raw_spans WHERE {where})"

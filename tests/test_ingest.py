@@ -8,6 +8,7 @@ import json
 import grpc
 import httpx
 import orjson
+import psutil
 import pytest
 from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter as GrpcSpanExporter
 from opentelemetry.exporter.otlp.proto.http import Compression
@@ -280,8 +281,6 @@ def test_health_reports_what_was_received(collector: RunningCollector) -> None:
 
 def test_a_collector_that_has_stored_spans_never_loaded_pandas(collector: RunningCollector) -> None:
     """pyarrow would import pandas (installed for the dashboard) on its first conversion: 30 MB per process."""
-    import psutil
-
     emit_agent_run(_exporter("grpc", collector), service="bot-lean")
     collector.settle()
     assert collector.sql("SELECT count(*) AS n FROM spans") == [{"n": 3}]
