@@ -271,22 +271,31 @@ class DuckDBStore:
         times = pc.min_max(arrow.column(time_column)).as_py()
         names = ", ".join(table.columns.keys())
         keys = ", ".join(key)
-        # A re-delivered record is identical, so it has the same time: the range lets DuckDB's
-        # zone maps skip every row group outside this batch instead of scanning the whole table.
-        sql = (
-            f"INSERT INTO {table.name} ({names}) SELECT {names} FROM stepseven_batch "
-            f"ANTI JOIN (SELECT {keys} FROM {table.name} WHERE {time_column} BETWEEN $lo AND $hi) "
-            f"USING ({keys})"
+        # Which of these are stored already, joining on the keys alone: an `INSERT ... ANTI JOIN` put
+        # every column of the batch in its hash table and cost 39 instead of 15 ms per 1,536 spans.
+        # A re-delivered record is identical, so it has the same time: the range lets DuckDB's zone
+        # maps skip every row group outside this batch instead of scanning the whole table.
+        stored_sql = (
+            f"SELECT {keys} FROM {table.name} SEMI JOIN (SELECT {keys} FROM stepseven_keys) USING ({keys}) "
+            f"WHERE {time_column} BETWEEN $lo AND $hi"
         )
-        self._con.register("stepseven_batch", arrow)
+        con = self._con
+        con.register("stepseven_keys", arrow.select(list(key)))
         try:
-            row = self._con.execute(sql, {"lo": times["min"], "hi": times["max"]}).fetchone()
+            stored = con.execute(stored_sql, {"lo": times["min"], "hi": times["max"]}).fetchall()
         finally:
-            try:
-                self._con.unregister("stepseven_batch")
-            except duckdb.Error:
-                pass  # the statement's own error is the one to report
-        return int(row[0]) if row else 0
+            _unregister(con, "stepseven_keys")
+        if stored:
+            repeats = pa.array(["/".join(row) for row in stored], pa.string())
+            arrow = arrow.filter(pc.invert(pc.is_in(_joined_key(arrow, key), value_set=repeats)))
+            if arrow.num_rows == 0:
+                return 0
+        con.register("stepseven_batch", arrow)
+        try:
+            con.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM stepseven_batch")
+        finally:
+            _unregister(con, "stepseven_batch")
+        return int(arrow.num_rows)
 
     # -- maintenance (offline: `stepseven renormalize`) -------------------------------------------
 
@@ -684,10 +693,23 @@ def _rowid_ranges(cursor: duckdb.DuckDBPyConnection, table: str, gap: int = 2048
     return " OR ".join(f"rowid BETWEEN {int(lo)} AND {int(hi)}" for lo, hi in ranges)
 
 
+def _joined_key(table: pa.Table, key: tuple[str, ...]) -> pa.ChunkedArray:
+    """One string per row for a key of one or more string columns (ids are hex, so "/" cannot occur in them)."""
+    if len(key) == 1:
+        return table.column(key[0])
+    return pc.binary_join_element_wise(*(table.column(k) for k in key), "/")
+
+
+def _unregister(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    try:
+        con.unregister(name)
+    except duckdb.Error:
+        pass  # the statement's own error is the one to report
+
+
 def _first_occurrences(table: pa.Table, key: tuple[str, ...]) -> pa.Table:
     """Drops repeats of a key inside one batch (a retry can be queued next to the original)."""
-    keys = table.column(key[0]) if len(key) == 1 else pc.binary_join_element_wise(*(table.column(k) for k in key), "/")
-    if pc.count_distinct(keys).as_py() == table.num_rows:
+    if pc.count_distinct(_joined_key(table, key)).as_py() == table.num_rows:
         return table
     numbered = table.append_column("stepseven_row", pa.array(range(table.num_rows), pa.int64()))
     firsts = numbered.group_by(list(key), use_threads=False).aggregate([("stepseven_row", "min")])

@@ -203,6 +203,21 @@ def test_a_retried_export_is_stored_once(collector: RunningCollector) -> None:
 
     assert collector.sql("SELECT count(*) AS n, count(DISTINCT span_id) AS d FROM spans") == [{"n": 5, "d": 5}]
     assert collector.health()["writer"]["duplicates_skipped"] >= 13
+    # A request that repeats a stored span next to new ones: only the new ones are added.
+    fresh = [raw_span("fresh one"), raw_span("fresh two", start_time_unix_nano=1_600_000_000_000_000_000)]
+    overlap = raw_request(span, *fresh).SerializeToString()
+    response = httpx.post(
+        f"{collector.http_url}/v1/traces", content=overlap, headers={"Content-Type": "application/x-protobuf"}
+    )
+    assert response.status_code == 200
+    assert collector.sql(
+        "SELECT name, count(*) AS n FROM spans WHERE name IN ('twin', 'fresh one', 'fresh two') "
+        "GROUP BY name ORDER BY name"
+    ) == [
+        {"name": "fresh one", "n": 1},
+        {"name": "fresh two", "n": 1},
+        {"name": "twin", "n": 1},
+    ]
 
 
 def test_invalid_spans_are_refused_in_a_partial_success_and_the_rest_is_kept(
