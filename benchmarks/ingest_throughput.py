@@ -418,6 +418,10 @@ def run(
         "cpu_main_us": (cpu_after[0] - cpu_before[0]) / max(durable, 1) * 1e6,
         "cpu_helpers_us": (cpu_after[1] - cpu_before[1]) / max(durable, 1) * 1e6,
         "spans_per_commit": durable / max(commits, 1),
+        "failures": (
+            f"{health['writer']['failed_commits']} failed commits, {health['sessions']['failures']} failed session "
+            f"rebuilds, {analyzer['failures']} failed analyzer runs, {health['store']['reopens']} reopens"
+        ),
         "sessions_analyzed": analyzer["sessions_analyzed"],
         "sessions_waiting": analyzer["waiting_sessions"],
         "caught_up_s": caught_up,
@@ -489,7 +493,7 @@ def _benchmark(args: argparse.Namespace, postgres: PostgresDatabases | None) -> 
         )
         print(
             f"  the analyzer had analyzed {r['sessions_analyzed']:,} sessions by the end of the run "
-            f"({r['sessions_waiting']:,} waiting)",
+            f"({r['sessions_waiting']:,} waiting); {r['failures']}",
             flush=True,
         )
         if CATCH_UP:
