@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pyarrow as pa
 import uvicorn
 
 from analyzer.config import AnalyzerConfig
@@ -99,6 +100,9 @@ def _open_store(config: ServeConfig) -> DuckDBStore | PostgresStore:
 def serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     config.collector.validate()
     keep_pandas_out()  # this process is the collector; the dashboard runs in its own
+    # Arrow's default allocator (mimalloc) kept what the session worker's and the writer's Arrow
+    # tables had used: on the 1M run the peak was 533-544 MB with the system allocator, 569-580 without.
+    pa.set_memory_pool(pa.system_memory_pool())
     asyncio.run(_serve(config, announce))
 
 
