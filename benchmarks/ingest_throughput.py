@@ -204,6 +204,7 @@ def _exporter(job: Job, ready: Any, go: Any, results: Any) -> None:
     latencies: list[float] = []
     ready.wait()
     go.wait()
+    cpu_started = time.process_time()
     if job.protocol == "grpc":
         channel = grpc.insecure_channel(f"127.0.0.1:{job.port}", options=[("grpc.max_send_message_length", 64 << 20)])
         export = channel.unary_unary(GRPC_METHOD)
@@ -223,7 +224,8 @@ def _exporter(job: Job, ready: Any, go: Any, results: Any) -> None:
                 response.raise_for_status()
                 latencies.append(time.perf_counter() - t)
                 acked += n
-    results.put((acked, time.perf_counter(), latencies))
+    # The load generator shares the machine's cores with the collector: its CPU is reported too.
+    results.put((acked, time.perf_counter(), latencies, time.process_time() - cpu_started))
 
 
 def _free_port() -> int:
@@ -385,10 +387,13 @@ def run(
         )
         ready.wait()
         cpu_before = collector.cpu_seconds()
+        machine_before = psutil.cpu_times()
         started = time.perf_counter()
         go.set()
         outcomes = [results.get() for _ in workers]
         cpu_after = collector.cpu_seconds()
+        peak_exporting = collector.peak_total
+        machine_after = psutil.cpu_times()
         for w in workers:
             w.join()
         acked = sum(o[0] for o in outcomes)
@@ -414,9 +419,14 @@ def run(
         "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000,
         "peak_rss_mb": collector.peak_rss / 1e6,
         "peak_total_mb": collector.peak_total / 1e6,
+        "peak_exporting_mb": peak_exporting / 1e6,
         "disk_bytes_per_span": disk / max(durable, 1),
         "cpu_main_us": (cpu_after[0] - cpu_before[0]) / max(durable, 1) * 1e6,
         "cpu_helpers_us": (cpu_after[1] - cpu_before[1]) / max(durable, 1) * 1e6,
+        "cpu_exporters_us": sum(o[3] for o in outcomes) / max(durable, 1) * 1e6,
+        "idle_percent": 100
+        * (machine_after.idle - machine_before.idle)
+        / max(sum(machine_after) - sum(machine_before), 1e-9),
         "spans_per_commit": durable / max(commits, 1),
         "failures": (
             f"{health['writer']['failed_commits']} failed commits, {health['sessions']['failures']} failed session "
@@ -424,6 +434,7 @@ def run(
         ),
         "sessions_analyzed": analyzer["sessions_analyzed"],
         "sessions_waiting": analyzer["waiting_sessions"],
+        "traces_pending": health["sessions"]["pending_traces"],
         "caught_up_s": caught_up,
     }
 
@@ -481,19 +492,23 @@ def _benchmark(args: argparse.Namespace, postgres: PostgresDatabases | None) -> 
             f"  {protocol}: {r['durable_per_s']:,.0f} durable spans/s "
             f"({r['durable']:,} durable of {r['acked']:,} acknowledged in {r['seconds']:.1f} s), "
             f"export latency p50 {r['p50_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms, "
-            f"peak collector memory {r['peak_total_mb']:,.0f} MB with its decode workers "
-            f"({r['peak_rss_mb']:,.0f} MB RSS of the main process), "
+            f"peak collector memory {r['peak_total_mb']:,.0f} MB with its decode workers, shutdown included "
+            f"({r['peak_exporting_mb']:,.0f} MB until the last export was acknowledged; "
+            f"{r['peak_rss_mb']:,.0f} MB RSS of the main process), "
             f"{r['disk_bytes_per_span']:,.0f} bytes on disk per span",
             flush=True,
         )
         print(
             f"  CPU per durable span during the run: {r['cpu_main_us']:.0f} µs in the main process, "
-            f"{r['cpu_helpers_us']:.0f} µs in the decode workers; {r['spans_per_commit']:,.0f} spans per commit",
+            f"{r['cpu_helpers_us']:.0f} µs in the decode workers, {r['cpu_exporters_us']:.0f} µs in the exporters "
+            f"(load generator); the cores were {r['idle_percent']:.0f}% idle; "
+            f"{r['spans_per_commit']:,.0f} spans per commit",
             flush=True,
         )
         print(
-            f"  the analyzer had analyzed {r['sessions_analyzed']:,} sessions by the end of the run "
-            f"({r['sessions_waiting']:,} waiting); {r['failures']}",
+            f"  by the end of the run, {r['traces_pending']:,} traces waited for their sessions to be rebuilt; "
+            f"the analyzer had analyzed {r['sessions_analyzed']:,} sessions ({r['sessions_waiting']:,} waiting); "
+            f"{r['failures']}",
             flush=True,
         )
         if CATCH_UP:

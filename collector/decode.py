@@ -21,13 +21,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from collector.config import Limits
 from collector.normalize import SpanInput, normalize
 from collector.redact import Redactor
-from store import schema
+from store import raw_columns
 from store.model import Batch, Rows
-from store.schema import LOG_COLUMNS, METRIC_COLUMNS, NORMALIZED_COLUMNS
+from store.raw_columns import LOG_COLUMNS, METRIC_COLUMNS, NORMALIZED_NAMES
 
 _MAX_NANOS = 2**63 - 1  # the store keeps times as signed 64-bit nanoseconds
 _MAX_SMALL = 2**15 - 1  # kinds, status codes and severities are SMALLINT columns
-_normalized_values = operator.itemgetter(*(c.name for c in NORMALIZED_COLUMNS))
+_normalized_values = operator.itemgetter(*NORMALIZED_NAMES)
 # The order of the values in the tuples decode_traces builds, one per span.
 _SPAN_ROW: tuple[str, ...] = (
     "trace_id",
@@ -55,7 +55,7 @@ _SPAN_ROW: tuple[str, ...] = (
     "scope_attributes",
     "scope_schema_url",
     "received_time_unix_nano",
-    *(c.name for c in NORMALIZED_COLUMNS),
+    *NORMALIZED_NAMES,
     "redacted_values",
 )
 _ZERO_TRACE = bytes(16)
@@ -220,9 +220,11 @@ def decode_traces(
                     )
                 )
     spans = (
-        Rows.from_columns(schema.spans.name, dict(zip(_SPAN_ROW, map(list, zip(*rows, strict=True)), strict=True)))
+        Rows.from_columns(
+            raw_columns.SPANS_TABLE, dict(zip(_SPAN_ROW, map(list, zip(*rows, strict=True)), strict=True))
+        )
         if rows
-        else Rows.empty(schema.spans.name)
+        else Rows.empty(raw_columns.SPANS_TABLE)
     )
     return DecodeOutcome(Batch(spans=spans), rejected, errors, conv.truncated, conv.dropped, conv.redacted)
 
@@ -303,7 +305,7 @@ def decode_logs(request: ExportLogsServiceRequest, limits: Limits, redactor: Red
                 cols["scope_name"].append(scope.name or None)
                 cols["scope_version"].append(scope.version or None)
                 cols["received_time_unix_nano"].append(received)
-    batch = Batch(logs=Rows.from_columns(schema.logs.name, cols))
+    batch = Batch(logs=Rows.from_columns(raw_columns.LOGS_TABLE, cols))
     return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped, conv.redacted)
 
 
@@ -370,7 +372,7 @@ def decode_metrics(
                     row["attributes"] = _json(conv.attributes(point.attributes)[0])
                     for name, values in cols.items():
                         values.append(row.get(name))
-    batch = Batch(metric_points=Rows.from_columns(schema.metric_points.name, cols))
+    batch = Batch(metric_points=Rows.from_columns(raw_columns.METRIC_POINTS_TABLE, cols))
     return DecodeOutcome(batch, rejected, errors, conv.truncated, conv.dropped, conv.redacted)
 
 

@@ -17,6 +17,8 @@ _SERVICES = {
     LOGS: "opentelemetry.proto.collector.logs.v1.LogsService",
     METRICS: "opentelemetry.proto.collector.metrics.v1.MetricsService",
 }
+# collector/errors.py names codes by their google.rpc.Code number, which gRPC's enum carries too.
+_STATUS_CODES: dict[int, grpc.StatusCode] = {code.value[0]: code for code in grpc.StatusCode}
 
 
 class GrpcReceiver:
@@ -57,7 +59,7 @@ class GrpcReceiver:
                 return bytes(self._ingest.wait(accepted).SerializeToString())
             except ExportError as err:
                 self._ingest.refused(err)
-                context.abort(status_for(err).grpc_code, str(err))
+                context.abort(_STATUS_CODES[status_for(err).grpc_code], str(err))
                 raise  # abort raises; this line is never reached
 
         return export

@@ -79,7 +79,7 @@ def build_app(ingest: Ingest, config: CollectorConfig, health: Callable[[], dict
             if status.retry_after_seconds is not None:
                 headers["Retry-After"] = str(status.retry_after_seconds)
             return Response(
-                status_body(status.grpc_code.value[0], str(err), media),
+                status_body(status.grpc_code, str(err), media),
                 status_code=status.http_status,
                 media_type=media,
                 headers=headers,

@@ -456,7 +456,8 @@ class DuckDBStore:
         if not columns or not columns[0]:
             return
         names = list(table.columns.keys())
-        arrow = pa.table(dict(zip(names, columns, strict=True)), schema=arrow_schema(table))
+        types = arrow_schema((c.name, schema.type_name(c)) for c in table.columns)
+        arrow = pa.table(dict(zip(names, columns, strict=True)), schema=types)
         cursor.register("stepseven_rows", arrow)
         cursor.execute(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(names)} FROM stepseven_rows")
         cursor.unregister("stepseven_rows")

@@ -4,32 +4,40 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import sqlalchemy as sa
 
-from store import schema
+from store import raw_columns
+from store.raw_columns import ColumnType
 
-_ARROW_TYPES: dict[type[Any], pa.DataType] = {
-    sa.String: pa.string(),
-    sa.JSON: pa.string(),  # JSON travels as text; the stores parse it
-    sa.BigInteger: pa.int64(),
-    sa.SmallInteger: pa.int16(),
-    sa.Integer: pa.int32(),
-    sa.Float: pa.float64(),
-    sa.Boolean: pa.bool_(),
+# No SQLAlchemy here: the decode workers import this module (see store/raw_columns.py).
+ARROW_TYPES: dict[ColumnType, pa.DataType] = {
+    "string": pa.string(),
+    "json": pa.string(),  # JSON travels as text; the stores parse it
+    "bigint": pa.int64(),
+    "smallint": pa.int16(),
+    "integer": pa.int32(),
+    "float": pa.float64(),
+    "boolean": pa.bool_(),
 }
 
 
-def arrow_schema(table: sa.Table) -> pa.Schema:
-    return pa.schema([pa.field(c.name, _ARROW_TYPES[type(c.type)]) for c in table.columns])
+def arrow_schema(columns: Iterable[tuple[str, ColumnType]]) -> pa.Schema:
+    """An Arrow schema for columns given as (name, type) pairs."""
+    return pa.schema([pa.field(name, ARROW_TYPES[type_]) for name, type_ in columns])
 
 
 ARROW_SCHEMAS: dict[str, pa.Schema] = {
-    t.name: arrow_schema(t) for t in (schema.spans, schema.logs, schema.metric_points)
+    table: arrow_schema((c.name, c.type) for c in columns)
+    for table, columns in (
+        (raw_columns.SPANS_TABLE, raw_columns.SPANS),
+        (raw_columns.LOGS_TABLE, raw_columns.LOGS),
+        (raw_columns.METRIC_POINTS_TABLE, raw_columns.METRIC_POINTS),
+    )
 }
 
 
@@ -84,15 +92,15 @@ def _rows_from_ipc(data: bytes) -> Rows:
 
 
 def _span_rows() -> Rows:
-    return Rows.empty(schema.spans.name)
+    return Rows.empty(raw_columns.SPANS_TABLE)
 
 
 def _log_rows() -> Rows:
-    return Rows.empty(schema.logs.name)
+    return Rows.empty(raw_columns.LOGS_TABLE)
 
 
 def _metric_rows() -> Rows:
-    return Rows.empty(schema.metric_points.name)
+    return Rows.empty(raw_columns.METRIC_POINTS_TABLE)
 
 
 @dataclass(frozen=True, slots=True)

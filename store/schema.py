@@ -1,5 +1,8 @@
 """The tables, defined once in SQLAlchemy Core so that every backend gets the same schema.
 
+The raw tables' columns are listed in ``store.raw_columns`` (names and types, no SQLAlchemy, for
+the decode workers) and turned into SQLAlchemy tables here.
+
 Raw OTLP data is kept losslessly (ids as lowercase hex, times in nanoseconds, attributes,
 events and links as JSON). Next to the raw columns each span carries the normalized GenAI
 columns that the normalizer fills in; they can be recomputed from the raw columns at any time.
@@ -11,125 +14,43 @@ out-of-memory error once it outgrows ``memory_limit``). Dedupe is done by the wr
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
+
+from store import raw_columns
+from store.raw_columns import ColumnType, RawColumn
 
 SCHEMA_VERSION = 4
 
 metadata = sa.MetaData()
 
-# Columns of the normalized GenAI view of a span, in the GenAI conventions' names.
-NORMALIZED_COLUMNS: tuple[sa.Column[object], ...] = (
-    sa.Column("conversation_id", sa.String),
-    sa.Column("operation", sa.String),
-    sa.Column("step_kind", sa.String),
-    sa.Column("agent_name", sa.String),
-    sa.Column("agent_id", sa.String),
-    sa.Column("provider", sa.String),
-    sa.Column("request_model", sa.String),
-    sa.Column("response_model", sa.String),
-    sa.Column("input_tokens", sa.BigInteger),
-    sa.Column("output_tokens", sa.BigInteger),
-    sa.Column("cache_read_input_tokens", sa.BigInteger),
-    sa.Column("cache_creation_input_tokens", sa.BigInteger),
-    sa.Column("reasoning_output_tokens", sa.BigInteger),
-    sa.Column("finish_reasons", sa.JSON),
-    sa.Column("tool_name", sa.String),
-    sa.Column("tool_call_id", sa.String),
-    sa.Column("tool_arguments", sa.JSON),
-    sa.Column("tool_result", sa.JSON),
-    sa.Column("input_messages", sa.JSON),
-    sa.Column("output_messages", sa.JSON),
-    sa.Column("system_instructions", sa.JSON),
-    sa.Column("error_type", sa.String),
-    sa.Column("error_message", sa.String),
-    sa.Column("handoff_from", sa.String),
-    sa.Column("handoff_to", sa.String),
-    sa.Column("normalize_error", sa.String),
-)
+_SA_TYPES: dict[ColumnType, type[sa.types.TypeEngine[Any]]] = {
+    "string": sa.String,
+    "json": sa.JSON,
+    "bigint": sa.BigInteger,
+    "smallint": sa.SmallInteger,
+    "integer": sa.Integer,
+    "float": sa.Float,
+    "boolean": sa.Boolean,
+}
+_TYPE_NAMES: dict[type[sa.types.TypeEngine[Any]], ColumnType] = {t: name for name, t in _SA_TYPES.items()}
 
-spans = sa.Table(
-    "raw_spans",
-    metadata,
-    sa.Column("trace_id", sa.String, nullable=False),
-    sa.Column("span_id", sa.String, nullable=False),
-    sa.Column("parent_span_id", sa.String),
-    sa.Column("trace_state", sa.String),
-    sa.Column("flags", sa.BigInteger),
-    sa.Column("name", sa.String, nullable=False),
-    sa.Column("kind", sa.SmallInteger, nullable=False),
-    sa.Column("start_time_unix_nano", sa.BigInteger, nullable=False),
-    sa.Column("end_time_unix_nano", sa.BigInteger, nullable=False),
-    sa.Column("status_code", sa.SmallInteger, nullable=False),
-    sa.Column("status_message", sa.String),
-    sa.Column("attributes", sa.JSON, nullable=False),
-    sa.Column("dropped_attributes_count", sa.BigInteger, nullable=False),
-    sa.Column("events", sa.JSON, nullable=False),
-    sa.Column("dropped_events_count", sa.BigInteger, nullable=False),
-    sa.Column("links", sa.JSON, nullable=False),
-    sa.Column("dropped_links_count", sa.BigInteger, nullable=False),
-    sa.Column("service_name", sa.String),
-    sa.Column("resource_attributes", sa.JSON, nullable=False),
-    sa.Column("resource_schema_url", sa.String),
-    sa.Column("scope_name", sa.String),
-    sa.Column("scope_version", sa.String),
-    sa.Column("scope_attributes", sa.JSON, nullable=False),
-    sa.Column("scope_schema_url", sa.String),
-    sa.Column("received_time_unix_nano", sa.BigInteger, nullable=False),
-    *(c._copy() for c in NORMALIZED_COLUMNS),
-    # How many values redaction replaced in this span (0 when redaction is off). Schema version 4.
-    sa.Column("redacted_values", sa.BigInteger, nullable=False, server_default="0"),
-)
 
-# Log records: GenAI content can arrive as log events linked to a span by trace and span id.
-# ``record_id`` is a hash of the encoded record and its resource, so a retried export is stored once.
-logs = sa.Table(
-    "raw_logs",
-    metadata,
-    sa.Column("record_id", sa.String, nullable=False),
-    sa.Column("trace_id", sa.String),
-    sa.Column("span_id", sa.String),
-    sa.Column("time_unix_nano", sa.BigInteger, nullable=False),
-    sa.Column("observed_time_unix_nano", sa.BigInteger, nullable=False),
-    sa.Column("severity_number", sa.SmallInteger, nullable=False),
-    sa.Column("severity_text", sa.String),
-    sa.Column("event_name", sa.String),
-    sa.Column("body", sa.JSON),
-    sa.Column("attributes", sa.JSON, nullable=False),
-    sa.Column("dropped_attributes_count", sa.BigInteger, nullable=False),
-    sa.Column("flags", sa.BigInteger),
-    sa.Column("service_name", sa.String),
-    sa.Column("resource_attributes", sa.JSON, nullable=False),
-    sa.Column("scope_name", sa.String),
-    sa.Column("scope_version", sa.String),
-    sa.Column("received_time_unix_nano", sa.BigInteger, nullable=False),
-)
+def _columns(raw: tuple[RawColumn, ...]) -> list[sa.Column[Any]]:
+    return [sa.Column(c.name, _SA_TYPES[c.type], nullable=c.nullable, server_default=c.server_default) for c in raw]
 
-# Metric data points of every type, one row each; histogram buckets as JSON.
-metric_points = sa.Table(
-    "raw_metric_points",
-    metadata,
-    sa.Column("point_id", sa.String, nullable=False),
-    sa.Column("metric_name", sa.String, nullable=False),
-    sa.Column("metric_type", sa.String, nullable=False),
-    sa.Column("unit", sa.String),
-    sa.Column("description", sa.String),
-    sa.Column("start_time_unix_nano", sa.BigInteger),
-    sa.Column("time_unix_nano", sa.BigInteger, nullable=False),
-    sa.Column("attributes", sa.JSON, nullable=False),
-    sa.Column("value", sa.Float),
-    sa.Column("count", sa.BigInteger),
-    sa.Column("sum", sa.Float),
-    sa.Column("min", sa.Float),
-    sa.Column("max", sa.Float),
-    sa.Column("buckets", sa.JSON),
-    sa.Column("aggregation_temporality", sa.SmallInteger),
-    sa.Column("is_monotonic", sa.Boolean),
-    sa.Column("service_name", sa.String),
-    sa.Column("resource_attributes", sa.JSON, nullable=False),
-    sa.Column("scope_name", sa.String),
-    sa.Column("scope_version", sa.String),
-    sa.Column("received_time_unix_nano", sa.BigInteger, nullable=False),
-)
+
+def type_name(column: sa.Column[Any]) -> ColumnType:
+    """The column's type as ``store.raw_columns`` names it (for building Arrow schemas)."""
+    return _TYPE_NAMES[type(column.type)]
+
+
+# The raw tables' columns are defined in store/raw_columns.py, which the decode workers import.
+NORMALIZED_COLUMNS: tuple[sa.Column[Any], ...] = tuple(_columns(raw_columns.NORMALIZED))
+spans = sa.Table(raw_columns.SPANS_TABLE, metadata, *_columns(raw_columns.SPANS))
+logs = sa.Table(raw_columns.LOGS_TABLE, metadata, *_columns(raw_columns.LOGS))
+metric_points = sa.Table(raw_columns.METRIC_POINTS_TABLE, metadata, *_columns(raw_columns.METRIC_POINTS))
 
 # Derived from the raw spans by the session worker, recomputed whole per changed session.
 session_traces = sa.Table(
@@ -393,7 +314,3 @@ def migration_statements(dialect: str, version: int) -> list[str]:
         # DuckDB cannot add a NOT NULL column with IF NOT EXISTS; the default fills every existing row.
         return ["ALTER TABLE raw_spans ADD COLUMN IF NOT EXISTS redacted_values BIGINT DEFAULT 0"]
     return []
-
-
-LOG_COLUMNS: tuple[str, ...] = tuple(c.name for c in logs.columns)
-METRIC_COLUMNS: tuple[str, ...] = tuple(c.name for c in metric_points.columns)

@@ -111,6 +111,22 @@ def test_a_decode_worker_that_dies_is_replaced_and_exports_go_on(tmp_path: Path)
         collector.stop()
 
 
+def test_the_decode_workers_load_neither_sqlalchemy_nor_grpc(tmp_path: Path) -> None:
+    """They decode and normalize only: the store's and the receivers' libraries would cost each of
+    them memory (measured: about 40 MB for the two) and do nothing there."""
+    collector = RunningCollector(tmp_path / "lean.duckdb")
+    try:
+        assert collector.proc is not None
+        workers = [p for p in _helper_processes(collector) if p.ppid() != collector.proc.pid]
+        assert workers
+        for worker in workers:
+            mapped = {m.path for m in worker.memory_maps()}
+            assert any("/pyarrow/" in path for path in mapped)  # the check does see the worker's libraries
+            assert [path for path in mapped if "/sqlalchemy/" in path or "/grpc/" in path] == []
+    finally:
+        collector.stop()
+
+
 def test_sigterm_drains_and_closes_the_file_cleanly(tmp_path: Path) -> None:
     db = tmp_path / "graceful.duckdb"
     collector = RunningCollector(db)

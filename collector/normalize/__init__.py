@@ -15,11 +15,11 @@ import orjson
 
 from collector.normalize import genai, messages, openinference, openllmetry
 from collector.normalize.fields import SAME_AS_RAW, SpanInput, first
-from store.schema import NORMALIZED_COLUMNS
+from store.raw_columns import NORMALIZED_NAMES
 
 __all__ = ["COLUMNS", "SpanInput", "normalize", "step_kind"]
 
-COLUMNS: tuple[str, ...] = tuple(c.name for c in NORMALIZED_COLUMNS)
+COLUMNS: tuple[str, ...] = NORMALIZED_NAMES
 _JSON_COLUMNS = frozenset(
     {"finish_reasons", "tool_arguments", "tool_result", "input_messages", "output_messages", "system_instructions"}
 )
