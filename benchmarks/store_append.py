@@ -25,8 +25,8 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
 from benchmarks.ingest_throughput import Job, _fresh_requests, build_template_spans
 from collector.config import Limits
+from collector.import_guard import keep_out
 from collector.ingest import decode_request
-from collector.no_pandas import keep_pandas_out
 from store.duckdb_store import DuckDBStore
 from store.model import Batch
 
@@ -45,7 +45,7 @@ def main() -> None:
         "--requests-per-commit", type=int, default=3, help="export requests merged into one transaction (default 3)"
     )
     args = parser.parse_args()
-    keep_pandas_out()  # as in the collector: pyarrow would import pandas on its first conversion
+    keep_out("pandas")  # as in the collector: pyarrow would import pandas on its first conversion
     template = encode_spans(build_template_spans(sessions=128)[:REQUEST_SPANS]).SerializeToString()
     requests = max(1, args.spans // REQUEST_SPANS)
     print(f"decoding {requests * REQUEST_SPANS:,} spans of agent traffic (not timed)...", flush=True)

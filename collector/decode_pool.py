@@ -21,8 +21,8 @@ from concurrent.futures.process import BrokenProcessPool
 from collector.config import Limits
 from collector.decode import DecodeOutcome
 from collector.errors import Unavailable
+from collector.import_guard import keep_out
 from collector.ingest import decode_request
-from collector.no_pandas import keep_pandas_out
 from collector.redact import Redactor
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def default_workers() -> int:
 def _start_worker(limits: Limits, redactor: Redactor | None, collector_pid: int) -> None:
     global _limits, _redactor
     _limits, _redactor = limits, redactor
-    keep_pandas_out()
+    keep_out("pandas", "numpy")
     # The modules inherited from the fork server stay shared only while nothing writes to their pages.
     # A full collection writes to the header of every object it walks; frozen, they are never walked
     # (measured: each worker's private memory after decoding 37 -> 21 MB, the fork server's 21 -> 5 MB).
@@ -97,7 +97,7 @@ class DecodePool:
         self._redactor = redactor
         # forkserver, not fork: the collector has gRPC and writer threads, which fork does not copy safely.
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["collector.decode_pool"])
+        self._context.set_forkserver_preload(["collector.worker_preload"])
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
         self.restarts = 0

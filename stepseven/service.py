@@ -29,9 +29,9 @@ from collector.config import CollectorConfig
 from collector.decode_pool import DecodePool, default_workers
 from collector.grpc_receiver import GrpcReceiver
 from collector.http_receiver import build_app as build_http
+from collector.import_guard import keep_out
 from collector.ingest import Ingest
 from collector.limits import Counters
-from collector.no_pandas import keep_pandas_out
 from collector.session_worker import SessionWorker
 from stepseven import __version__
 from stepseven.ui import start_dashboard, stop_dashboard
@@ -99,7 +99,7 @@ def _open_store(config: ServeConfig) -> DuckDBStore | PostgresStore:
 
 def serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     config.collector.validate()
-    keep_pandas_out()  # this process is the collector; the dashboard runs in its own
+    keep_out("pandas")  # this process is the collector; the dashboard runs in its own
     # Arrow's default allocator (mimalloc) kept what the session worker's and the writer's Arrow
     # tables had used: on the 1M run the peak was 533-544 MB with the system allocator, 569-580 without.
     pa.set_memory_pool(pa.system_memory_pool())
