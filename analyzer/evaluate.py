@@ -23,7 +23,7 @@ from pathlib import Path
 
 from analyzer.analyze import analyze_session
 from analyzer.config import AnalyzerConfig, load_config
-from analyzer.load import Norms, load_sessions, session_ids
+from analyzer.load import Norms, iter_sessions, session_ids
 from analyzer.model import KINDS
 from store.model import Finding
 
@@ -129,7 +129,7 @@ def evaluate(corpus: Path) -> Evaluation:
                 raise CorpusError(f"labeled sessions that no file in {corpus} produces: {', '.join(missing)}")
             norms = Norms(store.read)
             found: dict[str, list[Finding]] = {}
-            for session in load_sessions(store.session_rows, sessions):
+            for session in iter_sessions(store.session_rows, sessions):
                 session.norms = norms.for_session(session.session_id)
                 found[session.session_id] = analyze_session(session, config)
         finally:

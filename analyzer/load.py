@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -115,6 +115,17 @@ def rows_by_sql(read: Reader) -> SessionRowsReader:
         return read(sql, list(session_ids))
 
     return rows_of
+
+
+# Sessions read at a time: one read of 50 sessions' steps stays within a few tens of MB of DuckDB
+# memory, which the collector's ingest shares.
+SESSIONS_PER_READ = 50
+
+
+def iter_sessions(rows_of: SessionRowsReader, session_ids: Sequence[str]) -> Iterator[SessionSteps]:
+    """Every session, read SESSIONS_PER_READ at a time."""
+    for start in range(0, len(session_ids), SESSIONS_PER_READ):
+        yield from load_sessions(rows_of, session_ids[start : start + SESSIONS_PER_READ])
 
 
 def load_sessions(rows_of: SessionRowsReader, session_ids: Sequence[str]) -> list[SessionSteps]:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from analyzer.analyze import analyze_session
 from analyzer.config import AnalyzerConfig
-from analyzer.load import Norms, load_sessions
+from analyzer.load import SESSIONS_PER_READ, Norms, load_sessions
 from store.model import Finding
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class AnalysisWorker:
         config: AnalyzerConfig,
         *,
         quiet_seconds: float = 10.0,
-        max_sessions_per_run: int = 50,  # a batch's read stays within a few tens of MB of DuckDB memory
+        max_sessions_per_run: int = SESSIONS_PER_READ,
         ingest_busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self._store = store

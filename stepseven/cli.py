@@ -746,7 +746,15 @@ def analyze(
 
     from analyzer.analyze import analyze_session
     from analyzer.config import ConfigFileError, load_config
-    from analyzer.load import Norms, Reader, SessionRowsReader, load_sessions, rows_by_sql, session_ids
+    from analyzer.load import (
+        SESSIONS_PER_READ,
+        Norms,
+        Reader,
+        SessionRowsReader,
+        load_sessions,
+        rows_by_sql,
+        session_ids,
+    )
     from analyzer.report import format_findings
     from store.duckdb_store import DuckDBStore, StoreError
     from store.model import Finding
@@ -764,8 +772,8 @@ def analyze(
         found: list[Finding] = []
         missing = []
         with click.progressbar(length=len(chosen), label="Analyzing sessions", show_pos=True, file=sys.stderr) as bar:
-            for start in range(0, len(chosen), 50):
-                part = chosen[start : start + 50]
+            for start in range(0, len(chosen), SESSIONS_PER_READ):
+                part = chosen[start : start + SESSIONS_PER_READ]
                 for session in load_sessions(rows_of, part):
                     if not session.steps:
                         missing.append(session.session_id)

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from store import raw_columns
 from store.raw_columns import ColumnType, RawColumn
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 metadata = sa.MetaData()
 
@@ -149,8 +149,9 @@ analyses = sa.Table(
 )
 
 # Tables each schema version added (version 1 is the first schema), for migrating older files.
-# 3: the views llm_calls and tool_calls; 4: raw_spans.redacted_values and the redactions view.
-TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {2: (findings, analyses), 3: (), 4: ()}
+# 3: the views llm_calls and tool_calls; 4: raw_spans.redacted_values and the redactions view;
+# 5: on DuckDB, the views parse each span's attributes once (see _raw_spans).
+TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {2: (findings, analyses), 3: (), 4: (), 5: ()}
 
 schema_meta = sa.Table(
     "stepseven_schema",
@@ -182,10 +183,28 @@ _RAW_MESSAGE_ATTRIBUTES = {
 }
 
 
+_MESSAGES_COLUMN = "stepseven_raw_messages"
+
+
+def _raw_spans(dialect: str) -> str:
+    """``raw_spans`` as the views read it.
+
+    On DuckDB, with the five message attributes extracted in one parse per span: DuckDB parses the
+    JSON again for every ``->>``, and holds each parse of a whole vector (2,048 spans) in memory. With
+    ten of them, the `steps` view of the sample corpus (2.5 MB of attributes) needed more than 90 MB.
+    """
+    if dialect != "duckdb":
+        return "raw_spans"
+    paths = ", ".join(f"'$.\"{key}\"'" for key in _RAW_MESSAGE_ATTRIBUTES.values())
+    return (
+        f"(SELECT *, rowid AS rowid, json_extract_string(attributes, [{paths}]) AS {_MESSAGES_COLUMN} FROM raw_spans)"
+    )
+
+
 def _raw_json(dialect: str, alias: str, column: str) -> str:
     """A normalized message column, or the raw GenAI attribute it was left NULL for (same content)."""
-    attribute = f"{alias}.attributes->>'{_RAW_MESSAGE_ATTRIBUTES[column]}'"
     if dialect == "duckdb":
+        attribute = f"{alias}.{_MESSAGES_COLUMN}[{list(_RAW_MESSAGE_ATTRIBUTES).index(column) + 1}]"
         parsed = f"TRY_CAST({attribute} AS JSON)"
         as_json = f"CASE WHEN left({attribute}, 1) IN ('{{', '[') THEN {parsed} ELSE to_json({attribute}) END"
     else:
@@ -200,6 +219,7 @@ def steps_query(dialect: str, where: str | None = None, steps_table: str = "deri
     it wants and a ``where`` over ``r`` (the raw spans) that narrows what is read."""
     ts = _timestamp
     where = f" WHERE {where}" if where else ""
+    raw = _raw_spans(dialect)
     return f"""SELECT
             d.session_id, d.step_index, d.parent_step_index, d.depth, r.trace_id, r.span_id, r.parent_span_id,
             r.step_kind, r.operation, r.name, d.agent_name, r.agent_id, d.scope_id, r.provider,
@@ -215,7 +235,7 @@ def steps_query(dialect: str, where: str | None = None, steps_table: str = "deri
             {ts(dialect, "r.start_time_unix_nano")} AS start_time, {ts(dialect, "r.end_time_unix_nano")} AS end_time,
             (r.end_time_unix_nano - r.start_time_unix_nano) / CAST(1e6 AS FLOAT8) AS duration_ms,
             r.start_time_unix_nano, r.end_time_unix_nano, r.service_name
-            FROM {steps_table} d JOIN raw_spans r ON r.trace_id = d.trace_id AND r.span_id = d.span_id{where}"""
+            FROM {steps_table} d JOIN {raw} r ON r.trace_id = d.trace_id AND r.span_id = d.span_id{where}"""
 
 
 # PostgreSQL has no TRY_CAST: a JSON text that does not parse becomes NULL, as on DuckDB.
@@ -248,7 +268,7 @@ def _views(dialect: str) -> list[str]:
             {_raw_json(dialect, "r", "system_instructions")} AS system_instructions,
             {_raw_json(dialect, "r", "tool_arguments")} AS tool_arguments,
             {_raw_json(dialect, "r", "tool_result")} AS tool_result
-            FROM raw_spans r LEFT JOIN derived_session_traces st ON st.trace_id = r.trace_id""",
+            FROM {_raw_spans(dialect)} r LEFT JOIN derived_session_traces st ON st.trace_id = r.trace_id""",
         f"CREATE OR REPLACE VIEW steps AS {steps_query(dialect)}",
         f"""CREATE OR REPLACE VIEW sessions AS SELECT
             session_id, {ts(dialect, "first_time_unix_nano")} AS start_time,

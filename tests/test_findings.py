@@ -282,11 +282,14 @@ def test_a_store_from_before_the_analyzer_is_migrated_in_place(tmp_path: Path) -
 
 
 def test_the_collectors_batch_reads_see_sessions_exactly_as_the_views_do(tmp_path: Path) -> None:
+    """Every session at once, in half the collector's DuckDB memory: long conversations repeat their
+    history in every model call, and reads that parsed each span's attributes once per message column
+    needed more than 90 MB for this corpus."""
     from analyzer.load import load_sessions, rows_by_sql, session_ids
     from collector.otlp_files import store_files
     from store.duckdb_store import DuckDBStore
 
-    store = DuckDBStore(tmp_path / "corpus.duckdb")
+    store = DuckDBStore(tmp_path / "corpus.duckdb", memory_limit="48MB")
     try:
         store_files(store, CAPTURES)
         ids = session_ids(store.read)
