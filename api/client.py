@@ -10,10 +10,9 @@ from urllib.parse import quote
 import httpx
 import pyarrow as pa
 
+from api import DEFAULT_URL
 from store.model import QueryResult
 from store.reads import FINDING_COLUMNS, SESSION_COLUMNS, SessionFilter
-
-DEFAULT_URL = "http://127.0.0.1:4319"
 
 
 class ApiError(Exception):

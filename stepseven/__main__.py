@@ -1,4 +1,4 @@
-from stepseven.cli import main
+from stepseven.main import main
 
 if __name__ == "__main__":
     main()

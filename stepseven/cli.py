@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 import orjson
 
-from api.client import DEFAULT_URL, ApiClient, ApiError, ApiUnreachable
+from api import DEFAULT_URL
 from collector.config import CollectorConfig
 from store.duckdb_store import DEFAULT_MEMORY_LIMIT
 from store.model import QueryResult
@@ -372,6 +372,7 @@ def query(
 @contextlib.contextmanager
 def _reader(ctx: click.Context, url: str, db: Path, token: str | None) -> Iterator[ReadArrow]:
     """Reads through the collector's API when one runs at --url, else (or with --db alone) from the file."""
+    from api.client import ApiClient, ApiError, ApiUnreachable
     from store.duckdb_store import DuckDBStore, StoreError
     from store.query import QueryFailed, QueryRefused, run_sql_arrow
 
@@ -756,6 +757,7 @@ def analyze(
         session_ids,
     )
     from analyzer.report import format_findings
+    from api.client import ApiClient, ApiError, ApiUnreachable
     from store.duckdb_store import DuckDBStore, StoreError
     from store.model import Finding
 
