@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # google.rpc.Code, not grpc.StatusCode: the decode workers import this module, and gRPC would add
-# about 17 MB to each of them. The numbers are the same (the gRPC receiver converts).
+# about 17 MB to the fork server they are forked from. The numbers are the same (the gRPC receiver converts).
 from google.rpc import code_pb2
 
 

@@ -1,9 +1,9 @@
 """The raw tables' columns, names and types only, without SQLAlchemy.
 
 The decode workers build Arrow tables of exactly these columns. They import this module and not
-``store.schema``: SQLAlchemy adds about 23 MB to every decode process, and a collector runs
-several. ``store.schema`` builds its SQLAlchemy tables from these same tuples, so each column is
-still defined once.
+``store.schema``: SQLAlchemy adds about 23 MB to the fork server the workers are forked from, and
+the workers copy whatever pages they write to. ``store.schema`` builds its SQLAlchemy tables from
+these same tuples, so each column is still defined once.
 """
 
 from __future__ import annotations
