@@ -113,8 +113,8 @@ def test_a_decode_worker_that_dies_is_replaced_and_exports_go_on(tmp_path: Path)
 
 def test_the_collector_and_its_decode_workers_load_only_the_libraries_they_use(tmp_path: Path) -> None:
     """numpy (which pyarrow imports when it can) is used by neither; SQLAlchemy and gRPC are not used by
-    the decode workers. Each would cost memory in every process (measured: about 10 MB for numpy in
-    the collector, 50 MB for the three in the workers)."""
+    the decode workers. Each costs memory (measured at import: about 10 MB for numpy in the collector,
+    36 MB for the three in the fork server the workers share pages with)."""
     collector = RunningCollector(tmp_path / "lean.duckdb")
     try:
         assert collector.proc is not None
