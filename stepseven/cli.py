@@ -747,15 +747,7 @@ def analyze(
 
     from analyzer.analyze import analyze_session
     from analyzer.config import ConfigFileError, load_config
-    from analyzer.load import (
-        SESSIONS_PER_READ,
-        Norms,
-        Reader,
-        SessionRowsReader,
-        load_sessions,
-        rows_by_sql,
-        session_ids,
-    )
+    from analyzer.load import Norms, Reader, SessionRowsReader, iter_sessions, rows_by_sql, session_ids
     from analyzer.report import format_findings
     from api.client import ApiClient, ApiError, ApiUnreachable
     from store.duckdb_store import DuckDBStore, StoreError
@@ -774,15 +766,13 @@ def analyze(
         found: list[Finding] = []
         missing = []
         with click.progressbar(length=len(chosen), label="Analyzing sessions", show_pos=True, file=sys.stderr) as bar:
-            for start in range(0, len(chosen), SESSIONS_PER_READ):
-                part = chosen[start : start + SESSIONS_PER_READ]
-                for session in load_sessions(rows_of, part):
-                    if not session.steps:
-                        missing.append(session.session_id)
-                        continue
-                    session.norms = norms.for_session(session.session_id)
-                    found.extend(analyze_session(session, config))
-                bar.update(len(part))
+            for session in iter_sessions(rows_of, chosen):
+                bar.update(1)
+                if not session.steps:
+                    missing.append(session.session_id)
+                    continue
+                session.norms = norms.for_session(session.session_id)
+                found.extend(analyze_session(session, config))
         if missing:
             raise click.ClickException(
                 f"No session {', '.join(missing)} in the store; list them with "
