@@ -203,8 +203,11 @@ def test_errors_come_from_status_and_the_exception_event() -> None:
 
 def test_a_span_that_cannot_be_normalized_keeps_the_error_and_nothing_else() -> None:
     class Hostile(dict[str, Any]):
-        def items(self) -> Any:
+        # Any way of reading the attributes fails, whichever the normalizer uses.
+        def _fail(self, *args: Any) -> Any:
             raise RuntimeError("cannot read")
+
+        items = keys = values = get = __iter__ = __getitem__ = __contains__ = __len__ = _fail
 
     row = normalize(SpanInput("x", attributes=Hostile()))
     assert row["normalize_error"] == "RuntimeError: cannot read"
@@ -265,6 +268,38 @@ def test_steps_are_ordered_by_start_time_with_their_parent_step() -> None:
         ("child", 2, 1, 1, "solo"),
         ("tool", 3, 2, 2, "solo"),
     ]
+
+
+def test_messages_are_stored_once_only_when_the_raw_attribute_already_reads_the_same() -> None:
+    """Messages in the conventions' schema are read from the raw attribute; any other shape is stored normalized."""
+    text = {"type": "text", "content": "hi"}
+    stored_once: list[Any] = [
+        [{"role": "user", "parts": [text]}],
+        [{"role": "assistant", "parts": [], "name": "bot", "finish_reason": "stop"}],
+        [{"role": "assistant", "parts": [{"type": "tool_call", "id": "c", "name": "t", "arguments": {"q": 1}}]}],
+        [{"role": "assistant", "parts": [{"type": "tool_call", "id": "c", "name": "t", "arguments": "plain"}]}],
+        [{"role": "tool", "parts": [{"type": "tool_call_response", "id": "c", "response": 42, "result": 1}]}],
+    ]
+    rewritten: list[Any] = [
+        {"role": "user", "parts": [text]},  # one message, not an array
+        [{"role": "user", "parts": [text], "id": "m1"}],  # a key outside the schema
+        [{"role": "", "parts": [text]}],  # no role: the default is filled in
+        [{"role": "user", "parts": [text], "name": None}],  # a null name is left out
+        [{"role": "user", "parts": ["hi"]}],  # a bare string part becomes a text part
+        [{"role": "user", "content": "hi"}],  # OpenAI style
+        [{"role": "assistant", "parts": [{"type": "tool_call", "id": "c", "name": "t", "arguments": '{"q": 1}'}]}],
+        [{"role": "tool", "parts": [{"type": "tool_call_response", "id": "c", "result": 42}]}],
+        [None, {"role": "user", "parts": [text]}],
+    ]
+    for messages in stored_once:
+        row = norm("chat m", {"gen_ai.operation.name": "chat", "gen_ai.input.messages": json.dumps(messages)})
+        assert row["input_messages"] is None, messages
+    for messages in rewritten:
+        row = norm("chat m", {"gen_ai.operation.name": "chat", "gen_ai.input.messages": json.dumps(messages)})
+        assert row["input_messages"] is not None and row["input_messages"] != messages, messages
+    for parts, once in (([text], True), ([text, "plain"], False), ([{"type": "tool_call", "arguments": "[1]"}], False)):
+        row = norm("chat m", {"gen_ai.system_instructions": json.dumps(parts)})
+        assert (row["system_instructions"] is None) is once, parts
 
 
 def test_tool_arguments_and_results_sent_as_text_are_read_from_the_raw_attribute() -> None:

@@ -106,6 +106,46 @@ def from_json_attribute(value: Any, default_role: str) -> list[Message] | None:
     return messages or None
 
 
+_MESSAGE_KEYS = frozenset({"role", "parts", "name", "finish_reason"})
+
+
+def _canonical_part(part: Any) -> bool:
+    if not isinstance(part, dict):
+        return False
+    kind = part.get("type")
+    if kind == "tool_call_response":
+        return "response" in part or "result" not in part
+    if kind == "tool_call":
+        arguments = part.get("arguments")
+        return not (isinstance(arguments, str) and arguments[:1] in ("{", "["))
+    return True
+
+
+def is_canonical_parts(parsed: Any) -> bool:
+    """True when ``parts_from_attribute`` would return this parsed value unchanged.
+
+    A cheap walk that builds nothing; False only means "rebuild and compare".
+    """
+    return isinstance(parsed, list) and bool(parsed) and all(map(_canonical_part, parsed))
+
+
+def is_canonical_messages(parsed: Any) -> bool:
+    """True when ``from_json_attribute`` would return this parsed value unchanged (see is_canonical_parts)."""
+    if not isinstance(parsed, list) or not parsed:
+        return False
+    for message in parsed:
+        if not isinstance(message, dict) or not _MESSAGE_KEYS.issuperset(message):
+            return False
+        role, parts = message.get("role"), message.get("parts")
+        if not isinstance(role, str) or not role or not isinstance(parts, list):
+            return False
+        if message.get("name", "") is None or message.get("finish_reason", "") is None:
+            return False
+        if not all(map(_canonical_part, parts)):
+            return False
+    return True
+
+
 def parts_from_attribute(value: Any) -> list[dict[str, Any]] | None:
     """``gen_ai.system_instructions``: an array of parts (or plain text)."""
     parsed = maybe_json(value)
