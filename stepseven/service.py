@@ -118,6 +118,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         announce(f"building the sessions of {len(unbuilt):,} stored traces that are in none yet")
         sessions.touch(unbuilt)
     writer = Writer(store, cc.max_queue_items, cc.max_batch_items, on_commit=sessions.touch_batch)
+    sessions.ingest_busy = lambda: writer.stats().queued_items > 0
     analysis = AnalysisWorker(
         store,
         config.analyzer,
