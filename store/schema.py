@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from store import raw_columns
 from store.raw_columns import ColumnType, RawColumn
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 metadata = sa.MetaData()
 
@@ -150,8 +150,9 @@ analyses = sa.Table(
 
 # Tables each schema version added (version 1 is the first schema), for migrating older files.
 # 3: the views llm_calls and tool_calls; 4: raw_spans.redacted_values and the redactions view;
-# 5: on DuckDB, the views parse each span's attributes once (see _raw_spans).
-TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {2: (findings, analyses), 3: (), 4: (), 5: ()}
+# 5: on DuckDB, the views parse each span's attributes once (see _raw_spans); 6: each message attribute
+# its own column there, and a message attribute that starts like JSON but is not JSON reads as text.
+TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {2: (findings, analyses), 3: (), 4: (), 5: (), 6: ()}
 
 schema_meta = sa.Table(
     "stepseven_schema",
@@ -186,31 +187,48 @@ _RAW_MESSAGE_ATTRIBUTES = {
 _MESSAGES_COLUMN = "stepseven_raw_messages"
 
 
+def _raw_column(column: str) -> str:
+    return f"stepseven_raw_{column}"
+
+
 def _raw_spans(dialect: str) -> str:
     """``raw_spans`` as the views read it.
 
     On DuckDB, with the five message attributes extracted in one parse per span: DuckDB parses the
     JSON again for every ``->>``, and holds each parse of a whole vector (2,048 spans) in memory. With
     ten of them, the `steps` view of the sample corpus (2.5 MB of attributes) needed more than 90 MB.
+    Each attribute then gets its own column, so that a query carries only the ones it reads through
+    the `steps` join: carrying all five, `count(*) FROM steps WHERE output_messages IS NOT NULL` on a
+    1M-span store ran out of memory at the default 128 MB.
     """
     if dialect != "duckdb":
         return "raw_spans"
     paths = ", ".join(f"'$.\"{key}\"'" for key in _RAW_MESSAGE_ATTRIBUTES.values())
+    columns = ", ".join(
+        f"{_MESSAGES_COLUMN}[{i}] AS {_raw_column(column)}" for i, column in enumerate(_RAW_MESSAGE_ATTRIBUTES, 1)
+    )
     return (
-        f"(SELECT *, rowid AS rowid, json_extract_string(attributes, [{paths}]) AS {_MESSAGES_COLUMN} FROM raw_spans)"
+        f"(SELECT * EXCLUDE ({_MESSAGES_COLUMN}), {columns} FROM (SELECT *, rowid AS rowid, "
+        f"json_extract_string(attributes, [{paths}]) AS {_MESSAGES_COLUMN} FROM raw_spans))"
     )
 
 
 def _raw_json(dialect: str, alias: str, column: str) -> str:
-    """A normalized message column, or the raw GenAI attribute it was left NULL for (same content)."""
+    """A normalized message column, or the raw GenAI attribute it was left NULL for (same content).
+
+    Text that starts like JSON but does not parse ("[1/3] downloading", a truncated object) is text,
+    as the normalizer reads it, not NULL.
+    """
     if dialect == "duckdb":
-        attribute = f"{alias}.{_MESSAGES_COLUMN}[{list(_RAW_MESSAGE_ATTRIBUTES).index(column) + 1}]"
+        attribute = f"{alias}.{_raw_column(column)}"
         parsed = f"TRY_CAST({attribute} AS JSON)"
-        as_json = f"CASE WHEN left({attribute}, 1) IN ('{{', '[') THEN {parsed} ELSE to_json({attribute}) END"
     else:
         attribute = f"({alias}.attributes->>'{_RAW_MESSAGE_ATTRIBUTES[column]}')"
         parsed = f"stepseven_try_json({attribute})"
-        as_json = f"CASE WHEN left({attribute}, 1) IN ('{{', '[') THEN {parsed} ELSE to_json({attribute}) END"
+    as_json = (
+        f"CASE WHEN left({attribute}, 1) IN ('{{', '[') THEN coalesce({parsed}, to_json({attribute})) "
+        f"ELSE to_json({attribute}) END"
+    )
     return f"coalesce({alias}.{column}, {as_json})"
 
 

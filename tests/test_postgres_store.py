@@ -156,6 +156,43 @@ def test_the_sample_traces_become_the_same_sessions_steps_and_handoffs_as_on_duc
         duck.close()
 
 
+def test_a_tool_result_that_only_looks_like_json_reads_back_as_its_text_on_both_backends(
+    database: str, tmp_path: Path
+) -> None:
+    """Log-like output ("[1/3] ...") or a truncated object is text, not NULL, in every view."""
+    arguments, result = '{"q": "refund", "limit": ', "[1/3] downloading invoices\n[2/3] parsing"
+
+    def attribute(key: str, value: str) -> dict[str, object]:
+        return {"key": key, "value": {"stringValue": value}}
+
+    span = {
+        "traceId": "5b8efff798038103d269b633813fc60c",
+        "spanId": "eee19b7ec3c1b174",
+        "name": "execute_tool fetch_invoices",
+        "startTimeUnixNano": "1700000000000000000",
+        "endTimeUnixNano": "1700000001000000000",
+        "attributes": [
+            attribute("gen_ai.operation.name", "execute_tool"),
+            attribute("gen_ai.tool.name", "fetch_invoices"),
+            attribute("gen_ai.tool.call.arguments", arguments),
+            attribute("gen_ai.tool.call.result", result),
+        ],
+    }
+    request = tmp_path / "tool.json"
+    request.write_bytes(orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}))
+    postgres = PostgresStore(database)
+    duck = DuckDBStore(tmp_path / "tool.duckdb")
+    try:
+        for store in (postgres, duck):
+            store_files(store, [request])
+            for view in ("spans", "steps", "tool_calls"):
+                rows = store.read(f"SELECT CAST(tool_arguments AS VARCHAR), CAST(tool_result AS VARCHAR) FROM {view}")
+                assert [tuple(orjson.loads(v) for v in row) for row in rows] == [(arguments, result)], (store, view)
+    finally:
+        postgres.close()
+        duck.close()
+
+
 def test_the_analyzer_finds_the_same_problems_on_postgresql_and_retention_prunes_them(
     database: str, tmp_path: Path
 ) -> None:
