@@ -118,12 +118,17 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         announce(f"building the sessions of {len(unbuilt):,} stored traces that are in none yet")
         sessions.touch(unbuilt)
     writer = Writer(store, cc.max_queue_items, cc.max_batch_items, on_commit=sessions.touch_batch)
-    sessions.ingest_busy = lambda: writer.stats().queued_items > 0
+
+    def exports_queued() -> bool:
+        # The background workers yield to ingest while this holds.
+        return writer.stats().queued_items > 0
+
+    sessions.ingest_busy = exports_queued
     analysis = AnalysisWorker(
         store,
         config.analyzer,
         quiet_seconds=config.analyze_after_seconds,
-        ingest_busy=lambda: writer.stats().queued_items > 0 or sessions.stats().pending_traces > 0,
+        ingest_busy=lambda: exports_queued() or sessions.stats().pending_traces > 0,
     )
     sessions.on_sessions = analysis.sessions_changed
     retention = (
@@ -131,7 +136,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             store,
             config.retention_days,
             interval_seconds=config.retention_interval_seconds,
-            ingest_busy=lambda: writer.stats().queued_items > 0,
+            ingest_busy=exports_queued,
         )
         if config.retention_days is not None
         else None

@@ -15,7 +15,7 @@ from store import raw_columns
 from store.raw_columns import ColumnType
 
 # No SQLAlchemy here: the decode workers import this module (see store/raw_columns.py).
-ARROW_TYPES: dict[ColumnType, pa.DataType] = {
+_ARROW_TYPES: dict[ColumnType, pa.DataType] = {
     "string": pa.string(),
     "json": pa.string(),  # JSON travels as text; the stores parse it
     "bigint": pa.int64(),
@@ -28,7 +28,7 @@ ARROW_TYPES: dict[ColumnType, pa.DataType] = {
 
 def arrow_schema(columns: Iterable[tuple[str, ColumnType]]) -> pa.Schema:
     """An Arrow schema for columns given as (name, type) pairs."""
-    return pa.schema([pa.field(name, ARROW_TYPES[type_]) for name, type_ in columns])
+    return pa.schema([pa.field(name, _ARROW_TYPES[type_]) for name, type_ in columns])
 
 
 ARROW_SCHEMAS: dict[str, pa.Schema] = {
