@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY stepseven ./stepseven
 COPY collector ./collector
 COPY store ./store
@@ -16,7 +16,11 @@ COPY api ./api
 COPY analyzer ./analyzer
 COPY dashboard ./dashboard
 COPY sample_traces ./sample_traces
-RUN pip install . && useradd --create-home --uid 10001 stepseven && mkdir /data && chown stepseven /data
+# gcc only while installing: it compiles the per-span decoders (setup.py), then leaves the image.
+RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && pip install . \
+    && apt-get purge -y gcc libc6-dev && apt-get autoremove -y && rm -rf /var/lib/apt/lists/* \
+    && useradd --create-home --uid 10001 stepseven && mkdir /data && chown stepseven /data
 
 USER stepseven
 # Inside a container the ports must listen beyond loopback; the compose file publishes them on the

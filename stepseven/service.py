@@ -25,6 +25,7 @@ import uvicorn
 from analyzer.config import AnalyzerConfig
 from analyzer.worker import AnalysisWorker
 from api.app import build_app as build_api
+from collector.compiled import decoder_build
 from collector.config import CollectorConfig
 from collector.decode_pool import DecodePool, default_workers
 from collector.grpc_receiver import GrpcReceiver
@@ -145,6 +146,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     sessions.start()
     writer.start()
     started = time.time()
+    build = decoder_build()
 
     def health() -> dict[str, Any]:
         return {
@@ -153,7 +155,11 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             "uptime_seconds": round(time.time() - started, 1),
             "store": {"backend": store.backend, "location": store.location, "reopens": store.reopens},
             "writer": dataclasses.asdict(writer.stats()),
-            "decoders": {"workers": decoders.workers, "restarts": decoders.restarts} if decoders is not None else None,
+            "decoders": (
+                {"workers": decoders.workers, "restarts": decoders.restarts, "build": build.state}
+                if decoders is not None
+                else None
+            ),
             "sessions": dataclasses.asdict(sessions.stats()),
             "analyzer": dataclasses.asdict(analysis.stats()),
             "retention": dataclasses.asdict(retention.stats()) if retention is not None else None,
@@ -228,6 +234,8 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     # walked again by every full collection the session worker's churn triggers.
     gc.freeze()
     announce("stepseven is ready: " + ", ".join(parts))
+    if config.receivers:
+        announce(("warning: " if build.state != "compiled" else "") + build.describe())
 
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)

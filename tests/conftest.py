@@ -22,6 +22,14 @@ import sqlalchemy as sa
 from api.client import ApiClient
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from collector.compiled import decoder_build
+
+    build = decoder_build()
+    if build.state == "stale":
+        pytest.exit(build.describe(), returncode=4)
+
+
 def free_port() -> int:
     """A free port below the kernel's ephemeral range, so no outgoing connection takes it meanwhile."""
     while True:

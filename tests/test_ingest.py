@@ -294,6 +294,21 @@ def test_health_reports_what_was_received(collector: RunningCollector) -> None:
     assert orjson.loads(httpx.get(f"{collector.http_url}/healthz").content)["status"] == "ok"
 
 
+def test_the_decode_workers_run_the_decoders_compiled_by_the_install(collector: RunningCollector) -> None:
+    """The test command installs a C compiler, so its install compiles the per-span path (setup.py)."""
+    emit_agent_run(_exporter("grpc", collector), service="bot-compiled")
+    collector.settle()
+    assert collector.sql("SELECT count(*) AS n FROM spans WHERE operation IS NOT NULL") == [{"n": 3}]
+    assert collector.health()["decoders"]["build"] == "compiled"
+    assert collector.proc is not None
+    workers = [
+        p for p in psutil.Process(collector.proc.pid).children(recursive=True) if "forkserver" in " ".join(p.cmdline())
+    ]
+    assert workers
+    for process in workers:
+        assert [m.path for m in process.memory_maps() if "stepseven_compiled__mypyc" in m.path], process.cmdline()
+
+
 def test_a_collector_that_has_stored_spans_never_loaded_pandas(collector: RunningCollector) -> None:
     """pyarrow would import pandas (installed for the dashboard) on its first conversion: 30 MB per process."""
     emit_agent_run(_exporter("grpc", collector), service="bot-lean")

@@ -69,7 +69,7 @@ def extract(span: SpanInput) -> dict[str, Any]:
             out[field] = value
         else:
             out.setdefault(_DEPRECATED[key], value)
-    for field in _TOKENS & out.keys():
+    for field in out.keys() & _TOKENS:
         out[field] = int_or_none(out[field])
     if "finish_reasons" in out:
         out["finish_reasons"] = string_list(out["finish_reasons"])

@@ -1,0 +1,62 @@
+"""Whether the per-span decoders run compiled by mypyc (setup.py) or as plain Python, and whether a build is stale."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+from dataclasses import dataclass
+from pathlib import Path
+
+# The modules setup.py compiles.
+MODULES = (
+    "collector.decode",
+    "collector.normalize",
+    "collector.normalize.fields",
+    "collector.normalize.genai",
+    "collector.normalize.messages",
+    "collector.normalize.openinference",
+    "collector.normalize.openllmetry",
+)
+# An install writes a module's source and its extension within moments of each other; a source
+# edited later than this after its build is newer than the code that runs.
+_STALE_AFTER_SECONDS = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class DecoderBuild:
+    compiled: tuple[str, ...]
+    stale: tuple[str, ...]  # compiled modules whose source changed after the build
+
+    @property
+    def state(self) -> str:
+        if self.stale:
+            return "stale"
+        return "compiled" if len(self.compiled) == len(MODULES) else "pure-python"
+
+    def describe(self) -> str:
+        if self.stale:
+            return (
+                f"the compiled decoders are older than their source ({', '.join(self.stale)}): the code that runs "
+                "is not the code you read. Rebuild them with `pip install -e .` (or STEPSEVEN_PURE_PYTHON=1 "
+                "pip install -e . to run the source as it is)."
+            )
+        if self.state == "compiled":
+            return "decoders compiled with mypyc"
+        return (
+            "decoders in pure Python (no C compiler when stepseven was installed): each span costs about a "
+            "third more CPU; install gcc and reinstall to compile them"
+        )
+
+
+def decoder_build() -> DecoderBuild:
+    compiled: list[str] = []
+    stale: list[str] = []
+    for name in MODULES:
+        path = Path(importlib.import_module(name).__file__ or "")
+        if not path.name.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+            continue
+        compiled.append(name)
+        source = path.with_name(path.name.split(".", 1)[0] + ".py")
+        if source.exists() and source.stat().st_mtime > path.stat().st_mtime + _STALE_AFTER_SECONDS:
+            stale.append(name)
+    return DecoderBuild(tuple(compiled), tuple(stale))
