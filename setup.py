@@ -36,8 +36,12 @@ def _ext_modules() -> list[Any]:
     except ImportError:
         print("stepseven: mypyc is not installed; the decoders stay pure Python", file=sys.stderr)
         return []
-    # The build environment has mypy but not the collector's dependencies: what it cannot find is Any.
-    return mypycify(["--ignore-missing-imports", *COMPILED], group_name="stepseven_compiled")
+    try:
+        # The build environment has mypy and orjson, not the rest: what it cannot find is Any.
+        return mypycify(["--ignore-missing-imports", *COMPILED], group_name="stepseven_compiled")
+    except (Exception, SystemExit) as exc:  # mypyc exits on a type error: install uncompiled instead
+        print(f"stepseven: mypyc could not translate the decoders ({exc!r}); they stay pure Python", file=sys.stderr)
+        return []
 
 
 class OptionalBuildExt(build_ext):
