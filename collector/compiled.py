@@ -36,9 +36,9 @@ class DecoderBuild:
     def describe(self) -> str:
         if self.stale:
             return (
-                f"the compiled decoders are older than their source ({', '.join(self.stale)}): the code that runs "
-                "is not the code you read. Rebuild them with `pip install -e .` (or STEPSEVEN_PURE_PYTHON=1 "
-                "pip install -e . to run the source as it is)."
+                f"the compiled decoders are older than their source ({', '.join(self.stale)}: edited, or rewritten "
+                "by git), so the code that runs may not be the code you read. Rebuild them with `pip install -e .` "
+                "(or STEPSEVEN_PURE_PYTHON=1 pip install -e . to run the source as it is)."
             )
         if self.state == "compiled":
             return "decoders compiled with mypyc"

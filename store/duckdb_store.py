@@ -276,22 +276,20 @@ class DuckDBStore:
         # A re-delivered record is identical, so it has the same time: the range lets DuckDB's zone
         # maps skip every row group outside this batch instead of scanning the whole table.
         stored_sql = (
-            f"SELECT {keys} FROM {table.name} SEMI JOIN (SELECT {keys} FROM stepseven_keys) USING ({keys}) "
+            f"SELECT {keys} FROM {table.name} SEMI JOIN (SELECT {keys} FROM stepseven_batch) USING ({keys}) "
             f"WHERE {time_column} BETWEEN $lo AND $hi"
         )
         con = self._con
-        con.register("stepseven_keys", arrow.select(list(key)))
-        try:
-            stored = con.execute(stored_sql, {"lo": times["min"], "hi": times["max"]}).fetchall()
-        finally:
-            _unregister(con, "stepseven_keys")
-        if stored:
-            repeats = pa.array(["/".join(row) for row in stored], pa.string())
-            arrow = arrow.filter(pc.invert(pc.is_in(_joined_key(arrow, key), value_set=repeats)))
-            if arrow.num_rows == 0:
-                return 0
+        # Registered once for both statements: each registration costs about half a millisecond.
         con.register("stepseven_batch", arrow)
         try:
+            stored = con.execute(stored_sql, {"lo": times["min"], "hi": times["max"]}).fetchall()
+            if stored:
+                repeats = pa.array(["/".join(row) for row in stored], pa.string())
+                arrow = arrow.filter(pc.invert(pc.is_in(_joined_key(arrow, key), value_set=repeats)))
+                if arrow.num_rows == 0:
+                    return 0
+                con.register("stepseven_batch", arrow)  # replaces the registration above
             con.execute(f"INSERT INTO {table.name} ({names}) SELECT {names} FROM stepseven_batch")
         finally:
             _unregister(con, "stepseven_batch")
