@@ -2,9 +2,9 @@
 
 Decoding a request and normalizing its spans is Python that runs once per span and per attribute,
 and it is about half of the CPU a span costs the collector. mypyc compiles these modules, typed
-as they are, into C extensions: the same source, about a third less CPU per span (docs/ingest.md).
-Without a C compiler (or with STEPSEVEN_PURE_PYTHON=1) the same modules install and run as plain
-Python; `stepseven serve` says which one it runs.
+as they are, into C extensions: the same source, decoding at about a third less CPU per span
+(docs/ingest.md). Without a C compiler (or with STEPSEVEN_PURE_PYTHON=1) the same modules install
+and run as plain Python; `stepseven serve` says which one it runs.
 """
 
 from __future__ import annotations
@@ -16,16 +16,9 @@ from typing import Any
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
-# The modules decode workers run for every span; nothing else is worth a compiler.
-COMPILED = [
-    "collector/decode.py",
-    "collector/normalize/__init__.py",
-    "collector/normalize/fields.py",
-    "collector/normalize/genai.py",
-    "collector/normalize/messages.py",
-    "collector/normalize/openinference.py",
-    "collector/normalize/openllmetry.py",
-]
+# The PEP 517 backend does not put the project on the path; the list of sources lives in it.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from collector.compiled import SOURCES
 
 
 def _ext_modules() -> list[Any]:
@@ -38,7 +31,7 @@ def _ext_modules() -> list[Any]:
         return []
     try:
         # The build environment has mypy and orjson, not the rest: what it cannot find is Any.
-        return mypycify(["--ignore-missing-imports", *COMPILED], group_name="stepseven_compiled")
+        return mypycify(["--ignore-missing-imports", *SOURCES], group_name="stepseven_compiled")
     except (Exception, SystemExit) as exc:  # mypyc exits on a type error: install uncompiled instead
         print(f"stepseven: mypyc could not translate the decoders ({exc!r}); they stay pure Python", file=sys.stderr)
         return []
@@ -57,7 +50,7 @@ class OptionalBuildExt(build_ext):
                     os.remove(path)
             print(
                 f"stepseven: could not compile the decoders ({exc}); they stay pure Python. Install a C "
-                "compiler (Debian: apt-get install gcc) and reinstall for about a third less CPU per span.",
+                "compiler (Debian: apt-get install gcc) and reinstall to decode at less CPU per span.",
                 file=sys.stderr,
             )
 

@@ -7,16 +7,18 @@ import importlib.machinery
 from dataclasses import dataclass
 from pathlib import Path
 
-# The modules setup.py compiles.
-MODULES = (
-    "collector.decode",
-    "collector.normalize",
-    "collector.normalize.fields",
-    "collector.normalize.genai",
-    "collector.normalize.messages",
-    "collector.normalize.openinference",
-    "collector.normalize.openllmetry",
+# What setup.py compiles: the modules decode workers run for every span and every attribute.
+# (This module imports nothing of the collector, so that setup.py can read the list.)
+SOURCES = (
+    "collector/decode.py",
+    "collector/normalize/__init__.py",
+    "collector/normalize/fields.py",
+    "collector/normalize/genai.py",
+    "collector/normalize/messages.py",
+    "collector/normalize/openinference.py",
+    "collector/normalize/openllmetry.py",
 )
+MODULES = tuple(path.removesuffix(".py").removesuffix("/__init__").replace("/", ".") for path in SOURCES)
 # An install writes a module's source and its extension within moments of each other; a source
 # edited later than this after its build is newer than the code that runs.
 _STALE_AFTER_SECONDS = 5.0
@@ -43,8 +45,8 @@ class DecoderBuild:
         if self.state == "compiled":
             return "decoders compiled with mypyc"
         return (
-            "decoders in pure Python (no C compiler when stepseven was installed): each span costs about a "
-            "third more CPU; install gcc and reinstall to compile them"
+            "decoders in pure Python (no C compiler when stepseven was installed): decoding costs more CPU per "
+            "span (docs/ingest.md); install gcc and reinstall to compile them"
         )
 
 

@@ -20,11 +20,10 @@ import pytest
 import sqlalchemy as sa
 
 from api.client import ApiClient
+from collector.compiled import decoder_build
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from collector.compiled import decoder_build
-
     build = decoder_build()
     if build.state == "stale":
         pytest.exit(build.describe(), returncode=4)
