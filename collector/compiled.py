@@ -39,8 +39,9 @@ class DecoderBuild:
         if self.stale:
             return (
                 f"the compiled decoders are older than their source ({', '.join(self.stale)}: edited, or rewritten "
-                "by git), so the code that runs may not be the code you read. Rebuild them with `pip install -e .` "
-                "(or STEPSEVEN_PURE_PYTHON=1 pip install -e . to run the source as it is)."
+                "by git), so the code that runs may not be the code you read. Rebuild them with `pip install -e .`, "
+                "or delete them to run the source as it is: `rm -f stepseven_compiled__mypyc*.so collector/*.so "
+                "collector/normalize/*.so` (a reinstall with STEPSEVEN_PURE_PYTHON=1 leaves them in place)."
             )
         if self.state == "compiled":
             return "decoders compiled with mypyc"
