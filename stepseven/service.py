@@ -36,7 +36,7 @@ from collector.limits import Counters
 from collector.session_worker import SessionWorker
 from stepseven import __version__
 from stepseven.ui import start_dashboard, stop_dashboard
-from store.duckdb_store import DEFAULT_MEMORY_LIMIT, DuckDBStore
+from store.duckdb_store import COLLECTOR_THREADS, DEFAULT_MEMORY_LIMIT, DuckDBStore
 from store.retention import RetentionWorker
 from store.writer import Writer
 
@@ -57,6 +57,7 @@ class ServeConfig:
     store_url: str | None = None  # postgresql://...: PostgreSQL instead of the db file
     api_port: int = 4319
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    duckdb_threads: int = COLLECTOR_THREADS
     query_timeout_seconds: float = 30.0
     receivers: bool = True
     shutdown_grace_seconds: float = 30.0
@@ -95,7 +96,7 @@ def _open_store(config: ServeConfig) -> DuckDBStore | PostgresStore:
         from store.postgres_store import PostgresStore
 
         return PostgresStore(config.store_url)
-    return DuckDBStore(config.db, memory_limit=config.memory_limit)
+    return DuckDBStore(config.db, memory_limit=config.memory_limit, threads=config.duckdb_threads)
 
 
 def serve(config: ServeConfig, announce: Callable[[str], None]) -> None:

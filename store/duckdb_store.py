@@ -47,6 +47,11 @@ from store.session_io import (
 _DIALECT = DuckDBDialect()
 
 DEFAULT_MEMORY_LIMIT = "128MB"
+# DuckDB's worker threads in the collector. Its statements are small (a commit of about 800 spans),
+# and a second DuckDB thread cost more CPU than it saved there: on 1M-span gRPC runs, one thread
+# measured 7-15% more durable spans per second, with 58-63 instead of 63-74 µs of main-process CPU
+# per span (docs/ingest.md). SQL queries then use one core too; --duckdb-threads raises it.
+COLLECTOR_THREADS = 1
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +84,12 @@ ROW_GROUP_SIZE = 30_720
 WAL_AUTOCHECKPOINT = "64MB"
 
 
-def _connect(path: Path, *, read_only: bool, memory_limit: str) -> duckdb.DuckDBPyConnection:
+def _connect(path: Path, *, read_only: bool, memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection:
     config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
         "memory_limit": memory_limit,
+        **({"threads": threads} if threads is not None else {}),
         "wal_autocheckpoint": WAL_AUTOCHECKPOINT,
         # Where DuckDB spills when the limit is reached; an in-memory instance would use ./.tmp.
         "temp_directory": f"{path}.tmp",
@@ -118,7 +124,15 @@ class DuckDBStore:
 
     backend = "duckdb"
 
-    def __init__(self, path: str | Path, *, memory_limit: str = DEFAULT_MEMORY_LIMIT, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
+        threads: int | None = None,
+        read_only: bool = False,
+    ) -> None:
+        """``threads``: DuckDB's worker threads; None is DuckDB's default, one per core."""
         self.path = Path(path)
         self.read_only = read_only
         if not read_only:
@@ -126,7 +140,8 @@ class DuckDBStore:
         elif not self.path.exists():
             raise StoreError(f"There is no database at {self.path}; start `stepseven serve --db {self.path}` first.")
         self._memory_limit = memory_limit
-        self._con = _connect(self.path, read_only=read_only, memory_limit=memory_limit)
+        self._threads = threads
+        self._con = _connect(self.path, read_only=read_only, memory_limit=memory_limit, threads=threads)
         self._cursor_lock = threading.Lock()
         self._invalidated = False  # stays set only if reopening failed: the next write or cursor retries
         self.reopens = 0  # times the database was reopened after a fatal error
@@ -234,7 +249,7 @@ class DuckDBStore:
             except duckdb.Error:
                 pass
             try:
-                self._con = _connect(self.path, read_only=False, memory_limit=self._memory_limit)
+                self._con = _connect(self.path, read_only=False, memory_limit=self._memory_limit, threads=self._threads)
             except StoreError:
                 log.exception("could not reopen %s; trying again on the next write or read", self.path)
                 return

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 from click.testing import CliRunner
@@ -140,6 +141,28 @@ def test_a_query_that_never_ends_is_stopped(tmp_path: Path) -> None:
         assert collector.sql("SELECT 1 AS ok") == [{"ok": 1}]
     finally:
         collector.stop()
+
+
+def test_the_collector_runs_duckdb_on_one_thread_unless_told_otherwise(tmp_path: Path) -> None:
+    threads = "SELECT current_setting('threads') AS threads"
+    collector = RunningCollector(tmp_path / "one.duckdb")
+    try:
+        assert collector.sql(threads) == [{"threads": 1}]
+    finally:
+        collector.stop()
+    collector = RunningCollector(tmp_path / "one.duckdb", "--duckdb-threads", "3")
+    try:
+        assert collector.sql(threads) == [{"threads": 3}]
+    finally:
+        collector.stop()
+    # Reading the file with no collector running, nothing competes with the query: DuckDB's default.
+    out = _stepseven("query", "--db", str(tmp_path / "one.duckdb"), "--format", "json", threads)
+    assert out.returncode == 0, out.stderr
+    default = duckdb.connect().execute(threads).fetchone()
+    assert default is not None
+    assert json.loads(out.stdout) == [{"threads": default[0]}]
+    refused = _stepseven("serve", "--db", str(tmp_path / "one.duckdb"), "--no-ui", "--duckdb-threads", "0")
+    assert refused.returncode == 2 and "--duckdb-threads" in refused.stderr
 
 
 def test_every_command_has_help() -> None:
