@@ -113,10 +113,11 @@ def cli() -> None:
 @_option(
     "--duckdb-threads",
     env="DUCKDB_THREADS",
-    default=COLLECTOR_THREADS,
+    default=None,
     type=click.IntRange(min=1),
-    help="DuckDB's worker threads (ingest, sessions and SQL queries share them). One writes fastest "
-    "on a small machine; more make large SQL queries faster where cores are to spare.",
+    help=f"DuckDB's worker threads (ingest, sessions and SQL queries share them). Default: "
+    f"{COLLECTOR_THREADS}, which writes fastest on a small machine; one per core with --no-receivers. "
+    "More make large SQL queries faster where cores are to spare.",
 )
 @_option(
     "--max-request-bytes",
@@ -241,7 +242,7 @@ def serve(
     no_ui: bool,
     no_receivers: bool,
     memory_limit: str,
-    duckdb_threads: int,
+    duckdb_threads: int | None,
     max_request_bytes: int,
     max_decompressed_bytes: int,
     max_spans_per_request: int,

@@ -57,7 +57,7 @@ class ServeConfig:
     store_url: str | None = None  # postgresql://...: PostgreSQL instead of the db file
     api_port: int = 4319
     memory_limit: str = DEFAULT_MEMORY_LIMIT
-    duckdb_threads: int = COLLECTOR_THREADS
+    duckdb_threads: int | None = None  # None: COLLECTOR_THREADS with receivers, DuckDB's default without
     query_timeout_seconds: float = 30.0
     receivers: bool = True
     shutdown_grace_seconds: float = 30.0
@@ -96,7 +96,10 @@ def _open_store(config: ServeConfig) -> DuckDBStore | PostgresStore:
         from store.postgres_store import PostgresStore
 
         return PostgresStore(config.store_url)
-    return DuckDBStore(config.db, memory_limit=config.memory_limit, threads=config.duckdb_threads)
+    threads = config.duckdb_threads
+    if threads is None and config.receivers:
+        threads = COLLECTOR_THREADS
+    return DuckDBStore(config.db, memory_limit=config.memory_limit, threads=threads)
 
 
 def serve(config: ServeConfig, announce: Callable[[str], None]) -> None:

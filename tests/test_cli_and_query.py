@@ -155,11 +155,16 @@ def test_the_collector_runs_duckdb_on_one_thread_unless_told_otherwise(tmp_path:
         assert collector.sql(threads) == [{"threads": 3}]
     finally:
         collector.stop()
-    # Reading the file with no collector running, nothing competes with the query: DuckDB's default.
-    out = _stepseven("query", "--db", str(tmp_path / "one.duckdb"), "--format", "json", threads)
-    assert out.returncode == 0, out.stderr
+    # With no ingest (a query-only collector, or the file read directly) nothing competes: DuckDB's default.
     default = duckdb.connect().execute(threads).fetchone()
     assert default is not None
+    collector = RunningCollector(tmp_path / "one.duckdb", "--no-receivers")
+    try:
+        assert collector.sql(threads) == [{"threads": default[0]}]
+    finally:
+        collector.stop()
+    out = _stepseven("query", "--db", str(tmp_path / "one.duckdb"), "--format", "json", threads)
+    assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [{"threads": default[0]}]
     refused = _stepseven("serve", "--db", str(tmp_path / "one.duckdb"), "--no-ui", "--duckdb-threads", "0")
     assert refused.returncode == 2 and "--duckdb-threads" in refused.stderr
