@@ -1,10 +1,11 @@
 """Store append benchmark: what the single writer's transactions cost, without the network or decoding.
 
 It builds the same agent traffic as ingest_throughput.py, decodes it in this process (not timed),
-then writes it to a throwaway DuckDB store in transactions of three requests (about what the writer
-merges under load), and prints the CPU time per span that the writes took (all of DuckDB's threads
-included, its checkpoints too) and the bytes on disk per span. The writer is the one serial stage
-of ingest, so this is the cost to watch when changing how the store appends.
+then writes it to a throwaway DuckDB store, opened with the collector's DuckDB threads, in
+transactions of three requests (about what the writer merges under load), and prints the CPU time
+per span that the writes took (DuckDB's work and its checkpoints included) and the bytes on disk per
+span. The writer is the one serial stage of ingest, so this is the cost to watch when changing how
+the store appends.
 
     python benchmarks/store_append.py                  # 300,000 spans
     python benchmarks/store_append.py --spans 100000
@@ -27,7 +28,7 @@ from benchmarks.ingest_throughput import Job, _fresh_requests, build_template_sp
 from collector.config import Limits
 from collector.import_guard import keep_out
 from collector.ingest import decode_request
-from store.duckdb_store import DuckDBStore
+from store.duckdb_store import COLLECTOR_THREADS, DuckDBStore
 from store.model import Batch
 
 REQUEST_SPANS = 512
@@ -55,7 +56,7 @@ def main() -> None:
     batches = [Batch.merge(decoded[i : i + step]) for i in range(0, len(decoded), step)]
     del bodies, decoded
     with tempfile.TemporaryDirectory(prefix="stepseven-append-") as tmp:
-        store = DuckDBStore(Path(tmp) / "append.duckdb")
+        store = DuckDBStore(Path(tmp) / "append.duckdb", threads=COLLECTOR_THREADS)
         written = 0
         user0, sys0 = _cpu()
         started = time.perf_counter()
