@@ -46,8 +46,9 @@ class DecoderBuild:
         if self.state == "compiled":
             return "decoders compiled with mypyc"
         return (
-            "decoders in pure Python (no C compiler when stepseven was installed): decoding costs more CPU per "
-            "span (docs/ingest.md); install gcc and reinstall to compile them"
+            "decoders in pure Python (installed uncompiled: no C compiler, STEPSEVEN_PURE_PYTHON set, or a failed "
+            "build; `pip install -v` shows which): decoding costs more CPU per span (docs/ingest.md); install gcc "
+            "and reinstall to compile them"
         )
 
 

@@ -50,7 +50,7 @@ DEFAULT_MEMORY_LIMIT = "128MB"
 # DuckDB's worker threads in the collector. Its statements are small (a commit of about 800 spans),
 # and a second DuckDB thread cost more CPU than it saved there: on 1M-span gRPC runs, one thread
 # measured 7-15% more durable spans per second, with 58-63 instead of 63-74 µs of main-process CPU
-# per span (docs/ingest.md). SQL queries then use one core too; --duckdb-threads raises it.
+# per span (docs/ingest.md). While it receives, SQL queries use one core too; --duckdb-threads raises it.
 COLLECTOR_THREADS = 1
 
 log = logging.getLogger(__name__)
