@@ -36,9 +36,10 @@ from collector.limits import Counters
 from collector.session_worker import SessionWorker
 from stepseven import __version__
 from stepseven.ui import start_dashboard, stop_dashboard
-from store.duckdb_store import COLLECTOR_THREADS, DEFAULT_MEMORY_LIMIT, DuckDBStore
+from store.duckdb_store import COLLECTOR_THREADS, DEFAULT_MEMORY_LIMIT, ROW_GROUP_SIZE, DuckDBStore, StoreError
+from store.journal import Journal, JournalError
 from store.retention import RetentionWorker
-from store.writer import Writer
+from store.writer import VisibleReader, Writer
 
 if TYPE_CHECKING:
     from store.postgres_store import PostgresStore
@@ -122,7 +123,21 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     if unbuilt:
         announce(f"building the sessions of {len(unbuilt):,} stored traces that are in none yet")
         sessions.touch(unbuilt)
-    writer = Writer(store, cc.max_queue_items, cc.max_batch_items, on_commit=sessions.touch_batch)
+    journal = None
+    if isinstance(store, DuckDBStore):
+        try:
+            journal = Journal(Path(f"{store.path}.journal"))
+        except JournalError as exc:
+            store.close()
+            raise StoreError(str(exc)) from None
+    writer = Writer(
+        store,
+        cc.max_queue_items,
+        cc.max_batch_items,
+        on_commit=sessions.touch_batch,
+        journal=journal,
+        flush_items=ROW_GROUP_SIZE,
+    )
 
     def exports_queued() -> bool:
         # The background workers yield to ingest while this holds.
@@ -174,7 +189,8 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     sockets: list[tuple[_Server, socket.socket]] = []
     grpc_receiver: GrpcReceiver | None = None
     decoders: DecodePool | None = None
-    reader = store.reader()
+    # Queries wait for the flush of what was acknowledged before them (no wait without a journal).
+    reader = VisibleReader(store.reader(), writer)
     try:
 
         def session_steps(session_id: str, first: int, last: int, columns: list[str]) -> list[tuple[Any, ...]]:

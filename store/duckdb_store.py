@@ -74,13 +74,12 @@ class StoreLocked(StoreError):
 # The file is attached under this name to an in-memory instance (only ATTACH takes a row group size);
 # every connection and cursor works in it.
 CATALOG = "stepseven"
-# Rows per row group: a quarter of DuckDB's 122,880, so that a checkpoint every 64 MB of WAL (about
-# 30,000 agent spans) writes whole row groups instead of rewriting a half-full one, and the data
-# waiting for its checkpoint fits a 128 MB memory limit. Measured on 1M spans (docs/ingest.md) against
-# the defaults before (122,880 rows, 256 MB of WAL, 256 MB limit): the same throughput, a p99 latency
-# of 470-480 ms against about 1,100, 620-640 MB at peak against 750, 5% more disk. A 64 MB threshold
-# with DuckDB's row groups was slower and larger (each checkpoint rewrote the open row group).
-ROW_GROUP_SIZE = 30_720
+# Rows per row group. A transaction of at least this many rows DuckDB writes straight into the file,
+# compressed, instead of into its WAL and again at a checkpoint: half the writer's CPU per span
+# (store_append.py: 15 against 29 µs). The writer flushes its journal in transactions of this size
+# (store/journal.py), so it is also how many acknowledged spans wait in memory for their flush:
+# 10,240 agent spans are about 24 MB of Arrow. (Was 30,720 with every commit going through the WAL.)
+ROW_GROUP_SIZE = 10_240
 WAL_AUTOCHECKPOINT = "64MB"
 
 

@@ -54,6 +54,9 @@ class Rows:
     """
 
     table: pa.Table
+    # The Arrow IPC stream the table was read from, when it came from a decode worker: the journal
+    # writes it as it is instead of serializing the table again.
+    ipc: bytes | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def from_columns(cls, table_name: str, columns: dict[str, list[Any]]) -> Rows:
@@ -88,7 +91,16 @@ class Rows:
 
 
 def _rows_from_ipc(data: bytes) -> Rows:
-    return Rows(pa.ipc.open_stream(pa.py_buffer(data)).read_all())
+    return Rows(pa.ipc.open_stream(pa.py_buffer(data)).read_all(), data)
+
+
+# The columns each raw table refuses NULL in: a batch is checked against them before the journal
+# acknowledges it, since the store's commit comes after the answer.
+_NOT_NULL: dict[str, tuple[str, ...]] = {
+    raw_columns.SPANS_TABLE: tuple(c.name for c in raw_columns.SPANS if not c.nullable),
+    raw_columns.LOGS_TABLE: tuple(c.name for c in raw_columns.LOGS if not c.nullable),
+    raw_columns.METRIC_POINTS_TABLE: tuple(c.name for c in raw_columns.METRIC_POINTS if not c.nullable),
+}
 
 
 def _span_rows() -> Rows:
@@ -123,6 +135,26 @@ class Batch:
             Rows.concat([b.logs for b in batches]),
             Rows.concat([b.metric_points for b in batches]),
         )
+
+    def problem(self) -> str | None:
+        """Why the store would refuse this batch whatever its state, or None.
+
+        Checked in the writer's thread on buffers, not per value: the schema (the decoders build it,
+        so this catches a decoder bug) and the columns that refuse NULL.
+        """
+        for table_name, rows in (
+            (raw_columns.SPANS_TABLE, self.spans),
+            (raw_columns.LOGS_TABLE, self.logs),
+            (raw_columns.METRIC_POINTS_TABLE, self.metric_points),
+        ):
+            if not len(rows):
+                continue
+            if not rows.table.schema.equals(ARROW_SCHEMAS[table_name]):
+                return f"its {table_name} columns are not the store's"
+            for name in _NOT_NULL[table_name]:
+                if rows.table.column(name).null_count:
+                    return f"{table_name}.{name} may not be NULL"
+        return None
 
     def trace_ids(self) -> set[str]:
         """The traces this batch touches (spans and log records)."""

@@ -4,6 +4,13 @@ Receivers hand over a batch and get a future; the future resolves only after the
 holding that batch has committed, so an acknowledged span is a durable span. Whatever queued
 up while one transaction ran goes into the next one, so commits grow with load instead of
 costing one per request.
+
+With a journal (the DuckDB store), acknowledging and storing are two steps on two threads: the
+journal thread appends each group of requests to the journal, syncs it and answers their futures;
+the flush thread writes what the journal holds to the store in transactions of a row group or more,
+which DuckDB writes once, compressed, instead of into its WAL and again at a checkpoint
+(store/journal.py). Reads wait for the flush of everything acknowledged before them
+(``wait_visible``), so a query still sees every span that was acknowledged before it began.
 """
 
 from __future__ import annotations
@@ -15,9 +22,15 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from store.model import Batch, WriteResult
+
+if TYPE_CHECKING:  # the decode workers import this module for its errors: nothing heavy at run time
+    import pyarrow as pa
+
+    from store.journal import Journal
+    from store.query import Reader
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +74,17 @@ class WriterStats:
     failed_commits: int
     last_commit_ms: float
     last_commit_items: int
+    # With a journal: acknowledged items not yet in the store, and flushes that failed (and are retried).
+    unflushed_items: int = 0
+    failed_flushes: int = 0
+    journal_bytes: int = 0
+
+
+@dataclass(slots=True)
+class _Unflushed:
+    batch: Batch
+    size: int
+    segment: int  # the journal segment that holds it
 
 
 class Writer:
@@ -70,13 +94,17 @@ class Writer:
         max_queue_items: int,
         max_batch_items: int,
         on_commit: Callable[[Batch], None] | None = None,
+        *,
+        journal: Journal | None = None,
+        flush_items: int = 10_240,
+        flush_seconds: float = 2.0,
     ) -> None:
         self._store = store
         self._on_commit = on_commit
         self._max_queue = max_queue_items
         self._max_batch = max_batch_items
         self._queue: deque[_Item] = deque()
-        self._pending = 0  # queued plus being written
+        self._pending = 0  # queued, being written, and (with a journal) acknowledged but not flushed
         self._cond = threading.Condition()
         self._closing = False
         self._thread: threading.Thread | None = None
@@ -84,9 +112,54 @@ class Writer:
         self._spans = self._logs = self._points = self._dupes = self._failed = 0
         self._last_ms = 0.0
         self._last_items = 0
+        # The journal's state. Appends and rotations are ordered by _journal_lock (taken before _cond).
+        self._journal = journal
+        self._journal_lock = threading.Lock()
+        self._flush_items = flush_items
+        self._flush_seconds = flush_seconds
+        # Unflushed items beyond which the journal thread stops acknowledging: it bounds the memory the
+        # acknowledged batches hold while the store catches up (about 2.4 KB per agent span). Half a
+        # flush more than a flush, so that acknowledgements go on while one is written.
+        self._max_unflushed = flush_items + flush_items // 2
+        self._unflushed: list[_Unflushed] = []
+        self._unflushed_items = 0
+        self._unflushed_since: float | None = None
+        self._flushing_items = 0
+        self._acked = 0  # acknowledgements so far (a sequence number)
+        self._flushed = 0  # the acknowledgement up to which everything is in the store
+        self._flush_wanted = False
+        self._failed_flushes = 0
+        self._journal_done = False
+        self._flusher: threading.Thread | None = None
+        if journal is not None:
+            self._recover(journal)
+
+    def _recover(self, journal: Journal) -> None:
+        # A journal left by a collector that was killed: its records were acknowledged, so they go to
+        # the store before anything else (the first flush runs as soon as the writer starts).
+        for number in journal.segments():
+            if number == journal.current:
+                continue
+            for batch in journal.read(number):
+                self._unflushed.append(_Unflushed(batch, len(batch), number))
+                self._unflushed_items += len(batch)
+        if self._unflushed:
+            log.warning(
+                "found %d acknowledged items in the journal %s that are not in the store yet; writing them",
+                self._unflushed_items,
+                journal.directory,
+            )
+            self._pending = self._unflushed_items
+            self._unflushed_since = time.monotonic()
+            self._flush_wanted = True
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="stepseven-writer", daemon=True)
+        if self._journal is None:
+            self._thread = threading.Thread(target=self._run, name="stepseven-writer", daemon=True)
+        else:
+            self._thread = threading.Thread(target=self._run_journal, name="stepseven-journal", daemon=True)
+            self._flusher = threading.Thread(target=self._run_flush, name="stepseven-writer", daemon=True)
+            self._flusher.start()
         self._thread.start()
 
     def submit(self, batch: Batch) -> Future[WriteResult]:
@@ -103,7 +176,7 @@ class Writer:
                 raise QueueFull(f"the write queue is full ({self._pending} of {self._max_queue} items waiting)")
             self._pending += size
             self._queue.append(_Item(batch, size, future))
-            self._cond.notify()
+            self._cond.notify_all()
         return future
 
     def stop(self, timeout: float = 60.0) -> None:
@@ -111,8 +184,32 @@ class Writer:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        for thread in (self._thread, self._flusher):
+            if thread is not None:
+                thread.join(max(0.0, deadline - time.monotonic()))
+        if self._journal is not None and (self._flusher is None or not self._flusher.is_alive()):
+            with self._journal_lock:
+                self._journal.close()
+
+    def wait_visible(self, timeout: float) -> bool:
+        """Waits until every batch acknowledged so far is in the store; False if ``timeout`` ran out.
+
+        Without a journal an acknowledged batch is committed already.
+        """
+        if self._journal is None:
+            return True
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            target = self._acked
+            while self._flushed < target:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._flush_wanted = True
+                self._cond.notify_all()
+                self._cond.wait(left)
+        return True
 
     def stats(self) -> WriterStats:
         with self._cond:
@@ -127,6 +224,9 @@ class Writer:
                 self._failed,
                 round(self._last_ms, 2),
                 self._last_items,
+                self._unflushed_items + self._flushing_items,
+                self._failed_flushes,
+                self._journal.bytes_written if self._journal is not None else 0,
             )
 
     def _take(self) -> list[_Item] | None:
@@ -142,6 +242,8 @@ class Writer:
                 total += item.size
                 items.append(item)
             return items
+
+    # -- without a journal: acknowledged after the store's commit ---------------------------------
 
     def _run(self) -> None:
         while (items := self._take()) is not None:
@@ -177,9 +279,175 @@ class Writer:
             self._last_items = size
         for item in items:
             item.future.set_result(result)
+        self._committed(merged)
+        return True
+
+    def _committed(self, batch: Batch) -> None:
         if self._on_commit is not None:
             try:
-                self._on_commit(merged)
+                self._on_commit(batch)
             except Exception:
                 log.exception("the commit hook failed")
-        return True
+
+    # -- with a journal: acknowledged once journaled, flushed to the store in row groups -----------
+
+    def _run_journal(self) -> None:
+        assert self._journal is not None
+        try:
+            while (items := self._take()) is not None:
+                with self._cond:
+                    # The store is behind: stop acknowledging until it catches up (exports wait, then
+                    # the queue fills and receivers answer 503 / RESOURCE_EXHAUSTED).
+                    while self._unflushed_items + self._flushing_items >= self._max_unflushed:
+                        self._cond.wait()
+                # What the store would refuse is refused now, before it is acknowledged.
+                fit: list[_Item] = []
+                for item in items:
+                    problem = item.batch.problem()
+                    if problem is None:
+                        fit.append(item)
+                    else:
+                        self._refuse([item], f"the store cannot take this batch: {problem}")
+                if fit:
+                    self._acknowledge(fit)
+        finally:
+            with self._cond:
+                self._journal_done = True
+                self._cond.notify_all()
+
+    def _acknowledge(self, items: list[_Item]) -> None:
+        assert self._journal is not None
+        with self._journal_lock:
+            try:
+                segment = self._journal.append([item.batch for item in items])
+            except OSError as exc:
+                log.exception("the journal could not be written")
+                self._refuse(items, f"the journal could not be written ({exc})")
+                return
+            with self._cond:
+                if self._unflushed_since is None:
+                    self._unflushed_since = time.monotonic()
+                self._unflushed.extend(_Unflushed(item.batch, item.size, segment) for item in items)
+                self._unflushed_items += sum(item.size for item in items)
+                self._acked += 1
+                self._cond.notify_all()
+        for item in items:
+            batch = item.batch
+            item.future.set_result(WriteResult(len(batch.spans), len(batch.logs), len(batch.metric_points)))
+
+    def _refuse(self, items: list[_Item], message: str) -> None:
+        with self._cond:
+            self._pending -= sum(item.size for item in items)
+            self._failed += 1
+            self._cond.notify_all()
+        for item in items:
+            item.future.set_exception(CommitFailed(message))
+
+    def _flush_due(self) -> bool:
+        if not self._unflushed:
+            return False
+        if self._unflushed_items >= self._flush_items or self._flush_wanted or self._journal_done:
+            return True
+        return self._unflushed_since is not None and time.monotonic() - self._unflushed_since >= self._flush_seconds
+
+    def _run_flush(self) -> None:
+        journal = self._journal
+        assert journal is not None
+        retry_after = 0.0
+        while True:
+            with self._cond:
+                while not self._flush_due():
+                    if self._journal_done and not self._unflushed:
+                        return
+                    wait = None
+                    if self._unflushed_since is not None:
+                        wait = max(0.001, self._unflushed_since + self._flush_seconds - time.monotonic())
+                    self._cond.wait(wait)
+            with self._journal_lock, self._cond:
+                entries, self._unflushed = self._unflushed, []
+                self._flushing_items, self._unflushed_items = self._unflushed_items, 0
+                self._unflushed_since = None
+                self._flush_wanted = False
+                target = self._acked
+                try:
+                    # New appends go to a new segment, so that the ones holding these entries can go.
+                    journal.rotate()
+                except OSError:
+                    log.exception("could not start a new journal segment; the current one is kept")
+            kept = self._flush(entries) if entries else []
+            with self._journal_lock, self._cond:
+                self._flushing_items = 0
+                # Reads stop waiting even for entries the store refused: they wait for the store, not
+                # for the impossible; the failure is logged and counted.
+                self._flushed = max(self._flushed, target)
+                if kept:
+                    self._failed_flushes += 1
+                    self._unflushed[:0] = kept
+                    self._unflushed_items += sum(e.size for e in kept)
+                    self._unflushed_since = time.monotonic()
+                held = {e.segment for e in self._unflushed}
+                self._cond.notify_all()
+                try:
+                    for number in journal.segments():
+                        if number < journal.current and number not in held:
+                            journal.remove(number)
+                except OSError:
+                    log.exception("could not delete a flushed journal segment; it is written again on the next start")
+            if not kept:
+                retry_after = 0.0
+                continue
+            with self._cond:
+                if self._journal_done:
+                    log.error(
+                        "%d acknowledged items could not be written to the store before shutdown; they stay in "
+                        "the journal %s and are written on the next start",
+                        sum(e.size for e in kept),
+                        journal.directory,
+                    )
+                    return
+                # The store refuses for now (a full disk, out of memory, a reopen): try again later.
+                retry_after = min(30.0, max(1.0, retry_after * 2))
+                self._cond.wait_for(lambda: self._journal_done, retry_after)
+
+    def _flush(self, entries: list[_Unflushed]) -> list[_Unflushed]:
+        """Writes entries to the store; returns those it could not write."""
+        size = sum(e.size for e in entries)
+        started = time.perf_counter()
+        try:
+            merged = Batch.merge([e.batch for e in entries])
+            result = self._store.write(merged)
+        except Exception:
+            log.exception("writing %d acknowledged items from the journal to the store failed", size)
+            if len(entries) == 1:
+                return entries
+            # One batch the store refuses must not hold back the others: write them one by one.
+            return [e for e in entries if self._flush([e])]
+        with self._cond:
+            self._pending -= size
+            self._commits += 1
+            self._spans += result.spans
+            self._logs += result.logs
+            self._points += result.metric_points
+            self._dupes += size - result.spans - result.logs - result.metric_points
+            self._last_ms = (time.perf_counter() - started) * 1000
+            self._last_items = size
+        self._committed(merged)
+        return []
+
+
+class VisibleReader:
+    """A reader whose queries see every batch acknowledged before they began (see ``wait_visible``)."""
+
+    def __init__(self, reader: Reader, writer: Writer) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.dialect = reader.dialect
+
+    def run_arrow(
+        self, sql: str, params: list[Any], *, max_rows: int, timeout_seconds: float, trusted: bool = False
+    ) -> tuple[pa.Table, bool]:
+        self._writer.wait_visible(timeout_seconds)
+        return self._reader.run_arrow(sql, params, max_rows=max_rows, timeout_seconds=timeout_seconds, trusted=trusted)
+
+    def close(self) -> None:
+        self._reader.close()

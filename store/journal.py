@@ -1,0 +1,186 @@
+"""The write-ahead journal in front of the DuckDB store: an export is acknowledged once it is here.
+
+DuckDB writes a transaction of fewer rows than a row group twice: into its write-ahead log and
+again, compressed, at the next checkpoint, holding the rows in memory in between. A transaction of
+whole row groups it writes once, compressed, straight into the file: half the writer's CPU per span
+(docs/ingest.md). Exports arrive a request (512 spans) at a time, so the writer appends each group of
+requests here, syncs it to disk and acknowledges it, and writes to DuckDB in row-group-sized
+transactions. A collector killed in between finds the journal on its next start and writes it to
+the store; the store's dedupe makes writing a record twice harmless.
+
+A journal is a directory of numbered segment files. The writer appends to the newest one and starts
+a new one for each flush to the store, so that a segment can be deleted once every record in it is
+committed to the store. A record is a header (magic, which table, CRC-32 and length of the payload)
+and one Arrow IPC stream. Only Arrow is read back, never pickle: the file holds trace content.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import struct
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+
+from store import raw_columns
+from store.model import Batch, Rows
+
+log = logging.getLogger(__name__)
+
+_MAGIC = b"S7J1"
+_HEADER = struct.Struct("<4sBIQ")  # magic, table code, CRC-32 of the payload, payload length
+_TABLES = (raw_columns.SPANS_TABLE, raw_columns.LOGS_TABLE, raw_columns.METRIC_POINTS_TABLE)
+_SUFFIX = ".s7j"
+_IOV_MAX = 512  # buffers per writev call; Linux refuses more than 1,024
+
+
+def _ipc(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
+
+
+class JournalError(Exception):
+    """A journal that cannot be created or used; the message says what to do."""
+
+
+class Journal:
+    """Segments of acknowledged batches not yet committed to the store; used by the writer's threads."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(
+                f"Cannot create the journal directory {self.directory} ({exc}); "
+                "the collector needs write access next to its database file."
+            ) from None
+        found = self.segments()
+        self._number = (found[-1] + 1) if found else 1
+        self._fd = self._open(self._number)
+        self.bytes_written = 0
+
+    def _path(self, number: int) -> Path:
+        return self.directory / f"{number:012d}{_SUFFIX}"
+
+    def _open(self, number: int) -> int:
+        fd = os.open(self._path(number), os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        # The new file's name must survive a crash too, not only its content.
+        dir_fd = os.open(self.directory, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return fd
+
+    @property
+    def current(self) -> int:
+        """The segment appends go to."""
+        return self._number
+
+    def segments(self) -> list[int]:
+        numbers = []
+        for path in self.directory.glob(f"*{_SUFFIX}"):
+            try:
+                numbers.append(int(path.stem))
+            except ValueError:
+                continue
+        return sorted(numbers)
+
+    def append(self, batches: list[Batch]) -> int:
+        """Writes the batches to the current segment and syncs it; returns the segment's number.
+
+        Raises OSError when the disk refuses; then nothing may be acknowledged.
+        """
+        parts: list[bytes] = []
+        for batch in batches:
+            for code, rows in enumerate((batch.spans, batch.logs, batch.metric_points)):
+                if len(rows):
+                    payload = rows.ipc if rows.ipc is not None else _ipc(rows.table)
+                    parts.append(_HEADER.pack(_MAGIC, code, zlib.crc32(payload), len(payload)))
+                    parts.append(payload)
+        try:
+            for i in range(0, len(parts), _IOV_MAX):
+                chunk = parts[i : i + _IOV_MAX]
+                _write_all(self._fd, [memoryview(p) for p in chunk])
+                self.bytes_written += sum(len(p) for p in chunk)
+            os.fdatasync(self._fd)
+        except OSError:
+            # What this append wrote may end in a torn record, and a reader stops there: later
+            # records go to a new segment.
+            try:
+                self.rotate()
+            except OSError:
+                log.exception("could not start a new journal segment after a failed write")
+            raise
+        return self._number
+
+    def rotate(self) -> int:
+        """Starts a new segment; returns the number of the one it closed."""
+        closed = self._number
+        os.close(self._fd)
+        self._number += 1
+        self._fd = self._open(self._number)
+        return closed
+
+    def remove(self, number: int) -> None:
+        """Deletes a segment whose every record is committed to the store."""
+        if number == self._number:
+            raise JournalError("the current segment cannot be removed; rotate first")
+        try:
+            self._path(number).unlink()
+        except FileNotFoundError:
+            pass
+
+    def read(self, number: int) -> Iterator[Batch]:
+        """The records of one segment, in order; a torn record at its end is ignored.
+
+        A torn record is one a crash cut short while it was written: it was never synced, so never
+        acknowledged.
+        """
+        data = self._path(number).read_bytes()
+        at = 0
+        while at < len(data):
+            if len(data) - at < _HEADER.size:
+                break
+            magic, code, crc, length = _HEADER.unpack_from(data, at)
+            start, end = at + _HEADER.size, at + _HEADER.size + length
+            if magic != _MAGIC or code >= len(_TABLES) or end > len(data) or zlib.crc32(data[start:end]) != crc:
+                break
+            table = pa.ipc.open_stream(pa.py_buffer(data[start:end])).read_all()
+            rows = Rows(table)
+            yield Batch(
+                spans=rows if code == 0 else Batch().spans,
+                logs=rows if code == 1 else Batch().logs,
+                metric_points=rows if code == 2 else Batch().metric_points,
+            )
+            at = end
+        if at < len(data):
+            log.warning(
+                "journal segment %s: ignored %d bytes at its end, a record cut short by a crash (never acknowledged)",
+                self._path(number),
+                len(data) - at,
+            )
+
+    def close(self) -> None:
+        os.close(self._fd)
+        if self._path(self._number).stat().st_size == 0:
+            self._path(self._number).unlink()
+
+
+def _write_all(fd: int, views: list[memoryview]) -> None:
+    # writev may write less than asked (a signal, a nearly full disk): go on from where it stopped.
+    while views:
+        n = os.writev(fd, views)
+        if n == 0:
+            raise OSError("the journal write made no progress")
+        while views and n >= len(views[0]):
+            n -= len(views[0])
+            views.pop(0)
+        if views and n:
+            views[0] = views[0][n:]
