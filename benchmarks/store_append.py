@@ -2,8 +2,9 @@
 
 It builds the same agent traffic as ingest_throughput.py, decodes it in this process (not timed),
 then writes it to a throwaway DuckDB store, opened with the collector's DuckDB threads, in
-transactions of three requests (about what the writer merges under load), and prints the CPU time
-per span that the writes took (DuckDB's work and its checkpoints included) and the bytes on disk per
+transactions of one row group (20 requests of 512 spans, as the collector's writer flushes its
+journal under load; ``--requests-per-commit 2`` is a commit through DuckDB's WAL), and prints the
+CPU time per span that the writes took (DuckDB's work and its checkpoints included) and the bytes on disk per
 span. The writer is the one serial stage of ingest, so this is the cost to watch when changing how
 the store appends.
 
@@ -28,7 +29,7 @@ from benchmarks.ingest_throughput import Job, _fresh_requests, build_template_sp
 from collector.config import Limits
 from collector.import_guard import keep_out
 from collector.ingest import decode_request
-from store.duckdb_store import COLLECTOR_THREADS, DuckDBStore
+from store.duckdb_store import COLLECTOR_THREADS, ROW_GROUP_SIZE, DuckDBStore
 from store.model import Batch
 
 REQUEST_SPANS = 512
@@ -43,7 +44,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spans", type=int, default=300_000, help="spans to write (default 300,000)")
     parser.add_argument(
-        "--requests-per-commit", type=int, default=3, help="export requests merged into one transaction (default 3)"
+        "--requests-per-commit",
+        type=int,
+        default=ROW_GROUP_SIZE // REQUEST_SPANS,
+        help=f"export requests merged into one transaction (default {ROW_GROUP_SIZE // REQUEST_SPANS}, a row group)",
     )
     args = parser.parse_args()
     keep_out("pandas")  # as in the collector: pyarrow would import pandas on its first conversion

@@ -152,6 +152,7 @@ class Writer:
             self._pending = self._unflushed_items
             self._unflushed_since = time.monotonic()
             self._flush_wanted = True
+            self._acked = 1  # reads wait for them like for any acknowledged batch
 
     def start(self) -> None:
         if self._journal is None:
