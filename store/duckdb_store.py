@@ -76,10 +76,11 @@ class StoreLocked(StoreError):
 CATALOG = "stepseven"
 # Rows per row group. A transaction of at least this many rows DuckDB writes straight into the file,
 # compressed, instead of into its WAL and again at a checkpoint: half the writer's CPU per span
-# (store_append.py: 15 against 29 µs). The writer flushes its journal in transactions of this size
-# (store/journal.py), so it is also how many acknowledged spans wait in memory for their flush:
-# 10,240 agent spans are about 24 MB of Arrow. (Was 30,720 with every commit going through the WAL.)
-ROW_GROUP_SIZE = 10_240
+# (store_append.py: 14-15 against 29 µs). The writer flushes its journal in transactions of this size
+# (store/journal.py), so it also sets how many acknowledged spans wait in memory for their flush: 8,192
+# agent spans are about 20 MB of Arrow. On the 1M run, 10,240 peaked at 495-501 MB, 8,192 at 487.
+# (Was 30,720, when every commit went through the WAL.)
+ROW_GROUP_SIZE = 8_192
 WAL_AUTOCHECKPOINT = "64MB"
 
 

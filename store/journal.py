@@ -20,7 +20,7 @@ import logging
 import os
 import struct
 import zlib
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -44,6 +44,16 @@ def _ipc(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
 
 
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Where one table of one acknowledged batch is in the journal."""
+
+    segment: int
+    code: int  # which raw table: spans, logs, metric points
+    offset: int  # of the payload (the IPC stream), after the header
+    length: int
+
+
 class JournalError(Exception):
     """A journal that cannot be created or used; the message says what to do."""
 
@@ -63,6 +73,7 @@ class Journal:
         found = self.segments()
         self._number = (found[-1] + 1) if found else 1
         self._fd = self._open(self._number)
+        self._size = 0  # bytes in the current segment
         self.bytes_written = 0
 
     def _path(self, number: int) -> Path:
@@ -92,23 +103,31 @@ class Journal:
                 continue
         return sorted(numbers)
 
-    def append(self, batches: list[Batch]) -> int:
-        """Writes the batches to the current segment and syncs it; returns the segment's number.
+    def append(self, batches: list[Batch]) -> list[list[Record]]:
+        """Writes the batches to the current segment and syncs it; returns where each batch's tables are.
 
         Raises OSError when the disk refuses; then nothing may be acknowledged.
         """
         parts: list[bytes] = []
+        positions: list[list[Record]] = []
+        at = self._size
         for batch in batches:
+            records = []
             for code, rows in enumerate((batch.spans, batch.logs, batch.metric_points)):
                 if len(rows):
                     payload = rows.ipc if rows.ipc is not None else _ipc(rows.table)
                     parts.append(_HEADER.pack(_MAGIC, code, zlib.crc32(payload), len(payload)))
                     parts.append(payload)
+                    records.append(Record(self._number, code, at + _HEADER.size, len(payload)))
+                    at += _HEADER.size + len(payload)
+            positions.append(records)
         try:
             for i in range(0, len(parts), _IOV_MAX):
                 chunk = parts[i : i + _IOV_MAX]
                 _write_all(self._fd, [memoryview(p) for p in chunk])
-                self.bytes_written += sum(len(p) for p in chunk)
+                written = sum(len(p) for p in chunk)
+                self._size += written
+                self.bytes_written += written
             os.fdatasync(self._fd)
         except OSError:
             # What this append wrote may end in a torn record, and a reader stops there: later
@@ -118,13 +137,14 @@ class Journal:
             except OSError:
                 log.exception("could not start a new journal segment after a failed write")
             raise
-        return self._number
+        return positions
 
     def rotate(self) -> int:
         """Starts a new segment; returns the number of the one it closed."""
         closed = self._number
         os.close(self._fd)
         self._number += 1
+        self._size = 0
         self._fd = self._open(self._number)
         return closed
 
@@ -137,28 +157,25 @@ class Journal:
         except FileNotFoundError:
             pass
 
-    def read(self, number: int) -> Iterator[Batch]:
-        """The records of one segment, in order; a torn record at its end is ignored.
+    def records(self, number: int) -> list[tuple[Record, int]]:
+        """The records of a segment a stopped collector left, with their row counts.
 
-        A torn record is one a crash cut short while it was written: it was never synced, so never
-        acknowledged.
+        A record a crash cut short while it was written (so never synced, never acknowledged) ends
+        the segment: it and anything after it are ignored, with a warning.
         """
         data = self._path(number).read_bytes()
+        found: list[tuple[Record, int]] = []
         at = 0
-        while at < len(data):
-            if len(data) - at < _HEADER.size:
-                break
+        while len(data) - at >= _HEADER.size:
             magic, code, crc, length = _HEADER.unpack_from(data, at)
             start, end = at + _HEADER.size, at + _HEADER.size + length
             if magic != _MAGIC or code >= len(_TABLES) or end > len(data) or zlib.crc32(data[start:end]) != crc:
                 break
-            table = pa.ipc.open_stream(pa.py_buffer(data[start:end])).read_all()
-            rows = Rows(table)
-            yield Batch(
-                spans=rows if code == 0 else Batch().spans,
-                logs=rows if code == 1 else Batch().logs,
-                metric_points=rows if code == 2 else Batch().metric_points,
-            )
+            try:
+                rows = pa.ipc.open_stream(pa.py_buffer(data[start:end])).read_all().num_rows
+            except pa.ArrowInvalid:
+                break
+            found.append((Record(number, code, start, length), rows))
             at = end
         if at < len(data):
             log.warning(
@@ -166,6 +183,28 @@ class Journal:
                 self._path(number),
                 len(data) - at,
             )
+        return found
+
+    def load(self, records: list[Record]) -> Batch:
+        """The batch these records hold, its buffers mapped from the segment files (no copy).
+
+        The mapping lasts as long as the batch's buffers; a segment deleted meanwhile stays readable.
+        """
+        maps: dict[int, pa.MemoryMappedFile] = {}
+        tables: list[list[pa.Table]] = [[], [], []]
+        for record in records:
+            mapped = maps.get(record.segment)
+            if mapped is None:
+                mapped = maps[record.segment] = pa.memory_map(str(self._path(record.segment)))
+            buffer = mapped.read_at(record.length, record.offset)
+            tables[record.code].append(pa.ipc.open_stream(buffer).read_all())
+        spans, logs, points = (Rows.concat([Rows(t) for t in found]) if found else None for found in tables)
+        empty = Batch()
+        return Batch(
+            spans=spans if spans is not None else empty.spans,
+            logs=logs if logs is not None else empty.logs,
+            metric_points=points if points is not None else empty.metric_points,
+        )
 
     def close(self) -> None:
         os.close(self._fd)

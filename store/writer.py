@@ -29,7 +29,7 @@ from store.model import Batch, WriteResult
 if TYPE_CHECKING:  # the decode workers import this module for its errors: nothing heavy at run time
     import pyarrow as pa
 
-    from store.journal import Journal
+    from store.journal import Journal, Record
     from store.query import Reader
 
 log = logging.getLogger(__name__)
@@ -82,9 +82,14 @@ class WriterStats:
 
 @dataclass(slots=True)
 class _Unflushed:
-    batch: Batch
+    """An acknowledged batch: where it is in the journal, not its rows (they are read back to flush)."""
+
+    records: list[Record]
     size: int
-    segment: int  # the journal segment that holds it
+
+    @property
+    def segment(self) -> int:
+        return self.records[0].segment  # one append writes one segment
 
 
 class Writer:
@@ -140,9 +145,9 @@ class Writer:
         for number in journal.segments():
             if number == journal.current:
                 continue
-            for batch in journal.read(number):
-                self._unflushed.append(_Unflushed(batch, len(batch), number))
-                self._unflushed_items += len(batch)
+            for record, rows in journal.records(number):
+                self._unflushed.append(_Unflushed([record], rows))
+                self._unflushed_items += rows
         if self._unflushed:
             log.warning(
                 "found %d acknowledged items in the journal %s that are not in the store yet; writing them",
@@ -320,7 +325,7 @@ class Writer:
         assert self._journal is not None
         with self._journal_lock:
             try:
-                segment = self._journal.append([item.batch for item in items])
+                positions = self._journal.append([item.batch for item in items])
             except OSError as exc:
                 log.exception("the journal could not be written")
                 self._refuse(items, f"the journal could not be written ({exc})")
@@ -328,7 +333,11 @@ class Writer:
             with self._cond:
                 if self._unflushed_since is None:
                     self._unflushed_since = time.monotonic()
-                self._unflushed.extend(_Unflushed(item.batch, item.size, segment) for item in items)
+                # Only positions are kept: the rows are on disk, and mapped back at the flush, so the
+                # acknowledged batches waiting for it hold no memory of this process.
+                self._unflushed.extend(
+                    _Unflushed(records, item.size) for item, records in zip(items, positions, strict=True)
+                )
                 self._unflushed_items += sum(item.size for item in items)
                 self._acked += 1
                 self._cond.notify_all()
@@ -352,6 +361,17 @@ class Writer:
         return self._unflushed_since is not None and time.monotonic() - self._unflushed_since >= self._flush_seconds
 
     def _run_flush(self) -> None:
+        while True:
+            try:
+                self._flush_loop()
+                return
+            except Exception:
+                # Nothing above is expected to raise; if it did, a writer that stopped flushing would
+                # stop all ingest once the journal reached its bound, so it logs and goes on.
+                log.exception("the journal's flush thread failed; starting it over")
+                time.sleep(1.0)
+
+    def _flush_loop(self) -> None:
         journal = self._journal
         assert journal is not None
         retry_after = 0.0
@@ -414,8 +434,9 @@ class Writer:
         """Writes entries to the store; returns those it could not write."""
         size = sum(e.size for e in entries)
         started = time.perf_counter()
+        assert self._journal is not None
         try:
-            merged = Batch.merge([e.batch for e in entries])
+            merged = self._journal.load([r for e in entries for r in e.records])
             result = self._store.write(merged)
         except Exception:
             log.exception("writing %d acknowledged items from the journal to the store failed", size)
