@@ -122,8 +122,8 @@ class Writer:
         self._journal_lock = threading.Lock()
         self._flush_items = flush_items
         self._flush_seconds = flush_seconds
-        # Unflushed items beyond which the journal thread stops acknowledging: it bounds the memory the
-        # acknowledged batches hold while the store catches up (about 2.4 KB per agent span). Half a
+        # Unflushed items beyond which the journal thread stops acknowledging: it bounds how far the
+        # store may fall behind, and so the size of a flush (whose rows are mapped into memory). Half a
         # flush more than a flush, so that acknowledgements go on while one is written.
         self._max_unflushed = flush_items + flush_items // 2
         self._unflushed: list[_Unflushed] = []
