@@ -37,13 +37,6 @@ _SUFFIX = ".s7j"
 _IOV_MAX = 512  # buffers per writev call; Linux refuses more than 1,024
 
 
-def _ipc(table: pa.Table) -> bytes:
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
-
-
 @dataclass(frozen=True, slots=True)
 class Record:
     """Where one table of one acknowledged batch is in the journal."""
@@ -115,7 +108,7 @@ class Journal:
             records = []
             for code, rows in enumerate((batch.spans, batch.logs, batch.metric_points)):
                 if len(rows):
-                    payload = rows.ipc if rows.ipc is not None else _ipc(rows.table)
+                    payload = rows.to_ipc()
                     parts.append(_HEADER.pack(_MAGIC, code, zlib.crc32(payload), len(payload)))
                     parts.append(payload)
                     records.append(Record(self._number, code, at + _HEADER.size, len(payload)))

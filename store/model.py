@@ -78,13 +78,19 @@ class Rows:
     def __len__(self) -> int:
         return int(self.table.num_rows)
 
-    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
-        # From a decode worker to the collector as one Arrow IPC stream: a copy of the buffers,
-        # nothing per value on either side.
+    def to_ipc(self) -> bytes:
+        """The rows as one Arrow IPC stream (the one they were read from, if any)."""
+        if self.ipc is not None:
+            return self.ipc
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, self.table.schema) as writer:
             writer.write_table(self.table)
-        return (_rows_from_ipc, (sink.getvalue().to_pybytes(),))
+        return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # From a decode worker to the collector as one Arrow IPC stream: a copy of the buffers,
+        # nothing per value on either side.
+        return (_rows_from_ipc, (self.to_ipc(),))
 
     def column(self, name: str) -> list[Any]:
         return self.table.column(name).to_pylist()  # type: ignore[no-any-return]

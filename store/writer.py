@@ -274,6 +274,13 @@ class Writer:
                 self._failed += 1
             items[0].future.set_exception(CommitFailed(f"the store could not commit: {exc}"))
             return True
+        self._count_commit(size, result, started)
+        for item in items:
+            item.future.set_result(result)
+        self._committed(merged)
+        return True
+
+    def _count_commit(self, size: int, result: WriteResult, started: float) -> None:
         with self._cond:
             self._pending -= size
             self._commits += 1
@@ -283,10 +290,6 @@ class Writer:
             self._dupes += size - result.spans - result.logs - result.metric_points
             self._last_ms = (time.perf_counter() - started) * 1000
             self._last_items = size
-        for item in items:
-            item.future.set_result(result)
-        self._committed(merged)
-        return True
 
     def _committed(self, batch: Batch) -> None:
         if self._on_commit is not None:
@@ -444,15 +447,7 @@ class Writer:
                 return entries
             # One batch the store refuses must not hold back the others: write them one by one.
             return [e for e in entries if self._flush([e])]
-        with self._cond:
-            self._pending -= size
-            self._commits += 1
-            self._spans += result.spans
-            self._logs += result.logs
-            self._points += result.metric_points
-            self._dupes += size - result.spans - result.logs - result.metric_points
-            self._last_ms = (time.perf_counter() - started) * 1000
-            self._last_items = size
+        self._count_commit(size, result, started)
         self._committed(merged)
         return []
 
