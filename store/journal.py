@@ -32,7 +32,14 @@ log = logging.getLogger(__name__)
 
 _MAGIC = b"S7J1"
 _HEADER = struct.Struct("<4sBIQ")  # magic, table code, CRC-32 of the payload, payload length
+# A record's table code is its index here, and in the tuple _by_code returns.
 _TABLES = (raw_columns.SPANS_TABLE, raw_columns.LOGS_TABLE, raw_columns.METRIC_POINTS_TABLE)
+
+
+def _by_code(batch: Batch) -> tuple[Rows, Rows, Rows]:
+    return batch.spans, batch.logs, batch.metric_points
+
+
 _SUFFIX = ".s7j"
 _IOV_MAX = 512  # buffers per writev call; Linux refuses more than 1,024
 
@@ -106,7 +113,7 @@ class Journal:
         at = self._size
         for batch in batches:
             records = []
-            for code, rows in enumerate((batch.spans, batch.logs, batch.metric_points)):
+            for code, rows in enumerate(_by_code(batch)):
                 if len(rows):
                     payload = rows.to_ipc()
                     parts.append(_HEADER.pack(_MAGIC, code, zlib.crc32(payload), len(payload)))
@@ -191,12 +198,11 @@ class Journal:
                 mapped = maps[record.segment] = pa.memory_map(str(self._path(record.segment)))
             buffer = mapped.read_at(record.length, record.offset)
             tables[record.code].append(pa.ipc.open_stream(buffer).read_all())
-        spans, logs, points = (Rows.concat([Rows(t) for t in found]) if found else None for found in tables)
-        empty = Batch()
         return Batch(
-            spans=spans if spans is not None else empty.spans,
-            logs=logs if logs is not None else empty.logs,
-            metric_points=points if points is not None else empty.metric_points,
+            *(
+                Rows.concat([Rows(t) for t in found]) if found else Rows.empty(name)
+                for name, found in zip(_TABLES, tables, strict=True)
+            )
         )
 
     def close(self) -> None:
