@@ -22,6 +22,9 @@ class RawColumn(NamedTuple):
     type: ColumnType  # JSON travels as text; the stores parse it
     nullable: bool = True
     server_default: str | None = None
+    # Prompts, completions and tool results: kilobytes of text per record. DuckDB compresses them with
+    # zstd instead of choosing per row group (see store/duckdb_store.py, CONTENT_COMPRESSION).
+    content: bool = False
 
 
 # The normalized GenAI view of a span, in the GenAI conventions' names.
@@ -68,9 +71,9 @@ SPANS: tuple[RawColumn, ...] = (
     RawColumn("end_time_unix_nano", "bigint", nullable=False),
     RawColumn("status_code", "smallint", nullable=False),
     RawColumn("status_message", "string"),
-    RawColumn("attributes", "json", nullable=False),
+    RawColumn("attributes", "json", nullable=False, content=True),
     RawColumn("dropped_attributes_count", "bigint", nullable=False),
-    RawColumn("events", "json", nullable=False),
+    RawColumn("events", "json", nullable=False, content=True),
     RawColumn("dropped_events_count", "bigint", nullable=False),
     RawColumn("links", "json", nullable=False),
     RawColumn("dropped_links_count", "bigint", nullable=False),
@@ -98,8 +101,8 @@ LOGS: tuple[RawColumn, ...] = (
     RawColumn("severity_number", "smallint", nullable=False),
     RawColumn("severity_text", "string"),
     RawColumn("event_name", "string"),
-    RawColumn("body", "json"),
-    RawColumn("attributes", "json", nullable=False),
+    RawColumn("body", "json", content=True),
+    RawColumn("attributes", "json", nullable=False, content=True),
     RawColumn("dropped_attributes_count", "bigint", nullable=False),
     RawColumn("flags", "bigint"),
     RawColumn("service_name", "string"),

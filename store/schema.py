@@ -38,7 +38,16 @@ _TYPE_NAMES: dict[type[sa.types.TypeEngine[Any]], ColumnType] = {t: name for nam
 
 
 def _columns(raw: tuple[RawColumn, ...]) -> list[sa.Column[Any]]:
-    return [sa.Column(c.name, _SA_TYPES[c.type], nullable=c.nullable, server_default=c.server_default) for c in raw]
+    return [
+        sa.Column(
+            c.name,
+            _SA_TYPES[c.type],
+            nullable=c.nullable,
+            server_default=c.server_default,
+            info={"content": True} if c.content else {},
+        )
+        for c in raw
+    ]
 
 
 def type_name(column: sa.Column[Any]) -> ColumnType:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 
 from collector.config import Limits
 from collector.decode import decode_traces
@@ -21,7 +22,7 @@ from store.duckdb_store import DuckDBStore
 from store.model import Batch, Rows, WriteResult
 from store.query import QueryFailed
 from store.writer import CommitFailed, Writer
-from tests.otlp import raw_request, raw_span
+from tests.otlp import attribute, raw_request, raw_span
 
 
 def _batch(*names: str) -> Batch:
@@ -241,4 +242,31 @@ def test_the_session_worker_rebuilds_traces_in_the_order_they_arrived(tmp_path: 
         time.sleep(0.05)
     sessions.stop()
     assert recording.reads == [arrived[0:2], arrived[2:4], arrived[4:5]]
+    store.close()
+
+
+def test_span_content_is_stored_zstd_compressed_and_reads_back_intact(tmp_path: Path) -> None:
+    prompt = "Summarise the refund policy for the customer. " * 40
+    spans = [
+        raw_span(f"chat {i}", attributes=[attribute("gen_ai.input.messages", AnyValue(string_value=f"{prompt}{i}"))])
+        for i in range(200)
+    ]
+    store = DuckDBStore(tmp_path / "content.duckdb")
+    store.write(decode_traces(raw_request(*spans), Limits()).batch)
+    store.cursor().execute("CHECKPOINT")
+    compression = dict(
+        store.cursor()
+        .execute(
+            "SELECT DISTINCT column_name, compression FROM pragma_storage_info('raw_spans') "
+            "WHERE column_name IN ('attributes', 'events', 'trace_id') AND segment_type <> 'VALIDITY'"
+        )
+        .fetchall()
+    )
+    assert compression["attributes"] == "ZSTD"
+    assert compression["events"] == "ZSTD"
+    assert compression["trace_id"] != "ZSTD"  # the other columns keep DuckDB's own choice
+    stored = (
+        store.cursor().execute("SELECT attributes->>'gen_ai.input.messages' FROM raw_spans ORDER BY name").fetchall()
+    )
+    assert sorted(row[0] for row in stored) == sorted(f"{prompt}{i}" for i in range(200))
     store.close()
