@@ -93,7 +93,7 @@ CONTENT_COMPRESSION = "zstd"
 
 
 @compiles(CreateColumn, "duckdb")
-def _create_column(element: CreateColumn[Any], compiler: Any, **kw: Any) -> str:
+def _create_column(element: CreateColumn, compiler: Any, **kw: Any) -> str:
     text: str = compiler.visit_create_column(element, **kw)
     if element.element.info.get("content"):
         text += f" USING COMPRESSION {CONTENT_COMPRESSION}"
