@@ -118,8 +118,8 @@ def serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
 # glibc serves a block from its heap instead of mmap once a freed mmapped block was larger than the
 # threshold, raising it up to 32 MiB. The writer's and DuckDB's blocks of several MiB then land between
 # small long-lived ones, and the heap cannot shrink past them. A fixed 16 MiB keeps them out: on the 1M
-# gRPC run, 478 / 480 MB at peak against 498 / 513, with the same CPU per span (docs/ingest.md). 4 MiB
-# saved as much but cost 4 µs of CPU per span (a fresh mapping per flush buffer).
+# gRPC run, alternating, 481 / 469 MB at peak against 503 / 510, for about 3 µs of CPU per span
+# (docs/ingest.md). Lower thresholds cost more CPU: a fresh mapping for every smaller buffer.
 MMAP_THRESHOLD = 16 * 1024 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
 
