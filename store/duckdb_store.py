@@ -85,10 +85,10 @@ ROW_GROUP_SIZE = 10_240
 WAL_AUTOCHECKPOINT = "64MB"
 # The content columns (RawColumn.content: attributes, events, log bodies) hold most of a span's bytes.
 # DuckDB's automatic choice for them was DICT_FSST, analysed anew for every row group; zstd halved the
-# writer's CPU per span and took a third of the disk (store_append.py, 200k spans: 8.3-9.5 against
-# 14.6-15.7 µs, 156 against 515 bytes per span). Reading them costs more: a LIKE over every span's
-# attributes took 149 against 101 ms on 100k spans. Set when a table is created: stores created
-# before keep DuckDB's choice.
+# writer's CPU per span and took a third of the disk (store_append.py, 200k spans: 7.3-9.5 against
+# 14.6-16.6 µs, 156 against 515 bytes per span). Queries on a 1M-span store took about as long as
+# before; on 100k spans a LIKE over every span's attributes took 149 against 101 ms (docs/ingest.md).
+# Set when a table is created: stores created before keep DuckDB's choice.
 CONTENT_COMPRESSION = "zstd"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import time
 
 import grpc
@@ -329,3 +330,12 @@ def test_a_collector_that_has_stored_spans_never_loaded_pandas(collector: Runnin
         mapped = {m.path for m in process.memory_maps()}
         assert [path for path in mapped if "/pyarrow/" in path], "pyarrow's libraries are loaded, so they show"
         assert not [path for path in mapped if "/pandas/" in path], f"{process.cmdline()[-3:]} loaded pandas"
+
+
+def test_the_collector_fixes_glibcs_mmap_threshold_without_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+    # Memory under load depends on it (docs/ingest.md, Compression and memory); on this glibc it must take.
+    from stepseven.service import _fix_mmap_threshold
+
+    with caplog.at_level(logging.WARNING, logger="stepseven"):
+        _fix_mmap_threshold()
+    assert not [r for r in caplog.records if "mmap threshold" in r.getMessage()]
