@@ -79,7 +79,8 @@ CATALOG = "stepseven"
 # compressed, instead of into its WAL and again at a checkpoint: half the writer's CPU per span
 # (store_append.py: 14-15 against 29 µs). The writer flushes its journal in transactions of this size
 # (store/journal.py). On the 1M run, alternating with 8,192: 19,449 / 18,734 spans/s and 493 / 496 MB
-# against 19,193 / 15,780 and 489 / 500, and 560 against 566 bytes per span on disk; 6,144 was slower
+# against 19,193 / 15,780 and 489 / 500, and 560 against 566 bytes per span on disk (before the content
+# columns were zstd, below); 6,144 was slower
 # and larger still. (Was 30,720, when every commit went through the WAL.)
 ROW_GROUP_SIZE = 10_240
 WAL_AUTOCHECKPOINT = "64MB"
