@@ -80,8 +80,8 @@ CATALOG = "stepseven"
 # (store_append.py: 14-15 against 29 µs). The writer flushes its journal in transactions of this size
 # (store/journal.py). On the 1M run, alternating with 8,192: 19,449 / 18,734 spans/s and 493 / 496 MB
 # against 19,193 / 15,780 and 489 / 500, and 560 against 566 bytes per span on disk (before the content
-# columns were zstd, below); 6,144 was slower
-# and larger still. (Was 30,720, when every commit went through the WAL.)
+# columns were zstd, below); 6,144 was slower and larger still. (Was 30,720, when every commit went
+# through the WAL.)
 ROW_GROUP_SIZE = 10_240
 WAL_AUTOCHECKPOINT = "64MB"
 # The content columns (RawColumn.content: attributes, events, log bodies) hold most of a span's bytes.
