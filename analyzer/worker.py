@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from analyzer.analyze import analyze_session
 from analyzer.config import AnalyzerConfig
 from analyzer.load import SESSIONS_PER_READ, Norms, load_sessions
+from collector.derived_work import FailingWork, run_split
 from store.model import Finding
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,9 @@ class AnalysisWorkerStats:
     findings: int
     failures: int
     last_run_ms: float
+    # Sessions whose analysis failed on its own: retried with a growing delay, never dropped.
+    failing_sessions: int = 0
+    failing: dict[str, object] | None = None
 
 
 class AnalysisWorker:
@@ -60,6 +64,7 @@ class AnalysisWorker:
         self._norms: Norms | None = None
         self._norms_count = 0
         self._norms_at = 0.0
+        self.failing = FailingWork("sessions")
 
     def sessions_changed(self, session_ids: Iterable[str]) -> None:
         """The session worker's hook: these sessions were rebuilt just now."""
@@ -84,13 +89,17 @@ class AnalysisWorker:
 
     def stats(self) -> AnalysisWorkerStats:
         with self._lock:
-            return AnalysisWorkerStats(
-                len(self._changed), self._busy, self._analyzed, self._findings, self._failures, round(self._last_ms, 1)
-            )
+            waiting, busy, analyzed, findings = len(self._changed), self._busy, self._analyzed, self._findings
+            failures, last_ms = self._failures, round(self._last_ms, 1)
+        return AnalysisWorkerStats(
+            waiting, busy, analyzed, findings, failures, last_ms, len(self.failing), self.failing.report()
+        )
 
     def _due(self) -> list[str]:
         cutoff = time.monotonic() - self._quiet
         with self._lock:
+            for session in self.failing.due():
+                self._changed.setdefault(session, 0.0)
             due = [s for s, at in self._changed.items() if at <= cutoff][: self._max]
             for session in due:
                 del self._changed[session]
@@ -101,16 +110,11 @@ class AnalysisWorker:
         while not self._stop.wait(min(1.0, max(self._quiet / 4, 0.05))):
             while (due := self._due()) and not self._stop.is_set():
                 started = time.perf_counter()
-                try:
-                    self.analyze(due)
-                except Exception:
-                    log.exception("could not analyze %d sessions", len(due))
-                    with self._lock:
-                        self._failures += 1
-                        self._busy = False
-                    break
+                # A batch that fails is split down to single sessions; one that still fails is retried later.
+                _, failed = run_split(due, self.analyze, self.failing, "analyze sessions")
                 elapsed = time.perf_counter() - started
                 with self._lock:
+                    self._failures += len(failed)
                     self._last_ms = elapsed * 1000
                     self._busy = False
                 # Exports come first: while they keep the writer busy, take a ninth of a core at most

@@ -59,6 +59,11 @@ class SqlResult(BaseModel):
     rows: list[list[Any]]
     row_count: int
     truncated: bool = Field(description="True when the query had more rows than `limit`.")
+    warning: str | None = Field(
+        default=None,
+        description="Set when acknowledged records are not in the store yet, so the result may be short "
+        "(also in the header X-Stepseven-Warning).",
+    )
 
 
 class Page(BaseModel):
@@ -158,6 +163,7 @@ def build_app(
     query_timeout_seconds: float,
     session_steps: SessionSteps | None = None,
     token: str | None = None,
+    unstored: Callable[[], str | None] = lambda: None,
 ) -> FastAPI:
     def require_token(request: Request, _: Credentials) -> None:
         # HTTPBearer only documents the scheme in the OpenAPI document; the check is the collector's one.
@@ -229,6 +235,10 @@ def build_app(
         except QueryFailed as exc:
             return _error(f"The query failed: {exc}", 400)
         flag = {"X-Stepseven-Truncated": "true" if truncated else "false"}
+        # Acknowledged spans that the store refused so far: the result does not count them, so it says so.
+        warning = unstored()
+        if warning is not None:
+            flag["X-Stepseven-Warning"] = warning
         if ARROW in accept:
             sink = pa.BufferOutputStream()
             schema = table.schema.with_metadata({b"truncated": b"true" if truncated else b"false"})
@@ -244,7 +254,9 @@ def build_app(
                 "rows": [list(row) for row in result.rows],
                 "row_count": len(result.rows),
                 "truncated": truncated,
-            }
+                "warning": warning,
+            },
+            headers=flag,
         )
 
     @app.get("/api/v1/views", dependencies=guarded, response_model=list[View], responses=_ERRORS,

@@ -30,6 +30,8 @@ class ApiClient:
         token = token if token is not None else os.environ.get("STEPSEVEN_TOKEN") or None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
+        # The collector's warning on the last SQL result (acknowledged spans not in the store yet), if any.
+        self.warning: str | None = None
 
     def close(self) -> None:
         self._http.close()
@@ -63,6 +65,7 @@ class ApiClient:
             "POST", "/api/v1/sql", json=body, headers={"Accept": "application/vnd.apache.arrow.stream"}
         )
         table = pa.ipc.open_stream(response.content).read_all()
+        self.warning = response.headers.get("X-Stepseven-Warning")
         return table, response.headers.get("X-Stepseven-Truncated") == "true"
 
     def sessions(self, f: SessionFilter) -> tuple[QueryResult, int]:

@@ -16,6 +16,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
+from collector.derived_work import FailingWork, run_split
 from collector.sessions import assign_sessions, build_session, first_text, preview_source
 from store.model import Batch, SessionView, SpanRecord
 
@@ -40,6 +41,9 @@ class SessionWorkerStats:
     sessions_updated: int
     failures: int
     last_run_ms: float
+    # Traces whose rebuild failed on its own: retried with a growing delay, never dropped.
+    failing_traces: int = 0
+    failing: dict[str, object] | None = None
 
 
 class SessionWorker:
@@ -62,7 +66,7 @@ class SessionWorker:
         # In the order they were first touched: a run takes the oldest, whose spans sit together in the
         # table, so its reads cover a few narrow rowid ranges instead of most of the table.
         self._pending: dict[str, None] = {}
-        self._failed_once: set[str] = set()  # traces whose rebuild failed: retried once, then left
+        self.failing = FailingWork("traces")
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = False
@@ -92,9 +96,11 @@ class SessionWorker:
 
     def stats(self) -> SessionWorkerStats:
         with self._lock:
-            return SessionWorkerStats(
-                len(self._pending), self._busy, self._runs, self._updated, self._failures, round(self._last_ms, 1)
-            )
+            pending, busy, runs, updated = len(self._pending), self._busy, self._runs, self._updated
+            failures, last_ms = self._failures, round(self._last_ms, 1)
+        return SessionWorkerStats(
+            pending, busy, runs, updated, failures, last_ms, len(self.failing), self.failing.report()
+        )
 
     def _take(self) -> list[str]:
         with self._lock:
@@ -111,29 +117,16 @@ class SessionWorker:
         while True:
             self._wake.wait(self._interval)
             self._wake.clear()
+            self.touch(self.failing.due())
             while taken := self._take():
                 started = time.perf_counter()
-                try:
-                    updated = self.process(taken)
-                except Exception:
-                    log.exception("could not rebuild the sessions of %d traces", len(taken))
-                    with self._lock:
-                        self._failures += 1
-                        self._busy = False
-                        # A passing failure (the database reopened under us) must not lose these
-                        # sessions; one that fails again is a lasting fault, and retrying forever would
-                        # only repeat it.
-                        twice = self._failed_once.intersection(taken)
-                        self._failed_once.difference_update(twice)
-                        again = [t for t in taken if t not in twice]
-                        self._failed_once.update(again)
-                        self._pending.update(dict.fromkeys(again))
-                    break
+                # A run that fails is split down to single traces; one that still fails is retried later.
+                done, failed = run_split(taken, self.process, self.failing, "rebuild the sessions of traces")
                 elapsed = time.perf_counter() - started
                 with self._lock:
-                    self._failed_once.difference_update(taken)
+                    self._failures += len(failed)
                     self._runs += 1
-                    self._updated += updated
+                    self._updated += sum(done)
                     self._last_ms = elapsed * 1000
                     self._busy = bool(self._pending)
                 if self._pending and not self._stopping:

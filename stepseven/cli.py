@@ -402,9 +402,12 @@ def _reader(ctx: click.Context, url: str, db: Path, token: str | None) -> Iterat
 
             def read_api(sql: str, params: list[Any], limit: int) -> tuple[Any, bool]:
                 try:
-                    return client.sql_arrow(sql, params, limit=limit)
+                    result = client.sql_arrow(sql, params, limit=limit)
                 except ApiError as exc:
                     raise click.ClickException(str(exc)) from None
+                if client.warning:
+                    click.echo(f"warning: {client.warning}", err=True)
+                return result
 
             try:
                 yield read_api

@@ -187,13 +187,33 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     started = time.time()
     build = decoder_build()
 
+    def unstored() -> str | None:
+        stats = writer.stats()
+        if not stats.unstored_items:
+            return None
+        return (
+            f"{stats.unstored_items} acknowledged records are not in the store yet and are retried, so results "
+            f"may count short (error: {stats.flush_error})"
+        )
+
     def health() -> dict[str, Any]:
+        writer_stats = writer.stats()
+        problems = [
+            problem
+            for problem in (
+                unstored(),
+                sessions.failing.problem("built into sessions"),
+                analysis.failing.problem("analyzed"),
+            )
+            if problem is not None
+        ]
         return {
-            "status": "ok",
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
             "version": __version__,
             "uptime_seconds": round(time.time() - started, 1),
             "store": {"backend": store.backend, "location": store.location, "reopens": store.reopens},
-            "writer": dataclasses.asdict(writer.stats()),
+            "writer": dataclasses.asdict(writer_stats),
             "decoders": (
                 {"workers": decoders.workers, "restarts": decoders.restarts, "build": build.state}
                 if decoders is not None
@@ -223,6 +243,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             query_timeout_seconds=config.query_timeout_seconds,
             session_steps=session_steps,
             token=cc.token,
+            unstored=unstored,
         )
         sockets.append((_uvicorn(api), _bind(cc.host, config.api_port, "the query API", "--api-port")))
         if config.receivers:

@@ -11,7 +11,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from store.model import (
     Rows,
     SessionView,
     SpanRecord,
+    StoreOutOfMemory,
     WriteResult,
     arrow_schema,
 )
@@ -237,6 +238,9 @@ class DuckDBStore:
         except BaseException as exc:
             _rollback(con)
             self.recover_from(exc)
+            if isinstance(exc, duckdb.OutOfMemoryException):
+                # The writer splits the batch and tries again: say so in the store's own terms.
+                raise StoreOutOfMemory(f"{len(batch)} records did not fit the memory limit ({exc})") from exc
             raise
         return WriteResult(spans, logs, points)
 
@@ -387,13 +391,20 @@ class DuckDBStore:
             return [], {}
         with self._reading() as cursor:
             cursor.register("stepseven_ids", pa.table({"trace_id": trace_ids}))
-            spans_where = _rowid_ranges(cursor, "raw_spans")
-            where = f"({spans_where}) AND trace_id IN (SELECT trace_id FROM stepseven_ids)"
-            rows = cursor.execute(span_records_sql("duckdb", where)).fetchall() if spans_where else []
+            mine = "AND trace_id IN (SELECT trace_id FROM stepseven_ids)"
+            rows = _read_windows(
+                cursor,
+                lambda window: span_records_sql("duckdb", f"{window} {mine}"),
+                _rowid_windows(cursor, "raw_spans"),
+            )
             records = [SpanRecord(*row) for row in rows]
-            logs_where = _rowid_ranges(cursor, "raw_logs")
-            where = f"({logs_where}) AND trace_id IN (SELECT trace_id FROM stepseven_ids)"
-            log_rows = cursor.execute(LOG_EVENTS_SQL.format(where=where)).fetchall() if logs_where else []
+            log_rows = _read_windows(
+                cursor,
+                lambda window: LOG_EVENTS_SQL.format(where=f"{window} {mine}"),
+                _rowid_windows(cursor, "raw_logs"),
+            )
+            # Windows come in rowid order; the events of one span keep their time order.
+            log_rows.sort(key=lambda row: row[4:6])
             return records, log_events(log_rows)
 
     def input_messages_of(self, span_ids: list[tuple[str, str]]) -> dict[str, str]:
@@ -405,15 +416,17 @@ class DuckDBStore:
                 "stepseven_keys", pa.table({"trace_id": [k[0] for k in span_ids], "span_id": [k[1] for k in span_ids]})
             )
             cursor.register("stepseven_ids", pa.table({"trace_id": sorted({k[0] for k in span_ids})}))
-            # Without the rowid ranges the join would read the message columns of every stored span.
-            where = _rowid_ranges(cursor, "raw_spans")
-            if where is None:
-                return {}
-            rows = cursor.execute(
-                "SELECT r.span_id, coalesce(CAST(r.input_messages AS VARCHAR), r.attributes->>'gen_ai.input.messages') "
-                f"FROM (SELECT trace_id, span_id, input_messages, attributes FROM raw_spans WHERE {where}) r "
-                "JOIN stepseven_keys k ON r.trace_id = k.trace_id AND r.span_id = k.span_id"
-            ).fetchall()
+            # Without the rowid windows the join would read the message columns of every stored span.
+            rows = _read_windows(
+                cursor,
+                lambda window: (
+                    "SELECT r.span_id, coalesce(CAST(r.input_messages AS VARCHAR), "
+                    "r.attributes->>'gen_ai.input.messages') "
+                    f"FROM (SELECT trace_id, span_id, input_messages, attributes FROM raw_spans WHERE {window}) r "
+                    "JOIN stepseven_keys k ON r.trace_id = k.trace_id AND r.span_id = k.span_id"
+                ),
+                _rowid_windows(cursor, "raw_spans"),
+            )
             return dict(rows)
 
     def traces_without_sessions(self) -> list[str]:
@@ -626,13 +639,17 @@ class DuckDBStore:
                     "CREATE OR REPLACE TEMP TABLE stepseven_ids AS SELECT DISTINCT trace_id FROM stepseven_steps"
                 )
                 try:
-                    rowids = _rowid_ranges(cursor, "raw_spans")
-                    if rowids is None:
-                        return []
-                    body = schema.steps_query("duckdb", rowids.replace("rowid", "r.rowid"), "stepseven_steps")
-                    return cursor.execute(
-                        f"SELECT {columns} FROM ({body}) steps ORDER BY session_id, {order}"
-                    ).fetchall()
+                    rows = _read_windows(
+                        cursor,
+                        lambda window: (
+                            f"SELECT session_id, {order}, {columns} "
+                            f"FROM ({schema.steps_query('duckdb', window, 'stepseven_steps')}) steps"
+                        ),
+                        _rowid_windows(cursor, "raw_spans"),
+                        rowid="r.rowid",
+                    )
+                    rows.sort(key=lambda row: (row[0], row[1]))
+                    return [row[2:] for row in rows]
                 finally:
                     cursor.execute("DROP TABLE IF EXISTS stepseven_ids")
                     cursor.execute("DROP TABLE IF EXISTS stepseven_steps")
@@ -696,8 +713,16 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass  # nothing to roll back, or the transaction is gone already
 
 
-def _rowid_ranges(cursor: duckdb.DuckDBPyConnection, table: str, gap: int = 2048, most: int = 64) -> str | None:
-    """A rowid predicate covering the rows of the traces in ``stepseven_ids``, or None if there are none.
+# Raw rows one read of content columns scans at a time. DuckDB scans 2,048 rows a vector: with spans
+# that carry long message histories (tens of KB each) one vector of two content columns is more than
+# the default memory limit, whatever the query keeps. A window of 1,024 rowids read a 10,000-step
+# session of 40 KB spans under 128 MB (2,048 did not); a window that still runs out of memory is
+# halved, down to one row (docs/ingest.md, "Large requests").
+READ_WINDOW_ROWS = 1024
+
+
+def _rowid_windows(cursor: duckdb.DuckDBPyConnection, table: str) -> list[tuple[int, int]]:
+    """Rowid windows of at most READ_WINDOW_ROWS rows covering the rows of the traces in ``stepseven_ids``.
 
     A semi-join would read every projected column of the whole table; finding the rowids first reads
     one column, and rowid ranges let the scan skip every row group outside them (recent traces sit
@@ -709,19 +734,35 @@ def _rowid_ranges(cursor: duckdb.DuckDBPyConnection, table: str, gap: int = 2048
             f"SELECT rowid FROM {table} WHERE trace_id IN (SELECT trace_id FROM stepseven_ids)"
         ).fetchall()
     )
+    windows: list[tuple[int, int]] = []
     if not rowids:
-        return None
-    ranges: list[tuple[int, int]] = []
+        return windows
     start = previous = rowids[0]
     for rowid in rowids[1:]:
-        if rowid - previous > gap:
-            ranges.append((start, previous))
+        if rowid - start >= READ_WINDOW_ROWS:
+            windows.append((start, previous))
             start = rowid
         previous = rowid
-    ranges.append((start, previous))
-    if len(ranges) > most:
-        ranges = [(rowids[0], rowids[-1])]
-    return " OR ".join(f"rowid BETWEEN {int(lo)} AND {int(hi)}" for lo, hi in ranges)
+    windows.append((start, previous))
+    return windows
+
+
+def _read_windows(
+    cursor: duckdb.DuckDBPyConnection, sql: Callable[[str], str], windows: list[tuple[int, int]], rowid: str = "rowid"
+) -> list[tuple[Any, ...]]:
+    """The rows of ``sql(predicate)`` over every window, halving a window that runs out of memory."""
+    rows: list[tuple[Any, ...]] = []
+    todo = list(reversed(windows))
+    while todo:
+        lo, hi = todo.pop()
+        try:
+            rows += cursor.execute(sql(f"{rowid} BETWEEN {int(lo)} AND {int(hi)}")).fetchall()
+        except duckdb.OutOfMemoryException as exc:
+            if lo == hi:
+                raise StoreOutOfMemory(f"one stored record does not fit the memory limit ({exc})") from exc
+            middle = (lo + hi) // 2
+            todo += [(middle + 1, hi), (lo, middle)]
+    return rows
 
 
 def _joined_key(table: pa.Table, key: tuple[str, ...]) -> pa.ChunkedArray:

@@ -41,6 +41,10 @@ ARROW_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+class StoreOutOfMemory(Exception):
+    """The store ran out of its memory for one statement: the same work in smaller pieces may fit."""
+
+
 class RowsError(ValueError):
     """Values that do not fit their columns (a decoder bug or a value it should have refused)."""
 
@@ -142,6 +146,22 @@ class Batch:
             Rows.concat([b.metric_points for b in batches]),
         )
 
+    @property
+    def nbytes(self) -> int:
+        """The bytes of its Arrow buffers (a slice counts what it covers)."""
+        return int(self.spans.table.nbytes + self.logs.table.nbytes + self.metric_points.table.nbytes)
+
+    def split(self, at: int) -> tuple[Batch, Batch]:
+        """The first ``at`` records (spans, then log records, then points) and the rest, without copying."""
+        first: list[Rows] = []
+        rest: list[Rows] = []
+        for rows in (self.spans, self.logs, self.metric_points):
+            take = min(max(at, 0), len(rows))
+            at -= take
+            first.append(Rows(rows.table.slice(0, take)))
+            rest.append(Rows(rows.table.slice(take)))
+        return Batch(*first), Batch(*rest)
+
     def problem(self) -> str | None:
         """Why the store would refuse this batch whatever its state, or None.
 
@@ -178,6 +198,9 @@ class WriteResult:
     spans: int
     logs: int
     metric_points: int
+
+    def __add__(self, other: WriteResult) -> WriteResult:
+        return WriteResult(self.spans + other.spans, self.logs + other.logs, self.metric_points + other.metric_points)
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,8 @@ UNBUILT_TRACES_SQL = """
 """
 
 LOG_EVENTS_SQL = """
-    SELECT span_id, event_name, CAST(body AS VARCHAR), CAST(attributes AS VARCHAR)
+    SELECT span_id, event_name, CAST(body AS VARCHAR), CAST(attributes AS VARCHAR), time_unix_nano,
+        observed_time_unix_nano
     FROM raw_logs
     WHERE {where} AND span_id IS NOT NULL
         AND event_name IN ('gen_ai.system.message', 'gen_ai.user.message', 'gen_ai.assistant.message',
@@ -70,7 +71,7 @@ LOG_EVENTS_SQL = """
 def log_events(rows: list[tuple[Any, ...]]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     """span_id -> its GenAI log events (name, payload), from rows of LOG_EVENTS_SQL."""
     events: dict[str, list[tuple[str, dict[str, Any]]]] = {}
-    for span_id, event_name, body, attributes in rows:
+    for span_id, event_name, body, attributes, *_times in rows:
         payload = orjson.loads(body) if body else None
         if not isinstance(payload, dict):
             payload = orjson.loads(attributes) if attributes else {}

@@ -24,7 +24,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from store.model import Batch, WriteResult
+from store.model import Batch, StoreOutOfMemory, WriteResult
 
 if TYPE_CHECKING:  # the decode workers import this module for its errors: nothing heavy at run time
     import pyarrow as pa
@@ -33,6 +33,12 @@ if TYPE_CHECKING:  # the decode workers import this module for its errors: nothi
     from store.query import Reader
 
 log = logging.getLogger(__name__)
+
+# The most Arrow bytes one transaction writes to the store. A row group of ordinary agent spans (about
+# 1.75 KB on the wire) stays under it, so those flushes stay whole row groups; spans that carry long
+# message histories (tens of KB each) would make a row group hundreds of MB, more than the store's
+# memory limit holds, so their flushes are cut by bytes (docs/ingest.md, "Large requests").
+FLUSH_BYTES = 32 * 1024 * 1024
 
 
 class BatchStore(Protocol):
@@ -78,6 +84,9 @@ class WriterStats:
     unflushed_items: int = 0
     failed_flushes: int = 0
     journal_bytes: int = 0
+    # Acknowledged items that the store refused at the last flush and that wait for a retry, and why.
+    unstored_items: int = 0
+    flush_error: str | None = None
 
 
 @dataclass(slots=True)
@@ -86,6 +95,10 @@ class _Unflushed:
 
     records: list[Record]
     size: int
+
+    @property
+    def nbytes(self) -> int:
+        return sum(r.length for r in self.records)
 
     @property
     def segment(self) -> int:
@@ -103,6 +116,7 @@ class Writer:
         journal: Journal | None = None,
         flush_items: int = 10_240,
         flush_seconds: float = 2.0,
+        flush_bytes: int = FLUSH_BYTES,
     ) -> None:
         self._store = store
         self._on_commit = on_commit
@@ -121,6 +135,7 @@ class Writer:
         self._journal = journal
         self._journal_lock = threading.Lock()
         self._flush_items = flush_items
+        self._flush_bytes = flush_bytes
         self._flush_seconds = flush_seconds
         # Unflushed items beyond which the journal thread stops acknowledging: it bounds how far the
         # store may fall behind, and so the size of a flush (whose rows are mapped into memory). Half a
@@ -134,6 +149,9 @@ class Writer:
         self._flushed = 0  # the acknowledgement up to which everything is in the store
         self._flush_wanted = False
         self._failed_flushes = 0
+        # Acknowledged items the last flush could not store (retried until it can), and why.
+        self._unstored_items = 0
+        self._flush_error: str | None = None
         self._journal_done = False
         self._flusher: threading.Thread | None = None
         if journal is not None:
@@ -233,6 +251,8 @@ class Writer:
                 self._unflushed_items + self._flushing_items,
                 self._failed_flushes,
                 self._journal.bytes_written if self._journal is not None else 0,
+                self._unstored_items,
+                self._flush_error,
             )
 
     def _take(self) -> list[_Item] | None:
@@ -404,6 +424,9 @@ class Writer:
                 # Reads stop waiting even for entries the store refused: they wait for the store, not
                 # for the impossible; the failure is logged and counted.
                 self._flushed = max(self._flushed, target)
+                self._unstored_items = sum(e.size for e in kept)
+                if not kept:
+                    self._flush_error = None
                 if kept:
                     self._failed_flushes += 1
                     self._unflushed[:0] = kept
@@ -434,22 +457,57 @@ class Writer:
                 self._cond.wait_for(lambda: self._journal_done, retry_after)
 
     def _flush(self, entries: list[_Unflushed]) -> list[_Unflushed]:
-        """Writes entries to the store; returns those it could not write."""
+        """Writes entries to the store, at most flush_bytes a transaction; returns those it could not write."""
+        kept: list[_Unflushed] = []
+        group: list[_Unflushed] = []
+        group_bytes = 0
+        for entry in entries:
+            if group and group_bytes + entry.nbytes > self._flush_bytes:
+                kept += self._flush_group(group)
+                group, group_bytes = [], 0
+            group.append(entry)
+            group_bytes += entry.nbytes
+        if group:
+            kept += self._flush_group(group)
+        return kept
+
+    def _flush_group(self, entries: list[_Unflushed]) -> list[_Unflushed]:
         size = sum(e.size for e in entries)
         started = time.perf_counter()
         assert self._journal is not None
         try:
             merged = self._journal.load([r for e in entries for r in e.records])
-            result = self._store.write(merged)
-        except Exception:
+            result = self._write_fitting(merged)
+        except Exception as exc:
             log.exception("writing %d acknowledged items from the journal to the store failed", size)
+            with self._cond:
+                self._flush_error = f"{type(exc).__name__}: {exc}"[:500]
             if len(entries) == 1:
                 return entries
             # One batch the store refuses must not hold back the others: write them one by one.
-            return [e for e in entries if self._flush([e])]
+            return [e for e in entries if self._flush_group([e])]
         self._count_commit(size, result, started)
         self._committed(merged)
         return []
+
+    def _write_fitting(self, batch: Batch) -> WriteResult:
+        """Writes a batch in transactions of at most flush_bytes, halving any that runs out of memory.
+
+        A request larger than flush_bytes is cut into slices; each is a transaction of its own, and a
+        slice written before a later one fails is skipped by the store's dedupe when the whole request
+        is written again.
+        """
+        if len(batch) > 1 and batch.nbytes > self._flush_bytes:
+            first, rest = batch.split(len(batch) // 2)
+            return self._write_fitting(first) + self._write_fitting(rest)
+        try:
+            return self._store.write(batch)
+        except StoreOutOfMemory:
+            if len(batch) <= 1:
+                raise
+            log.warning("a transaction of %d records ran out of memory; writing it in two halves", len(batch))
+            first, rest = batch.split(len(batch) // 2)
+            return self._write_fitting(first) + self._write_fitting(rest)
 
 
 class VisibleReader:
