@@ -406,9 +406,8 @@ def main() -> None:
         peak = memory.stop()
         health = c.health()
         print(f"  in `spans`: {count('SELECT count(*) FROM spans'):,} of {spans:,} after {stored} s")
-        print(
-            f"  in sessions: {count('SELECT count(DISTINCT trace_id) FROM steps')} of {traces} traces after {sessioned} s"
-        )
+        n_sessioned = count("SELECT count(DISTINCT trace_id) FROM steps")
+        print(f"  in sessions: {n_sessioned} of {traces} traces after {sessioned} s")
         n_analyzed = count("SELECT count(DISTINCT session_id) FROM derived_analyses")
         print(f"  analyzed: {n_analyzed} of {sessions} sessions after {analyzed} s")
         print(f"  peak memory (collector and decode workers, PSS): {peak / 2**20:.0f} MB")
