@@ -58,7 +58,7 @@ class AnalysisWorker:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._analyzed = self._findings = self._failures = 0
+        self._analyzed = self._findings = 0
         self._last_ms = 0.0
         self._busy = False
         self._norms: Norms | None = None
@@ -90,7 +90,7 @@ class AnalysisWorker:
     def stats(self) -> AnalysisWorkerStats:
         with self._lock:
             waiting, busy, analyzed, findings = len(self._changed), self._busy, self._analyzed, self._findings
-            failures, last_ms = self._failures, round(self._last_ms, 1)
+            failures, last_ms = self.failing.failed_runs, round(self._last_ms, 1)
         return AnalysisWorkerStats(
             waiting, busy, analyzed, findings, failures, last_ms, len(self.failing), self.failing.report()
         )
@@ -111,10 +111,9 @@ class AnalysisWorker:
             while (due := self._due()) and not self._stop.is_set():
                 started = time.perf_counter()
                 # A batch that fails is split down to single sessions; one that still fails is retried later.
-                _, failed = run_split(due, self.analyze, self.failing, "analyze sessions")
+                run_split(due, self.analyze, self.failing, "analyze sessions")
                 elapsed = time.perf_counter() - started
                 with self._lock:
-                    self._failures += len(failed)
                     self._last_ms = elapsed * 1000
                     self._busy = False
                 # Exports come first: while they keep the writer busy, take a ninth of a core at most

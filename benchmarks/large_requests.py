@@ -173,23 +173,30 @@ def max_size_request(limit: int, seed: int = 31) -> tuple[bytes, int, int]:
     start = time.time_ns() - 1_800 * 10**9
     traces: list[Trace] = []
     body = b""
+    # Each trace's spans encode to about the same bytes alone as inside the request: add whole traces
+    # while their sum fits, then check the real request once.
+    total = len(request_of([]))
     while True:
-        trace = agent_trace(rng, f"max-{len(traces):03d}", 0, 100, start + len(traces) * 10**9)
-        candidate = request_of([*traces, trace])
-        if len(candidate) > limit:
+        trace = agent_trace(rng, f"max-{seed}-{len(traces):03d}", 0, 100, start + len(traces) * 10**9)
+        size = len(request_of([trace])) - len(request_of([]))
+        if total + size > limit:
             break
         traces.append(trace)
-        body = candidate
-    # Top it up with single steps of a last trace until the next one would not fit.
-    filler = agent_trace(rng, "max-filler", 0, 400, start)
-    kept: list[Span] = [filler.spans[0]]
-    for span in filler.spans[1:]:
-        candidate = request_of([*traces, Trace(filler.trace_id, "max-filler", [*kept, span])])
-        if len(candidate) > limit:
-            break
-        kept.append(span)
-        body = candidate
-    traces.append(Trace(filler.trace_id, "max-filler", kept))
+        total += size
+    while traces and len(body := request_of(traces)) > limit:
+        traces.pop()
+    # Top it up with the first steps of a last trace: as many as fit (a binary search over how many).
+    filler = agent_trace(rng, f"max-{seed}-filler", 0, 400, start)
+    low, high = 0, len(filler.spans)
+    while low < high:
+        middle = (low + high + 1) // 2
+        candidate = request_of([*traces, Trace(filler.trace_id, filler.session_id, filler.spans[:middle])])
+        if len(candidate) <= limit:
+            low, body = middle, candidate
+        else:
+            high = middle - 1
+    if low:
+        traces.append(Trace(filler.trace_id, filler.session_id, filler.spans[:low]))
     return body, sum(len(t.spans) for t in traces), len(traces)
 
 

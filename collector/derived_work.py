@@ -39,6 +39,7 @@ class FailingWork:
         self.what = what  # "traces" or "sessions", for messages
         self._lock = threading.Lock()
         self._failures: dict[str, _Failure] = {}
+        self.failed_runs = 0  # runs that raised, whatever their size (split or retried since)
 
     def failed(self, key: str, exc: BaseException) -> float:
         """Records a failure; returns the seconds until its retry."""
@@ -100,6 +101,7 @@ def run_split(
     try:
         result = work(keys)
     except Exception as exc:
+        failing.failed_runs += 1  # one thread runs each FailingWork's work
         if len(keys) == 1:
             delay = failing.failed(keys[0], exc)
             log.exception("could not %s %s; retrying in %.0f s", what, keys[0], delay)

@@ -71,7 +71,7 @@ class SessionWorker:
         self._wake = threading.Event()
         self._stopping = False
         self._busy = False
-        self._runs = self._updated = self._failures = 0
+        self._runs = self._updated = 0
         self._last_ms = 0.0
         self._thread: threading.Thread | None = None
 
@@ -97,7 +97,7 @@ class SessionWorker:
     def stats(self) -> SessionWorkerStats:
         with self._lock:
             pending, busy, runs, updated = len(self._pending), self._busy, self._runs, self._updated
-            failures, last_ms = self._failures, round(self._last_ms, 1)
+            failures, last_ms = self.failing.failed_runs, round(self._last_ms, 1)
         return SessionWorkerStats(
             pending, busy, runs, updated, failures, last_ms, len(self.failing), self.failing.report()
         )
@@ -121,10 +121,9 @@ class SessionWorker:
             while taken := self._take():
                 started = time.perf_counter()
                 # A run that fails is split down to single traces; one that still fails is retried later.
-                done, failed = run_split(taken, self.process, self.failing, "rebuild the sessions of traces")
+                done, _ = run_split(taken, self.process, self.failing, "rebuild the sessions of traces")
                 elapsed = time.perf_counter() - started
                 with self._lock:
-                    self._failures += len(failed)
                     self._runs += 1
                     self._updated += sum(done)
                     self._last_ms = elapsed * 1000
