@@ -22,8 +22,8 @@ from collector.config import Limits
 from collector.decode import DecodeOutcome
 from collector.errors import Unavailable
 from collector.import_guard import keep_out
-from collector.ingest import decode_request
 from collector.redact import Redactor
+from collector.signals import decode_request
 
 log = logging.getLogger(__name__)
 
