@@ -204,6 +204,8 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             "retention": dataclasses.asdict(retention.stats()) if retention is not None else None,
             "counters": counters.snapshot(),
             "limits": dataclasses.asdict(cc.limits),
+            # Where to send data, as the dashboard shows it: the ports this process listens on.
+            "endpoints": cc.endpoints() if config.receivers else {"otlp_http": None, "otlp_grpc": None},
         }
 
     sockets: list[tuple[_Server, socket.socket]] = []
