@@ -38,6 +38,9 @@ from opentelemetry.sdk.trace.export import SpanExportResult
 from tests.conftest import free_port
 from tests.otlp import sdk_spans
 
+# The first test also waits for the install: more than the suite's 300 s when pip's cache is cold.
+pytestmark = pytest.mark.timeout(900)
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_traces"
 SAMPLE_FILES = len([p for p in SAMPLES.glob("*.json") if not p.name.endswith(".expected.json")])
