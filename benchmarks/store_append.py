@@ -28,7 +28,7 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from benchmarks.ingest_throughput import Job, _fresh_requests, build_template_spans
 from collector.config import Limits
 from collector.import_guard import keep_out
-from collector.ingest import decode_request
+from collector.signals import decode_request
 from store.duckdb_store import COLLECTOR_THREADS, ROW_GROUP_SIZE, DuckDBStore
 from store.model import Batch
 

@@ -82,3 +82,10 @@ class CollectorConfig:
             raise ConfigError("max_batch_items, grpc_workers and commit_timeout_seconds must be positive")
         if self.decode_workers is not None and self.decode_workers <= 0:
             raise ConfigError("decode_workers must be positive")
+
+    def endpoints(self) -> dict[str, str]:
+        """Where an exporter on this machine reaches the receivers: the OTLP/HTTP URL and the OTLP/gRPC address."""
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)  # wildcards
+        if ":" in host:
+            host = f"[{host}]"
+        return {"otlp_http": f"http://{host}:{self.http_port}", "otlp_grpc": f"{host}:{self.grpc_port}"}

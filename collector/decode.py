@@ -70,7 +70,7 @@ class DecodeOutcome:
     truncated_values: int
     dropped_attributes: int
     redacted_values: int = 0
-    received: int = 0  # records in the request, refused ones included (set by ingest.decode_request)
+    received: int = 0  # records in the request, refused ones included (set by signals.decode_request)
 
 
 class _Converter:

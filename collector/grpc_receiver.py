@@ -10,7 +10,8 @@ import grpc
 from collector.auth import UNAUTHENTICATED, authorized
 from collector.encoding import PROTOBUF
 from collector.errors import ExportError, PayloadTooLarge, Unauthenticated, status_for
-from collector.ingest import LOGS, METRICS, TRACES, Ingest, Signal
+from collector.ingest import Ingest
+from collector.signals import LOGS, METRICS, TRACES, Signal
 
 _SERVICES = {
     TRACES: "opentelemetry.proto.collector.trace.v1.TraceService",

@@ -25,8 +25,9 @@ from collector.errors import (
     Unauthenticated,
     status_for,
 )
-from collector.ingest import LOGS, METRICS, TRACES, Ingest, Signal
+from collector.ingest import Ingest
 from collector.limits import decompress
+from collector.signals import LOGS, METRICS, TRACES, Signal
 
 
 async def _read_body(request: Request, max_bytes: int) -> bytes:

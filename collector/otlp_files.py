@@ -8,8 +8,8 @@ from typing import Protocol
 
 from collector.config import Limits
 from collector.encoding import parse_json, parse_protobuf
-from collector.ingest import LOGS, METRICS, TRACES, Signal
 from collector.session_worker import SessionStore, SessionWorker
+from collector.signals import LOGS, METRICS, TRACES, Signal
 from store.model import Batch, WriteResult
 
 

@@ -59,6 +59,11 @@ class DashboardData:
     def views(self) -> dict[str, list[tuple[str, str]]]:
         return self.client.views()
 
+    def endpoints(self) -> dict[str, str | None] | None:
+        """Where the collector receives OTLP (None values: no receivers; None: a collector that does not say)."""
+        found: dict[str, str | None] | None = self.client.health().get("endpoints")
+        return found
+
     # -- sessions ------------------------------------------------------------------------------
 
     def sessions(self, f: SessionFilter) -> tuple[pd.DataFrame, int]:

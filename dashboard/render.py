@@ -13,7 +13,9 @@ from typing import Any
 import orjson
 import streamlit as st
 
+from api.client import ApiError
 from dashboard.data import DashboardData
+from stepseven.samples import send_samples_command
 
 DEFAULT_URL = "http://127.0.0.1:4319"
 
@@ -72,12 +74,31 @@ def messages(items: Any) -> None:
 
 
 def empty_store_help() -> None:
-    st.info("No sessions yet. Point an agent's OpenTelemetry exporter at this collector, or send the samples.")
-    st.code(
-        "export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318\n"
-        "# or, to see something right away:\n"
-        "stepseven send sample_traces/*.json",
-        language="bash",
+    st.info("No sessions yet. Point an agent's OpenTelemetry exporter at this collector, or send it the samples.")
+    try:
+        endpoints = data().endpoints()
+    except ApiError:
+        endpoints = None
+    st.code(where_to_send(endpoints), language="bash")
+
+
+def where_to_send(endpoints: dict[str, str | None] | None) -> str:
+    """How to send data to the collector, on the ports it listens on (its /healthz says which)."""
+    if endpoints is None:  # a collector that does not say (older than this dashboard)
+        return (
+            "export OTEL_EXPORTER_OTLP_ENDPOINT=http://COLLECTOR:4318   # its OTLP/HTTP address (serve --http-port)\n"
+            "# or, to see something right away:\n" + send_samples_command("http://COLLECTOR:4318")
+        )
+    http, grpc = endpoints.get("otlp_http"), endpoints.get("otlp_grpc")
+    if not http or not grpc:
+        return (
+            "# This collector runs without OTLP receivers (serve --no-receivers): it only shows what is stored.\n"
+            "# Send data to a collector that receives, on the same store."
+        )
+    return (
+        f"export OTEL_EXPORTER_OTLP_ENDPOINT={http}     # OTLP/HTTP\n"
+        f"# or: OTEL_EXPORTER_OTLP_ENDPOINT=http://{grpc} OTEL_EXPORTER_OTLP_PROTOCOL=grpc\n"
+        "# or, to see something right away:\n" + send_samples_command(http)
     )
 
 

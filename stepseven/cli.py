@@ -551,8 +551,8 @@ def send(files: tuple[Path, ...], endpoint: str, headers: tuple[str, ...], token
     binary protobuf ExportTraceServiceRequest (.pb).
 
     \b
-    Example:
-      stepseven send sample_traces/*.json
+    Example (the sample traces installed with stepseven):
+      SEND_SAMPLES
     """
     import httpx
 
@@ -586,6 +586,15 @@ def send(files: tuple[Path, ...], endpoint: str, headers: tuple[str, ...], token
                     f"{path}: the collector answered {response.status_code}: {response.text[:300]}"
                 )
             click.echo(f"{path}: sent ({signal})")
+
+
+def _show_samples(command: click.Command) -> None:
+    from stepseven.samples import send_samples_command
+
+    command.help = (command.help or "").replace("SEND_SAMPLES", send_samples_command())
+
+
+_show_samples(send)
 
 
 @cli.command()
@@ -849,21 +858,22 @@ def analyze(
 @cli.command()
 @click.argument(
     "corpus",
-    default="sample_traces",
+    required=False,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
 )
-def evaluate(corpus: Path) -> None:
+def evaluate(corpus: Path | None) -> None:
     """Print the analyzer's precision and recall per finding kind on a labeled corpus.
 
     CORPUS is a directory of OTLP/JSON files with a labels.toml naming, for every session in
     them, the finding kinds it should have ([] for a healthy session), and optionally an
-    analyzer.toml. The default is the project's own corpus, sample_traces/.
+    analyzer.toml. The default is the project's own corpus, the sample traces installed with
+    stepseven (sample_traces/ in a checkout).
     """
     from analyzer.evaluate import CorpusError
     from analyzer.evaluate import evaluate as run_evaluation
 
     try:
-        result = run_evaluation(corpus)
+        result = run_evaluation(corpus or _default_samples())
     except CorpusError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(result.table())
@@ -898,7 +908,7 @@ def dashboard(url: str, host: str, port: int, token: str | None) -> None:
     "--samples",
     default=None,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Directory of OTLP/JSON files to send [default: the project's sample_traces/].",
+    help="Directory of OTLP/JSON files to send [default: the sample traces installed with stepseven].",
 )
 def demo(ui_port: int, samples: Path | None) -> None:
     """Run a collector and the dashboard on a throwaway store, and send it the sample traces.
@@ -924,16 +934,26 @@ def demo(ui_port: int, samples: Path | None) -> None:
     analyzer = load_config(config_file) if config_file.exists() else AnalyzerConfig()
     collector = CollectorConfig(grpc_port=_free_port(), http_port=_free_port())
 
+    endpoints = collector.endpoints()
+
     def send_samples() -> None:
         with httpx.Client(timeout=60) as client:
             for path in files:
                 body = path.read_bytes()
-                client.post(
-                    f"http://127.0.0.1:{collector.http_port}/v1/{signal_of(path, body).name}",
-                    content=body,
-                    headers={"Content-Type": "application/json"},
-                ).raise_for_status()
-        click.echo(f"sent {len(files)} sample files; open http://127.0.0.1:{ui_port}", err=True)
+                try:
+                    client.post(
+                        f"{endpoints['otlp_http']}/v1/{signal_of(path, body).name}",
+                        content=body,
+                        headers={"Content-Type": "application/json"},
+                    ).raise_for_status()
+                except httpx.HTTPError as exc:
+                    click.echo(f"error: the demo could not send {path.name}: {exc}", err=True)
+                    return
+        click.echo(
+            f"sent {len(files)} sample files; open http://127.0.0.1:{ui_port}. Your own agents can export to this "
+            f"demo too: OTLP/HTTP {endpoints['otlp_http']}, OTLP/gRPC {endpoints['otlp_grpc']}",
+            err=True,
+        )
 
     def announce(line: str) -> None:
         click.echo(line, err=True)
@@ -956,10 +976,12 @@ def demo(ui_port: int, samples: Path | None) -> None:
 
 
 def _default_samples() -> Path:
-    for candidate in (Path(__file__).resolve().parent.parent / "sample_traces", Path("sample_traces")):
-        if candidate.is_dir():
-            return candidate
-    raise click.ClickException("No sample_traces/ directory here; pass --samples DIR (a folder of OTLP/JSON files).")
+    from stepseven.samples import SamplesMissing, samples_directory
+
+    try:
+        return samples_directory()
+    except SamplesMissing as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _free_port() -> int:

@@ -29,7 +29,7 @@ from analyzer.worker import AnalysisWorker
 from api.app import build_app as build_api
 from collector.compiled import decoder_build
 from collector.config import CollectorConfig
-from collector.decode_pool import DecodePool, default_workers
+from collector.decode_pool import DecodePool, WorkersNotStarted, default_workers
 from collector.grpc_receiver import GrpcReceiver
 from collector.http_receiver import build_app as build_http
 from collector.import_guard import keep_out
@@ -224,6 +224,8 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             "retention": dataclasses.asdict(retention.stats()) if retention is not None else None,
             "counters": counters.snapshot(),
             "limits": dataclasses.asdict(cc.limits),
+            # Where to send data, as the dashboard shows it: the ports this process listens on.
+            "endpoints": cc.endpoints() if config.receivers else {"otlp_http": None, "otlp_grpc": None},
         }
 
     sockets: list[tuple[_Server, socket.socket]] = []
@@ -248,7 +250,10 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         sockets.append((_uvicorn(api), _bind(cc.host, config.api_port, "the query API", "--api-port")))
         if config.receivers:
             decoders = DecodePool(cc.decode_workers or default_workers(), cc.limits, cc.redactor)
-            decoders.start()
+            try:
+                decoders.start()
+            except WorkersNotStarted as exc:
+                raise ServeError(str(exc)) from None
             ingest = Ingest(cc, writer, counters, decoders)
             http = build_http(ingest, cc, health)
             sockets.append((_uvicorn(http), _bind(cc.host, cc.http_port, "OTLP/HTTP", "--http-port")))

@@ -124,7 +124,11 @@ def test_every_page_opens_on_an_empty_store_and_says_what_to_do(
 ) -> None:
     app = page(name, empty, monkeypatch)
     if name in ("sessions", "replay", "overview"):
-        assert "OTEL_EXPORTER_OTLP_ENDPOINT" in shown_text(app)
+        shown = shown_text(app)
+        # The ports this collector listens on, and the samples where this installation keeps them.
+        assert f"OTEL_EXPORTER_OTLP_ENDPOINT={empty.http_url}" in shown
+        assert f"OTEL_EXPORTER_OTLP_ENDPOINT=http://{empty.grpc_endpoint} OTEL_EXPORTER_OTLP_PROTOCOL=grpc" in shown
+        assert f"stepseven send --endpoint {empty.http_url} {SAMPLES}/*.json" in shown
 
 
 def test_sessions_are_listed_with_their_findings_and_a_replay_link(live: RunningCollector, monkeypatch: Any) -> None:
@@ -262,3 +266,10 @@ def test_a_long_token_series_is_thinned_to_its_peaks_and_keeps_the_current_step(
     assert 7 in set(shown["step_index"])
     assert list(shown["step_index"]) == sorted(shown["step_index"])
     assert peaks(series.head(50), current=7).equals(series.head(50))
+
+
+def test_a_collector_without_receivers_is_not_said_to_receive_on_any_port() -> None:
+    from dashboard.render import where_to_send
+
+    shown = where_to_send({"otlp_http": None, "otlp_grpc": None})
+    assert "--no-receivers" in shown and "OTEL_EXPORTER_OTLP_ENDPOINT" not in shown

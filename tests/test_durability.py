@@ -21,8 +21,9 @@ from collector.decode_pool import DecodePool
 from collector.encoding import PROTOBUF
 from collector.grpc_receiver import GrpcReceiver
 from collector.http_receiver import build_app
-from collector.ingest import TRACES, Ingest
+from collector.ingest import Ingest
 from collector.limits import Counters
+from collector.signals import TRACES
 from store.duckdb_store import DuckDBStore
 from store.postgres_store import PostgresStore
 from store.writer import Writer
