@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -78,7 +79,9 @@ class AnalysisWorker:
         self.sessions_changed(self._store.sessions_to_analyze())
         with self._lock:
             for session in self._changed:
-                self._changed[session] = 0.0
+                # Due at once: not 0.0, which is later than "quiet seconds ago" on a machine booted less
+                # than that long ago (monotonic time starts at boot).
+                self._changed[session] = -math.inf
         self._thread = threading.Thread(target=self._run, name="stepseven-analyzer", daemon=True)
         self._thread.start()
 
@@ -99,7 +102,7 @@ class AnalysisWorker:
         cutoff = time.monotonic() - self._quiet
         with self._lock:
             for session in self.failing.due():
-                self._changed.setdefault(session, 0.0)
+                self._changed.setdefault(session, -math.inf)
             due = [s for s, at in self._changed.items() if at <= cutoff][: self._max]
             for session in due:
                 del self._changed[session]

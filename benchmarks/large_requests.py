@@ -405,7 +405,7 @@ def main() -> None:
             lambda: (
                 (h := c.health()["analyzer"])["waiting_sessions"] == 0
                 and not h["busy"]
-                and count("SELECT count(DISTINCT session_id) FROM derived_analyses") >= sessions
+                and count("SELECT count(*) FROM sessions WHERE analysis = 'done'") >= sessions
             ),
             args.timeout,
             c,
@@ -415,7 +415,7 @@ def main() -> None:
         print(f"  in `spans`: {count('SELECT count(*) FROM spans'):,} of {spans:,} after {stored} s")
         n_sessioned = count("SELECT count(DISTINCT trace_id) FROM steps")
         print(f"  in sessions: {n_sessioned} of {traces} traces after {sessioned} s")
-        n_analyzed = count("SELECT count(DISTINCT session_id) FROM derived_analyses")
+        n_analyzed = count("SELECT count(*) FROM sessions WHERE analysis = 'done'")
         print(f"  analyzed: {n_analyzed} of {sessions} sessions after {analyzed} s")
         print(f"  peak memory (collector and decode workers, PSS): {peak / 2**20:.0f} MB")
         print(f"  /healthz: status {health['status']}, writer {health['writer']}")

@@ -21,4 +21,7 @@ page = st.navigation(
         st.Page(here / "overview.py", title="Overview", url_path="overview"),
     ]
 )
+from dashboard.render import degraded_banner  # noqa: E402  (after the path is set up)
+
+degraded_banner()
 page.run()

@@ -73,6 +73,23 @@ def messages(items: Any) -> None:
                 text(part)
 
 
+def degraded_banner() -> None:
+    """On every page: what the collector could not store, build or analyze yet (its /healthz problems)."""
+    try:
+        health = data().client.health()
+    except ApiError:
+        return  # the page itself says the collector does not answer
+    problems = health.get("problems") or []
+    if health.get("status") != "degraded" or not problems:
+        return
+    st.warning(
+        "The collector is degraded: some data it acknowledged is not stored, in a session or analyzed yet. "
+        "It retries by itself; counts and findings may be short until then."
+    )
+    for problem in problems:
+        text(str(problem))  # plain text: it names sessions, whose ids come from traces
+
+
 def empty_store_help() -> None:
     st.info("No sessions yet. Point an agent's OpenTelemetry exporter at this collector, or send it the samples.")
     try:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from store import raw_columns
 from store.raw_columns import ColumnType, RawColumn
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 metadata = sa.MetaData()
 
@@ -160,8 +160,9 @@ analyses = sa.Table(
 # Tables each schema version added (version 1 is the first schema), for migrating older files.
 # 3: the views llm_calls and tool_calls; 4: raw_spans.redacted_values and the redactions view;
 # 5: on DuckDB, the views parse each span's attributes once (see _raw_spans); 6: each message attribute
-# its own column there, and a message attribute that starts like JSON but is not JSON reads as text.
-TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {2: (findings, analyses), 3: (), 4: (), 5: (), 6: ()}
+# its own column there, and a message attribute that starts like JSON but is not JSON reads as text;
+# 7: sessions.analysis and analyzed_at.
+TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {2: (findings, analyses), 3: (), 4: (), 5: (), 6: (), 7: ()}
 
 schema_meta = sa.Table(
     "stepseven_schema",
@@ -298,12 +299,15 @@ def _views(dialect: str) -> list[str]:
             FROM {_raw_spans(dialect)} r LEFT JOIN derived_session_traces st ON st.trace_id = r.trace_id""",
         f"CREATE OR REPLACE VIEW steps AS {steps_query(dialect)}",
         f"""CREATE OR REPLACE VIEW sessions AS SELECT
-            session_id, {ts(dialect, "first_time_unix_nano")} AS start_time,
+            s.session_id, {ts(dialect, "first_time_unix_nano")} AS start_time,
             {ts(dialect, "last_time_unix_nano")} AS end_time, duration_ms, service_name, root_agent, agents,
             trace_count, step_count, llm_calls, tool_calls, handoff_count, error_count,
             input_tokens, output_tokens, cache_read_input_tokens, reasoning_output_tokens, models, status,
-            input_preview, child_scopes, first_time_unix_nano, last_time_unix_nano
-            FROM derived_sessions""",
+            input_preview, child_scopes, first_time_unix_nano, last_time_unix_nano,
+            CASE WHEN a.session_updated_time_unix_nano >= s.updated_time_unix_nano THEN 'done' ELSE 'pending' END
+                AS analysis,
+            {ts(dialect, "a.analyzed_time_unix_nano")} AS analyzed_at
+            FROM derived_sessions s LEFT JOIN derived_analyses a ON a.session_id = s.session_id""",
         f"""CREATE OR REPLACE VIEW llm_calls AS SELECT
             session_id, step_index, trace_id, span_id, agent_name, operation, provider, request_model,
             response_model, coalesce(response_model, request_model) AS model, input_tokens, output_tokens,

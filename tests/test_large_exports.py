@@ -213,7 +213,7 @@ def _everything_arrived(collector: RunningCollector, spans: int, traces: int, se
     while True:
         stored = collector.sql("SELECT count(*) AS n FROM spans")[0]["n"]
         sessioned = collector.sql("SELECT count(DISTINCT trace_id) AS n FROM steps")[0]["n"]
-        analyzed = collector.sql("SELECT count(DISTINCT session_id) AS n FROM derived_analyses")[0]["n"]
+        analyzed = collector.sql("SELECT count(*) AS n FROM sessions WHERE analysis = 'done'")[0]["n"]
         if (stored, sessioned, analyzed) == (spans, traces, sessions):
             break
         if time.monotonic() > deadline:
