@@ -110,6 +110,21 @@ def test_acknowledged_records_the_store_refuses_are_reported_until_they_are_stor
     store.close()
 
 
+def test_a_journal_of_large_requests_left_by_a_crash_is_written_in_pieces_that_fit(tmp_path: Path) -> None:
+    crashed = Journal(tmp_path / "j")  # a collector that acknowledged two requests and was killed
+    crashed.append([_batch(*(f"first-{i}" for i in range(6)))])
+    crashed.append([_batch(*(f"second-{i}" for i in range(5)))])
+    store = DuckDBStore(tmp_path / "s.duckdb")
+    limited = _Limited(store, most=2)  # the store holds two spans a transaction, no more
+    writer = Writer(limited, 1000, 1000, journal=Journal(tmp_path / "j"), flush_seconds=60)
+    writer.start()
+    assert writer.wait_visible(30)
+    assert len(_names(store)) == 11 and max(limited.writes) <= 2
+    assert writer.stats().unstored_items == 0
+    writer.stop()
+    store.close()
+
+
 class _Refusing:
     """A real store whose reads fail whenever they include one of the ``bad`` traces or sessions."""
 
@@ -261,3 +276,50 @@ def test_one_request_at_the_largest_size_the_receiver_accepts_is_stored_sessione
         _everything_arrived(collector, spans, traces, traces)
     finally:
         collector.stop()
+
+
+def test_every_dashboard_page_says_when_the_collector_is_degraded_in_plain_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The banner reads /healthz's problems; they name sessions, whose ids come from traces: never markup."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import orjson
+    from streamlit.testing.v1 import AppTest
+
+    problem = "1 sessions could not be analyzed and are retried (first: <b>**s7**</b>; error: StoreOutOfMemory)"
+    health = {"status": "degraded", "problems": [problem]}
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = orjson.dumps(health)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("STEPSEVEN_URL", f"http://127.0.0.1:{server.server_port}")
+
+        def banner() -> None:
+            from dashboard.render import degraded_banner
+
+            degraded_banner()
+
+        app = AppTest.from_function(banner, default_timeout=30).run()
+        assert not app.exception
+        assert "degraded" in app.warning[0].value
+        assert [c.value for c in app.code] == [problem]  # literal text, markup and all
+        health["status"], health["problems"] = "ok", []
+        app = AppTest.from_function(banner, default_timeout=30).run()
+        assert not app.warning and not app.code
+    finally:
+        server.shutdown()
+        server.server_close()
