@@ -214,6 +214,85 @@ def test_a_span_that_cannot_be_normalized_keeps_the_error_and_nothing_else() -> 
     assert row["step_kind"] is None
 
 
+def test_strands_content_blocks_in_message_events_read_as_text_tool_calls_and_results() -> None:
+    """Strands' default conventions: each event's content is a JSON array of Bedrock content blocks, or a string."""
+    row = norm(
+        "chat",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "us.anthropic.claude",
+            "gen_ai.usage.input_tokens": 40,
+        },
+        events=[
+            {"name": "gen_ai.user.message", "attributes": {"content": json.dumps([{"text": "What is 6*7?"}])}},
+            {
+                "name": "gen_ai.assistant.message",
+                "attributes": {
+                    "content": json.dumps(
+                        [{"toolUse": {"toolUseId": "t1", "name": "calculator", "input": {"x": "6*7"}}}]
+                    )
+                },
+            },
+            {
+                "name": "gen_ai.tool.message",
+                "attributes": {
+                    "content": json.dumps(
+                        [{"toolResult": {"toolUseId": "t1", "status": "success", "content": [{"text": "42"}]}}]
+                    ),
+                    "id": "t1",
+                },
+            },
+            {
+                "name": "gen_ai.choice",
+                "attributes": {"message": json.dumps([{"text": "It is 42."}]), "finish_reason": "end_turn"},
+            },
+        ],
+    )
+    assert row["normalize_error"] is None
+    assert (row["request_model"], row["input_tokens"]) == ("us.anthropic.claude", 40)
+    assert row["input_messages"] == [
+        {"role": "user", "parts": [{"type": "text", "content": "What is 6*7?"}]},
+        {
+            "role": "assistant",
+            "parts": [{"type": "tool_call", "id": "t1", "name": "calculator", "arguments": {"x": "6*7"}}],
+        },
+        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "t1", "response": "42"}]},
+    ]
+    assert row["output_messages"] == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "It is 42."}], "finish_reason": "end_turn"}
+    ]
+    plain = norm(
+        "chat", {"gen_ai.operation.name": "chat"}, [{"name": "gen_ai.choice", "attributes": {"message": "Hi"}}]
+    )
+    assert plain["output_messages"] == [{"role": "assistant", "parts": [{"type": "text", "content": "Hi"}]}]
+
+
+def test_a_span_whose_messages_cannot_be_read_keeps_its_model_tokens_tool_and_agent() -> None:
+    class Unreadable(dict[str, Any]):
+        def get(self, key: str, default: Any = None) -> Any:  # what the event readers call
+            raise RuntimeError("cannot read this event")
+
+    row = norm(
+        "chat claude",
+        {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "claude",
+            "gen_ai.agent.name": "researcher",
+            "gen_ai.usage.input_tokens": 12,
+            "gen_ai.usage.output_tokens": 3,
+        },
+        events=[{"name": "gen_ai.user.message", "attributes": Unreadable(content="x")}],
+    )
+    assert (row["request_model"], row["agent_name"], row["input_tokens"], row["output_tokens"]) == (
+        "claude",
+        "researcher",
+        12,
+        3,
+    )
+    assert row["step_kind"] == "llm" and row["input_messages"] is None
+    assert row["normalize_error"] == "messages unreadable (RuntimeError: cannot read this event)"
+
+
 def _record(span_id: str, parent: str | None, start: int, **fields: Any) -> SpanRecord:
     return SpanRecord(
         "t1",

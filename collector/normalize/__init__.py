@@ -3,7 +3,8 @@
 Each dialect module extracts what it knows; for every field the first source that has a value
 wins, in this order: the OpenTelemetry GenAI conventions (current names, then deprecated names
 and per-message events), OpenLLMetry, OpenInference, and last the span name. Unknown attributes
-stay in the raw span. A span that cannot be normalized keeps ``normalize_error`` and nothing else.
+stay in the raw span. A span whose messages cannot be read keeps every other field, with
+``normalize_error`` saying why; a span that cannot be normalized at all keeps ``normalize_error`` alone.
 """
 
 from __future__ import annotations

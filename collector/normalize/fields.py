@@ -69,3 +69,8 @@ def string_list(value: Any) -> list[str] | None:
     if isinstance(value, list | tuple):
         return [str(v) for v in value]
     return [str(value)]
+
+
+def unreadable_messages(exc: Exception) -> str:
+    """``normalize_error`` for a span whose messages could not be read (everything else is kept)."""
+    return f"messages unreadable ({type(exc).__name__}: {exc})"[:1000]

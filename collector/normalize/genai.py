@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from collector.normalize import messages
-from collector.normalize.fields import SAME_AS_RAW, SpanInput, int_or_none, string_list
+from collector.normalize.fields import SAME_AS_RAW, SpanInput, int_or_none, string_list, unreadable_messages
 
 # attribute -> field: the current names, which win over the deprecated ones below.
 _CURRENT: dict[str, str] = {
@@ -77,6 +77,16 @@ def extract(span: SpanInput) -> dict[str, Any]:
         if field in out:
             # The views read these from the raw attribute (parsed when it is JSON): not stored twice.
             out[field] = SAME_AS_RAW if isinstance(out[field], str) else out[field]
+    try:
+        _messages(span, out)
+    except Exception as exc:  # unreadable messages must not cost the span its model, tokens, tool and agent
+        for field in ("input_messages", "output_messages", "system_instructions"):
+            out.pop(field, None)
+        out["normalize_error"] = unreadable_messages(exc)
+    return out
+
+
+def _messages(span: SpanInput, out: dict[str, Any]) -> None:
     for field, role in (("input_messages", "user"), ("output_messages", "assistant"), ("system_instructions", "")):
         if field in out:
             raw = out[field]
@@ -95,4 +105,3 @@ def extract(span: SpanInput) -> dict[str, Any]:
         inputs, outputs = messages.from_events([(e["name"], e["attributes"]) for e in span.events])
         out.setdefault("input_messages", inputs or None)
         out.setdefault("output_messages", outputs or None)
-    return out

@@ -232,6 +232,61 @@ def from_openllmetry(attributes: Attributes, prefix: str, default_role: str) -> 
     return messages
 
 
+def _block_parts(blocks: list[Any]) -> list[dict[str, Any]] | None:
+    """Bedrock / Strands content blocks (``{"text"}``, ``{"toolUse"}``, ``{"toolResult"}``) to parts, or None."""
+    parts: list[dict[str, Any]] = []
+    for block in blocks:
+        if not isinstance(block, dict):
+            return None
+        if isinstance(block.get("text"), str):
+            parts.append(text_part(block["text"]))
+        elif isinstance(block.get("toolUse"), dict):
+            use = block["toolUse"]
+            parts.append(
+                {
+                    "type": "tool_call",
+                    "id": use.get("toolUseId"),
+                    "name": use.get("name"),
+                    "arguments": use.get("input"),
+                }
+            )
+        elif isinstance(block.get("toolResult"), dict):
+            result = block["toolResult"]
+            content = result.get("content")
+            texts = (
+                [c["text"] for c in content if isinstance(c, dict) and isinstance(c.get("text"), str)]
+                if (isinstance(content, list))
+                else []
+            )
+            response: Any = "\n".join(texts) if texts and len(texts) == len(content) else content
+            part: dict[str, Any] = {"type": "tool_call_response", "id": result.get("toolUseId"), "response": response}
+            if result.get("status") == "error":
+                part["status"] = "error"
+            parts.append(part)
+        else:
+            return None
+    return parts
+
+
+def _event_message(body: Mapping[str, Any], content_key: str, role: str) -> Message | None:
+    """One deprecated message event; its content may be text, JSON text, parts or content blocks."""
+    content = maybe_json(body.get(content_key))
+    if isinstance(content, list):
+        blocks = _block_parts(content)
+        if blocks is not None:
+            message: Message = {"role": str(body.get("role") or role), "parts": blocks}
+            return message if blocks else None
+    if isinstance(content, dict) and ("parts" in content or "content" in content or "tool_calls" in content):
+        fields = dict(content)
+    else:
+        fields = {"content": content}
+    for key in ("role", "name", "tool_calls", "tool_call_id", "id"):
+        if key in body and key not in fields:
+            fields[key] = maybe_json(body[key])
+    fields.setdefault("role", role)
+    return _message(fields, role)
+
+
 def from_events(events: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[list[Message], list[Message]]:
     """Deprecated per-message events (name, attributes-or-body) to (input, output) messages."""
     inputs: list[Message] = []
@@ -239,25 +294,11 @@ def from_events(events: Sequence[tuple[str, Mapping[str, Any]]]) -> tuple[list[M
     for name, body in events:
         role = EVENT_ROLES.get(name)
         if role is not None:
-            raw = dict(body)
-            content = maybe_json(raw.get("content"))
-            if isinstance(content, list) and content and all(isinstance(c, dict) for c in content):
-                # Strands: the content is a JSON array of {"text": ...} / {"toolUse": ...} blocks.
-                raw["content"] = [c.get("text", c) for c in content]
-            raw.setdefault("role", role)
-            raw["tool_calls"] = maybe_json(raw.get("tool_calls"))
-            message = _message(raw, role)
+            message = _event_message(body, "content", role)
             if message is not None:
                 inputs.append(message)
         elif name == CHOICE_EVENT:
-            raw = maybe_json(body.get("message"))
-            message_body = (
-                dict(raw) if isinstance(raw, dict) else {"content": body.get("message") or body.get("content")}
-            )
-            message_body.setdefault("role", "assistant")
-            if "tool_calls" in body:
-                message_body["tool_calls"] = maybe_json(body["tool_calls"])
-            message = _message(message_body, "assistant")
+            message = _event_message(body, "message" if "message" in body else "content", "assistant")
             if message is not None:
                 if body.get("finish_reason"):
                     message["finish_reason"] = body["finish_reason"]

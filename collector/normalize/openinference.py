@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from collector.normalize import messages
-from collector.normalize.fields import SpanInput, first, int_or_none, string_list
+from collector.normalize.fields import SpanInput, first, int_or_none, string_list, unreadable_messages
 
 _OPERATIONS = {
     "LLM": "chat",
@@ -51,8 +51,12 @@ def extract(span: SpanInput) -> dict[str, Any]:
     out["cache_creation_input_tokens"] = int_or_none(a.get("llm.token_count.prompt_details.cache_write"))
     out["reasoning_output_tokens"] = int_or_none(a.get("llm.token_count.completion_details.reasoning"))
     out["finish_reasons"] = string_list(a.get("llm.finish_reason"))
-    inputs = messages.from_openinference(a, "llm.input_messages.")
-    outputs = messages.from_openinference(a, "llm.output_messages.")
+    try:
+        inputs = messages.from_openinference(a, "llm.input_messages.")
+        outputs = messages.from_openinference(a, "llm.output_messages.")
+    except Exception as exc:  # unreadable messages must not cost the span everything else
+        inputs = outputs = None
+        out["normalize_error"] = unreadable_messages(exc)
     if kind == "TOOL":
         out["tool_name"] = first(a, "tool.name") or span.name
         out["tool_call_id"] = first(a, "tool.id", "tool_call.id")

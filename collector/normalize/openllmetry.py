@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from collector.normalize import messages
-from collector.normalize.fields import SpanInput, first
+from collector.normalize.fields import SpanInput, first, unreadable_messages
 
 _OPERATIONS = {
     "workflow": "invoke_workflow",
@@ -49,8 +49,12 @@ def extract(span: SpanInput) -> dict[str, Any]:
             out["handoff_from"] = match.group("from")
             to = match.group("to")
             out["handoff_to"] = None if to == "unknown" else to
-    inputs = messages.from_openllmetry(a, "gen_ai.prompt.", "user")
-    outputs = messages.from_openllmetry(a, "gen_ai.completion.", "assistant")
+    try:
+        inputs = messages.from_openllmetry(a, "gen_ai.prompt.", "user")
+        outputs = messages.from_openllmetry(a, "gen_ai.completion.", "assistant")
+    except Exception as exc:  # unreadable messages must not cost the span everything else
+        inputs = outputs = None
+        out["normalize_error"] = unreadable_messages(exc)
     if inputs is None and kind in ("agent", "workflow", "task") and a.get("traceloop.entity.input") is not None:
         inputs = [{"role": "user", "parts": [messages.text_part(a["traceloop.entity.input"])]}]
     if outputs is None and kind in ("agent", "workflow", "task") and a.get("traceloop.entity.output") is not None:
