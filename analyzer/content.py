@@ -165,3 +165,18 @@ def first_sentence(text: str, limit: int = 140) -> str:
 def short(text: str, limit: int = 80) -> str:
     text = _SPACE.sub(" ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# What a framework sends its model when an agent ran out of steps: a forced final answer, under a system
+# prompt of its own (smolagents' final_answer.pre_messages). The agent hit its limit; the prompt is not lost.
+_FORCED_FINAL_ANSWER = ("An agent tried to answer a user query but it got stuck and failed to do so",)
+
+
+def forced_final_answer(step: Any) -> bool:
+    """Whether this LLM call is a framework's forced final answer after the agent ran out of steps."""
+    if step.step_kind != "llm" or not step.input_messages:
+        return False
+    text = system_text(step.system_instructions, step.input_messages) or next(
+        role_texts(step.input_messages, "user"), ""
+    )
+    return text.lstrip().startswith(_FORCED_FINAL_ANSWER)

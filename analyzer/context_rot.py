@@ -6,7 +6,17 @@ import re
 from collections import defaultdict
 
 from analyzer.config import AnalyzerConfig
-from analyzer.content import around, canonical, contains, fingerprint, message_text, role_texts, short, system_text
+from analyzer.content import (
+    around,
+    canonical,
+    contains,
+    fingerprint,
+    forced_final_answer,
+    message_text,
+    role_texts,
+    short,
+    system_text,
+)
 from analyzer.model import AnalysisStep, Finding, SessionSteps, finding, step_range
 
 KIND = "context_rot"
@@ -78,7 +88,8 @@ def _early_context_lost(session: SessionSteps) -> list[Finding]:
     found: list[Finding] = []
     lineages: dict[str | None, list[AnalysisStep]] = defaultdict(list)
     for step in _llm_calls(session):
-        if step.input_messages is not None:
+        # A forced final answer runs under the framework's own prompt on purpose: a limit, not rot.
+        if step.input_messages is not None and not forced_final_answer(step):
             lineages[step.scope_id or step.agent_name].append(step)
     for calls in lineages.values():
         origin: AnalysisStep | None = None

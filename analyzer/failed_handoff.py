@@ -9,6 +9,7 @@ from analyzer.content import (
     acknowledges_trouble,
     canonical,
     contains,
+    forced_final_answer,
     is_empty,
     looks_like_error,
     message_text,
@@ -74,6 +75,17 @@ def _failure(session: SessionSteps, handoff: AnalysisHandoff, who: str, evidence
             evidence,
             f"handoff {who}: the agent that took the work failed{error}. Nothing it did reached the caller.",
         )
+    forced = _forced_answer_of(session, handoff) if outcome == "completed" else None
+    if forced is not None:
+        return finding(
+            session,
+            KIND,
+            "target_failed",
+            "high",
+            [*evidence, forced],
+            f"handoff {who}: the agent that took the work ran out of steps, and its framework made it answer at "
+            f"step {forced.step_index}. What reached the caller is that forced answer, not the work.",
+        )
     if outcome == "failed":
         return finding(
             session,
@@ -103,6 +115,21 @@ def _failure(session: SessionSteps, handoff: AnalysisHandoff, who: str, evidence
             f"session.{why}",
         )
     return None
+
+
+def _forced_answer_of(session: SessionSteps, handoff: AnalysisHandoff) -> AnalysisStep | None:
+    """The forced final answer (the target ran out of steps) inside the target agent's run, if any."""
+    target = session.step(handoff.target_step_index)
+    if target is None:
+        return None
+    return next(
+        (
+            s
+            for s in session.steps
+            if s.step_index > target.step_index and forced_final_answer(s) and target in _ancestors(session, s)[1:]
+        ),
+        None,
+    )
 
 
 def _ancestors(session: SessionSteps, step: AnalysisStep) -> list[AnalysisStep]:

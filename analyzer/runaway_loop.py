@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 
 from analyzer.config import AnalyzerConfig
-from analyzer.content import canonical, first_sentence, gist, short
+from analyzer.content import canonical, first_sentence, forced_final_answer, gist, short
 from analyzer.model import AnalysisStep, Finding, SessionSteps, finding, step_range
 
 KIND = "runaway_loop"
@@ -15,7 +15,8 @@ KIND = "runaway_loop"
 _LIMIT = re.compile(
     r"max(imum)?[ _]?turns?[ _]?exceeded|UsageLimitExceeded|request_limit|(request|token|tool[ _]calls?)[ _]limit"
     r"|recursion[ _]limit|GraphRecursionError|max(imum)?[ _]?(iterations?|steps)|iteration limit"
-    r"|reached max steps|stopped due to (iteration|time) limit|max_turns",
+    r"|reached max steps|stopped due to (iteration|time) limit|max_turns"
+    r"|LlmCallsLimitExceeded|max number of llm calls",  # Google ADK's RunConfig.max_llm_calls
     re.IGNORECASE,
 )
 
@@ -59,7 +60,13 @@ def _limit_stops(session: SessionSteps) -> list[tuple[AnalysisStep, str]]:
     stops: list[tuple[AnalysisStep, str]] = []
     seen: set[str] = set()
     for step in sorted(session.steps, key=lambda s: (s.depth, s.step_index)):
-        reason = limit_reason(step) if step.failed or step.error_type else None
+        if step.failed or step.error_type:
+            reason = limit_reason(step)
+        else:
+            forced = forced_final_answer(step)
+            reason = (
+                f"{step.agent_name or 'the agent'} reached its step limit and was made to answer" if forced else None
+            )
         if reason and reason not in seen:
             seen.add(reason)
             stops.append((step, reason))
@@ -75,6 +82,9 @@ def _tool_calls_by_agent(session: SessionSteps) -> dict[str | None, list[Analysi
 
 
 def _signature(step: AnalysisStep) -> tuple[str, str]:
+    if step.tool_arguments is None and step.tool_result is None:
+        # Nothing recorded (content capture off, ADK's default): unknown arguments are not the same arguments.
+        return (step.tool_name or "", f"unrecorded step {step.step_index}")
     return (step.tool_name or "", canonical(step.tool_arguments))
 
 

@@ -303,6 +303,17 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
             )
             add(step, target, caller, span.agent_name, "remote_agent", span.input_messages)
     for step in agent_steps:
+        # An agent run inside another agent's run, with no tool or hand-off span between (smolagents'
+        # managed agents, called from the manager's code): the outer agent delegated to it.
+        span = by_span[step.span_id]
+        outer = _caller_step(step, steps, by_span)
+        if step.step_index in targets_taken or outer is None or span.kind == CLIENT or not span.agent_name:
+            continue
+        if outer.agent_name in (None, span.agent_name):
+            continue
+        delegating = steps[step.parent_step_index - 1] if step.parent_step_index is not None else outer
+        add(delegating, step, outer.agent_name, span.agent_name, "agent_as_tool", span.input_messages)
+    for step in agent_steps:
         span = by_span[step.span_id]
         if step.step_index in targets_taken or not span.graph_parent or span.graph_parent == span.agent_name:
             continue
@@ -314,11 +325,17 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
 
 
 def _caller(step: Step, steps: list[Step], by_span: dict[str, SpanRecord]) -> str | None:
+    caller = _caller_step(step, steps, by_span)
+    return caller.agent_name if caller is not None else None
+
+
+def _caller_step(step: Step, steps: list[Step], by_span: dict[str, SpanRecord]) -> Step | None:
+    """The nearest agent step above this one."""
     parent = step.parent_step_index
     while parent is not None:
         candidate = steps[parent - 1]
         if by_span[candidate.span_id].step_kind == "agent":
-            return candidate.agent_name
+            return candidate
         parent = candidate.parent_step_index
     return None
 

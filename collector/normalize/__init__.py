@@ -68,6 +68,7 @@ _ADK_NAMES = {"call_llm": "chat", "invocation": "invoke_workflow"}
 # Tools whose call is a hand-off to another agent (ADK, Strands swarm, LangGraph supervisor/swarm).
 _TRANSFER_TOOLS = ("transfer_to_agent", "handoff_to_agent")
 _TRANSFER_PREFIXES = ("transfer_to_", "transfer_back_to_", "handoff_to_")
+_TRANSFER_TYPES = frozenset({"TransferToAgentTool"})  # gen_ai.tool.type of ADK's transfer tool
 
 
 def step_kind(operation: str | None) -> str:
@@ -139,7 +140,9 @@ def _merge(span: SpanInput) -> dict[str, Any]:
         if arguments is SAME_AS_RAW:
             arguments = messages.maybe_json(span.attributes.get("gen_ai.tool.call.arguments"))
         target = merged.get("handoff_to") or _transfer_target(tool_name, arguments)
-        if target:
+        # ADK's transfer_to_agent records no arguments with content capture off (its default): it is a
+        # hand-off all the same, whose target the session builder finds (the next agent that starts).
+        if target or tool_name in _TRANSFER_TOOLS or span.attributes.get("gen_ai.tool.type") in _TRANSFER_TYPES:
             kind = "handoff"
             merged["handoff_to"] = target
     inputs = merged.get("input_messages")

@@ -54,6 +54,8 @@ _TOKENS = frozenset(
     }
 )
 _EVENT_NAMES = frozenset({*messages.EVENT_ROLES, messages.CHOICE_EVENT})
+# What ADK writes as the call id of a tool that raised: no id, not data.
+_PLACEHOLDER_IDS = frozenset({"<not specified>"})
 
 
 def extract(span: SpanInput) -> dict[str, Any]:
@@ -69,6 +71,8 @@ def extract(span: SpanInput) -> dict[str, Any]:
             out[field] = value
         else:
             out.setdefault(_DEPRECATED[key], value)
+    if out.get("tool_call_id") in _PLACEHOLDER_IDS:
+        del out["tool_call_id"]
     for field in out.keys() & _TOKENS:
         out[field] = int_or_none(out[field])
     if "finish_reasons" in out:

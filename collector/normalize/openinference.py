@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from collector.normalize import messages
@@ -21,12 +22,88 @@ _OPERATIONS = {
 }
 
 
+# LangGraph's own nodes inside a compiled agent: plumbing, not agents.
+_LANGGRAPH_PLUMBING = frozenset(
+    {"agent", "tools", "call_model", "acall_model", "call_agent", "should_continue", "__start__", "__end__"}
+)
+_SMOLAGENTS_STEP = re.compile(r"^Step \d+$")
+
+
+def _langgraph_metadata(a: Any) -> dict[str, Any] | None:
+    raw = a.get("metadata")
+    if not isinstance(raw, str) or "lang" not in raw:
+        return None
+    parsed = messages.maybe_json(raw)
+    if not isinstance(parsed, dict) or not (
+        "langgraph_node" in parsed or parsed.get("ls_integration") in ("langgraph", "langchain")
+    ):
+        return None
+    return parsed
+
+
+def _langgraph_step(name: str, metadata: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(operation, agent) of a LangGraph run: the root graph, an agent (a top-level node), or neither."""
+    if name == "LangGraph":
+        return "invoke_workflow", None
+    if name in _LANGGRAPH_PLUMBING or name.startswith(("transfer_to_", "transfer_back_to_")):
+        return None, None
+    node = metadata.get("langgraph_node")
+    namespace = str(metadata.get("langgraph_checkpoint_ns") or "")
+    if node is None:
+        # create_react_agent(name=...) run on its own: the root run carries the agent's name.
+        return ("invoke_agent", name) if "langgraph_step" not in metadata else (None, None)
+    if node == name and "|" not in namespace and namespace.split(":", 1)[0] == name:
+        return "invoke_agent", name
+    return None, None
+
+
+def _tool_arguments(value: Any) -> Any:
+    """smolagents wraps a tool call's arguments as {"args": [...], "kwargs": {...}, "sanitize_inputs_outputs": ...}."""
+    if isinstance(value, dict) and "sanitize_inputs_outputs" in value and isinstance(value.get("kwargs"), dict):
+        args = value.get("args") or []
+        return value["kwargs"] if not args else {**value["kwargs"], "args": args}
+    return value
+
+
+def _text_message(role: str, value: Any) -> list[dict[str, Any]] | None:
+    return [{"role": role, "parts": [messages.text_part(value)]}] if value not in (None, "") else None
+
+
+def _task_message(value: Any) -> list[dict[str, Any]] | None:
+    """A smolagents run's input is its bound arguments; the user's request is the task."""
+    parsed = messages.maybe_json(value)
+    if isinstance(parsed, dict) and isinstance(parsed.get("task"), str):
+        return _text_message("user", parsed["task"])
+    return _text_message("user", value)
+
+
 def extract(span: SpanInput) -> dict[str, Any]:
     a = span.attributes
     kind = str(a.get("openinference.span.kind") or "").upper()
     if not kind and "session.id" not in a and "llm.model_name" not in a and "agent.name" not in a:
         return {}
     operation = _OPERATIONS.get(kind)
+    if "tool.name" in a and kind in ("AGENT", "CHAIN"):
+        # LangChain marks a run AGENT when its name contains "agent": transfer_to_research_agent is a tool.
+        kind, operation = "TOOL", "execute_tool"
+    langgraph = _langgraph_metadata(a) if kind in ("AGENT", "CHAIN") else None
+    if langgraph is not None or (kind == "CHAIN" and span.name == "LangGraph"):
+        operation, agent = _langgraph_step(span.name, langgraph or {})
+        return {"operation": operation, "agent_name": agent, "conversation_id": first(a, "session.id")}
+    smolagents_run = kind == "AGENT" and span.name.endswith(".run") and any(k.startswith("smolagents.") for k in a)
+    if smolagents_run:
+        # smolagents names its run spans "{agent}.run" and sets no agent.name; its token counts there are the
+        # agent's running totals, already counted on its model calls: not a step's own usage.
+        return {
+            "operation": "invoke_agent",
+            "agent_name": span.name[: -len(".run")],
+            "conversation_id": first(a, "session.id"),
+            "input_messages": _task_message(a.get("input.value")),
+            "output_messages": _text_message("assistant", a.get("output.value")),
+        }
+    if kind == "CHAIN" and _SMOLAGENTS_STEP.match(span.name):
+        # A code agent's "Step N": where its code-execution and parsing errors are recorded.
+        return {"operation": "invoke_workflow", "conversation_id": first(a, "session.id")}
     if kind == "AGENT" and "agent.name" not in a and "graph.node.id" not in a:
         # OpenAI Agents' trace span is marked AGENT but names the workflow, not an agent.
         operation = "invoke_workflow"
@@ -60,8 +137,14 @@ def extract(span: SpanInput) -> dict[str, Any]:
     if kind == "TOOL":
         out["tool_name"] = first(a, "tool.name") or span.name
         out["tool_call_id"] = first(a, "tool.id", "tool_call.id")
-        out["tool_arguments"] = messages.maybe_json(first(a, "tool.parameters_value", "input.value"))
-        out["tool_result"] = messages.maybe_json(a.get("output.value"))
+        out["tool_arguments"] = _tool_arguments(messages.maybe_json(first(a, "tool.parameters_value", "input.value")))
+        result = messages.maybe_json(a.get("output.value"))
+        message = result.get("data") if isinstance(result, dict) and result.get("type") == "tool" else None
+        if isinstance(message, dict) and "content" in message:
+            # A LangChain ToolMessage, serialized: the tool's own output is its content.
+            result = messages.maybe_json(message["content"])
+            out["tool_call_id"] = out["tool_call_id"] or message.get("tool_call_id")
+        out["tool_result"] = result
     elif kind in ("AGENT", "CHAIN", "LLM") and not inputs:
         value = a.get("input.value")
         inputs = [{"role": "user", "parts": [messages.text_part(value)]}] if value not in (None, "") else None
