@@ -168,8 +168,12 @@ def short(text: str, limit: int = 80) -> str:
 
 
 # What a framework sends its model when an agent ran out of steps: a forced final answer, under a system
-# prompt of its own (smolagents' final_answer.pre_messages). The agent hit its limit; the prompt is not lost.
-_FORCED_FINAL_ANSWER = ("An agent tried to answer a user query but it got stuck and failed to do so",)
+# prompt of its own (smolagents' final_answer.pre_messages, LlamaIndex's closing system message). The agent
+# hit its limit; its prompt is not lost.
+_FORCED_FINAL_ANSWER = (
+    "An agent tried to answer a user query but it got stuck and failed to do so",  # smolagents
+    "You have reached the maximum number of iterations",  # LlamaIndex, early_stopping_method="generate"
+)
 
 
 def forced_final_answer(step: Any) -> bool:
@@ -179,4 +183,4 @@ def forced_final_answer(step: Any) -> bool:
     text = system_text(step.system_instructions, step.input_messages) or next(
         role_texts(step.input_messages, "user"), ""
     )
-    return text.lstrip().startswith(_FORCED_FINAL_ANSWER)
+    return any(marker in text for marker in _FORCED_FINAL_ANSWER)

@@ -16,9 +16,13 @@ _LIMIT = re.compile(
     r"max(imum)?[ _]?turns?[ _]?exceeded|UsageLimitExceeded|request_limit|(request|token|tool[ _]calls?)[ _]limit"
     r"|recursion[ _]limit|GraphRecursionError|max(imum)?[ _]?(iterations?|steps)|iteration limit"
     r"|reached max steps|stopped due to (iteration|time) limit|max_turns"
-    r"|LlmCallsLimitExceeded|max number of llm calls",  # Google ADK's RunConfig.max_llm_calls
+    r"|LlmCallsLimitExceeded|max number of llm calls"  # Google ADK's RunConfig.max_llm_calls
+    r"|WorkflowTimeoutError",  # LlamaIndex's workflow timeout
     re.IGNORECASE,
 )
+
+
+_TOOL_CALL_FINISH = frozenset({"tool-calls", "tool_calls", "tool_call", "tool_use"})
 
 
 def limit_reason(step: AnalysisStep) -> str | None:
@@ -63,10 +67,19 @@ def _limit_stops(session: SessionSteps) -> list[tuple[AnalysisStep, str]]:
         if step.failed or step.error_type:
             reason = limit_reason(step)
         else:
-            forced = forced_final_answer(step)
-            reason = (
-                f"{step.agent_name or 'the agent'} reached its step limit and was made to answer" if forced else None
-            )
+            who = step.agent_name or "the agent"
+            # Strands ends a run cut by its limits with the finish reason limit_turns / limit_*_tokens.
+            cap = next((r for r in step.finish_reasons if r.startswith("limit_")), None)
+            if cap is not None:
+                reason = f"{who} was stopped by its {cap.removeprefix('limit_').replace('_', ' ')} limit"
+            elif step.step_kind == "agent" and _TOOL_CALL_FINISH.intersection(step.finish_reasons):
+                # The run's last model output asked for a tool that never ran: it was cut at its step limit
+                # (the Vercel AI SDK's stopWhen / maxSteps), not finished.
+                reason = f"{who} stopped at its step limit while still calling tools"
+            elif forced_final_answer(step):
+                reason = f"{who} reached its step limit and was made to answer"
+            else:
+                reason = None
         if reason and reason not in seen:
             seen.add(reason)
             stops.append((step, reason))

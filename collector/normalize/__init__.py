@@ -145,6 +145,11 @@ def _merge(span: SpanInput) -> dict[str, Any]:
         if target or tool_name in _TRANSFER_TOOLS or span.attributes.get("gen_ai.tool.type") in _TRANSFER_TYPES:
             kind = "handoff"
             merged["handoff_to"] = target
+    if kind == "agent":
+        # An agent span's usage is its run's total (Strands, smolagents), already counted on its model calls:
+        # left in the raw span, so that a plain SUM over steps is the session's usage.
+        for field in _INT_COLUMNS:
+            merged.pop(field, None)
     inputs = merged.get("input_messages")
     if merged.get("system_instructions") is None and inputs and inputs is not SAME_AS_RAW:
         merged["system_instructions"] = messages.system_parts(inputs)

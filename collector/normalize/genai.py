@@ -77,17 +77,92 @@ def extract(span: SpanInput) -> dict[str, Any]:
         out[field] = int_or_none(out[field])
     if "finish_reasons" in out:
         out["finish_reasons"] = string_list(out["finish_reasons"])
+    if "tool_result" in out:
+        # Strands returns a tool's result as content blocks ([{"text": ...}]): the text is the result.
+        text = messages.blocks_text(messages.maybe_json(out["tool_result"]))
+        if text is not None:
+            out["tool_result"] = text
     for field in ("tool_arguments", "tool_result"):
         if field in out:
             # The views read these from the raw attribute (parsed when it is JSON): not stored twice.
             out[field] = SAME_AS_RAW if isinstance(out[field], str) else out[field]
     try:
+        _details(span, out)
         _messages(span, out)
+        if out.get("operation") == "execute_tool" or "tool_name" in out:
+            _tool_call_from_events(span, out)
+        outputs = out.get("output_messages")
+        if "finish_reasons" not in out and isinstance(outputs, list):
+            reasons = [str(m["finish_reason"]) for m in outputs if isinstance(m, dict) and m.get("finish_reason")]
+            out["finish_reasons"] = reasons or None
     except Exception as exc:  # unreadable messages must not cost the span its model, tokens, tool and agent
         for field in ("input_messages", "output_messages", "system_instructions"):
             out.pop(field, None)
         out["normalize_error"] = unreadable_messages(exc)
     return out
+
+
+_DETAILS_EVENT = "gen_ai.client.inference.operation.details"
+_DETAILS_FIELDS = {
+    "gen_ai.input.messages": "input_messages",
+    "gen_ai.output.messages": "output_messages",
+    "gen_ai.system_instructions": "system_instructions",
+}
+
+
+def _details(span: SpanInput, out: dict[str, Any]) -> None:
+    """The conventions' message attributes carried by operation-details events (Strands' latest conventions).
+
+    A span may spread them over several events (its history in one, the tool results in another): they are
+    read in order and joined. An attribute on the span itself wins.
+    """
+    found: dict[str, list[Any]] = {}
+    for event in span.events:
+        if event["name"] != _DETAILS_EVENT:
+            continue
+        for key, field in _DETAILS_FIELDS.items():
+            value = messages.maybe_json(event["attributes"].get(key))
+            if value is None or field in out:
+                continue
+            found.setdefault(field, []).extend(value if isinstance(value, list) else [value])
+    out.update(found)
+
+
+def _tool_call_from_events(span: SpanInput, out: dict[str, Any]) -> None:
+    """A tool span's arguments and result when they travel as messages, not as gen_ai.tool.call.* attributes."""
+    if "tool_arguments" not in out:
+        arguments = _first_part(out.get("input_messages"), "tool_call", "arguments")
+        if arguments is None:  # the deprecated events: the tool message holds the call's input
+            arguments = next(
+                (
+                    messages.maybe_json(e["attributes"].get("content"))
+                    for e in span.events
+                    if e["name"] == "gen_ai.tool.message"
+                ),
+                None,
+            )
+        if arguments is not None:
+            out["tool_arguments"] = arguments
+    if "tool_result" not in out:
+        result = _first_part(out.get("output_messages"), "tool_call_response", "response")
+        if result is None:
+            outputs = out.get("output_messages")
+            if isinstance(outputs, list) and outputs and isinstance(outputs[0], dict):
+                texts = [p.get("content") for p in outputs[0].get("parts", []) if p.get("type") == "text"]
+                result = "\n".join(str(t) for t in texts) if texts else None
+        if result is not None:
+            text = messages.blocks_text(result)
+            out["tool_result"] = text if text is not None else result
+
+
+def _first_part(items: Any, kind: str, key: str) -> Any:
+    if not isinstance(items, list):
+        return None
+    for message in items:
+        for part in message.get("parts", []) if isinstance(message, dict) else []:
+            if isinstance(part, dict) and part.get("type") == kind and part.get(key) is not None:
+                return part[key]
+    return None
 
 
 def _messages(span: SpanInput, out: dict[str, Any]) -> None:

@@ -268,6 +268,16 @@ def _block_parts(blocks: list[Any]) -> list[dict[str, Any]] | None:
     return parts
 
 
+def blocks_text(value: Any) -> str | None:
+    """The text of a list of text content blocks ([{"text": ...}, ...]), or None if it is not one."""
+    if not isinstance(value, list) or not value:
+        return None
+    texts = [block.get("text") for block in value if isinstance(block, dict)]
+    if len(texts) != len(value) or not all(isinstance(t, str) for t in texts):
+        return None
+    return "\n".join(str(t) for t in texts)
+
+
 def _event_message(body: Mapping[str, Any], content_key: str, role: str) -> Message | None:
     """One deprecated message event; its content may be text, JSON text, parts or content blocks."""
     content = maybe_json(body.get(content_key))

@@ -27,6 +27,7 @@ _LANGGRAPH_PLUMBING = frozenset(
     {"agent", "tools", "call_model", "acall_model", "call_agent", "should_continue", "__start__", "__end__"}
 )
 _SMOLAGENTS_STEP = re.compile(r"^Step \d+$")
+_WORKFLOW_RUN = re.compile(r"^\w*(Agent|Workflow)\.run$")
 
 
 def _langgraph_metadata(a: Any) -> dict[str, Any] | None:
@@ -101,6 +102,12 @@ def extract(span: SpanInput) -> dict[str, Any]:
             "input_messages": _task_message(a.get("input.value")),
             "output_messages": _text_message("assistant", a.get("output.value")),
         }
+    if kind == "LLM" and span.name.endswith("._prepare_chat_with_tools"):
+        # LlamaIndex: building the request of the model call that follows, not a call of its own.
+        return {"conversation_id": first(a, "session.id")}
+    if kind == "CHAIN" and _WORKFLOW_RUN.match(span.name):
+        # LlamaIndex's FunctionAgent.run / AgentWorkflow.run: the run whose failure (a limit) ends it.
+        return {"operation": "invoke_workflow", "conversation_id": first(a, "session.id")}
     if kind == "CHAIN" and _SMOLAGENTS_STEP.match(span.name):
         # A code agent's "Step N": where its code-execution and parsing errors are recorded.
         return {"operation": "invoke_workflow", "conversation_id": first(a, "session.id")}
