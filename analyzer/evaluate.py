@@ -113,7 +113,9 @@ def evaluate(corpus: Path) -> Evaluation:
     labels = read_labels(corpus)
     config_path = corpus / "analyzer.toml"
     config: AnalyzerConfig = load_config(config_path if config_path.exists() else None)
-    files = sorted(p for p in corpus.glob("*.json") if not p.name.endswith(".expected.json"))
+    # Captures may sit in one folder per framework (sample_traces/frameworks/<framework>/).
+    found_files = [*corpus.glob("*.json"), *corpus.glob("*/*.json")]
+    files = sorted(p for p in found_files if not p.name.endswith(".expected.json"))
     if not files:
         raise CorpusError(f"{corpus} has no OTLP/JSON files.")
     with tempfile.TemporaryDirectory(prefix="stepseven-eval-") as tmp:

@@ -249,6 +249,17 @@ def test_evaluation_prints_precision_and_recall_per_kind_on_the_corpus() -> None
         assert float(cells[6]) >= 0.9 and float(cells[7]) >= 0.9, out.stdout
 
 
+def test_evaluation_on_the_captures_of_frameworks_we_did_not_write() -> None:
+    """sample_traces/frameworks: real frameworks' runs, labeled from what really happened (TRUTH.md)."""
+    out = cli("evaluate", str(SAMPLES / "frameworks"))
+    assert out.returncode == 0, out.stderr
+    lines = {line.split()[0]: line.split() for line in out.stdout.splitlines()[1:4]}
+    for kind in ("runaway_loop", "failed_handoff"):
+        positives, precision, recall = int(lines[kind][1]), float(lines[kind][6]), float(lines[kind][7])
+        assert positives >= 8 and precision >= 0.85 and recall >= 0.85, out.stdout
+    assert int(lines["context_rot"][4]) <= 1, out.stdout  # false positives: no framework run here loses context
+
+
 def test_a_store_from_before_the_analyzer_is_migrated_in_place(tmp_path: Path) -> None:
     import duckdb
 
