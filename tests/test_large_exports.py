@@ -24,11 +24,8 @@ from store.journal import Journal
 from store.model import Batch, StoreOutOfMemory, WriteResult
 from store.writer import VisibleReader, Writer
 from tests.conftest import RunningCollector, store_args
-from tests.otlp import raw_request, raw_span
-
-
-def _batch(*names: str) -> Batch:
-    return decode_traces(raw_request(*(raw_span(n) for n in names)), Limits()).batch
+from tests.otlp import raw_request
+from tests.test_journal import _batch, _names
 
 
 def _wait(condition: Callable[[], bool], timeout: float = 30) -> None:
@@ -55,10 +52,6 @@ class _Limited:
             raise StoreOutOfMemory(f"{len(batch)} records did not fit")
         self.writes.append(len(batch))
         return self.store.write(batch)
-
-
-def _names(store: DuckDBStore) -> list[str]:
-    return [row[0] for row in store.cursor().execute("SELECT name FROM spans ORDER BY name").fetchall()]
 
 
 def test_a_flush_that_runs_out_of_memory_is_written_in_halves_and_nothing_is_lost(tmp_path: Path) -> None:
@@ -323,3 +316,29 @@ def test_every_dashboard_page_says_when_the_collector_is_degraded_in_plain_text(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_sql_result_says_when_acknowledged_records_are_not_in_the_store(tmp_path: Path) -> None:
+    """The query API adds the writer's warning to every SQL result while it has one, in JSON and as a header."""
+    import asyncio
+
+    from api.app import build_app
+
+    store = DuckDBStore(tmp_path / "s.duckdb")
+    store.write(_batch("stored"))
+    warning: list[str | None] = ["3 acknowledged records are not in the store yet and are retried"]
+    app = build_app(store.reader(), dict, query_timeout_seconds=10, unstored=lambda: warning[0])
+
+    async def ask() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            return await client.post("/api/v1/sql", json={"sql": "SELECT count(*) AS n FROM spans"})
+
+    response = asyncio.run(ask())
+    assert response.json()["rows"] == [[1]]
+    assert response.json()["warning"] == warning[0]
+    assert response.headers["X-Stepseven-Warning"] == warning[0]
+    warning[0] = None  # stored at last: no warning any more
+    response = asyncio.run(ask())
+    assert response.json()["warning"] is None and "X-Stepseven-Warning" not in response.headers
+    store.close()

@@ -153,13 +153,9 @@ def extract(span: SpanInput) -> dict[str, Any]:
             out["tool_call_id"] = out["tool_call_id"] or message.get("tool_call_id")
         out["tool_result"] = result
     elif kind in ("AGENT", "CHAIN", "LLM") and not inputs:
-        value = a.get("input.value")
-        inputs = [{"role": "user", "parts": [messages.text_part(value)]}] if value not in (None, "") else None
+        inputs = _text_message("user", a.get("input.value"))
         if kind != "LLM" and not outputs:
-            result = a.get("output.value")
-            outputs = (
-                [{"role": "assistant", "parts": [messages.text_part(result)]}] if result not in (None, "") else None
-            )
+            outputs = _text_message("assistant", a.get("output.value"))
     out["input_messages"] = inputs
     out["output_messages"] = outputs
     out["system_instructions"] = messages.system_parts(inputs)
