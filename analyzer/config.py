@@ -78,6 +78,16 @@ class Thresholds:
     cycle_min_repeats: int = _option(
         3, "Flag a cycle of 2 to 4 tool calls repeated this many times with no new result."
     )
+    similar_arguments: float = _option(
+        0.5, "Tool arguments sharing this share of their words are the same request re-worded."
+    )
+    no_progress_min_calls: int = _option(
+        3, "Flag this many calls of one tool in one run, with similar arguments, whose results bring nothing new."
+    )
+    repeated_error_min: int = _option(3, "Flag the same error this many times in one agent run.")
+    pager_min_calls: int = _option(
+        5, "Flag a tool paged (arguments differing only in numbers) this many times by a run that never finished."
+    )
     excess_ratio: float = _option(5.0, "Flag an agent using this many times its usual steps or tokens in a session.")
     excess_min_sessions: int = _option(5, "How many earlier sessions of an agent make its usual figures.")
     ping_pong_min_handoffs: int = _option(4, "Flag this many handoffs back and forth between the same two agents.")

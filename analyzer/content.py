@@ -176,6 +176,16 @@ _FORCED_FINAL_ANSWER = (
 )
 
 
+# What a framework answers in the agent's name when it ran out of steps without calling the model again.
+_OUT_OF_STEPS_ANSWERS = ("Sorry, need more steps to process this request",)  # LangGraph's create_react_agent
+
+
+def out_of_steps_answer(step: Any) -> bool:
+    """Whether this step's answer is a framework's canned reply for a run that ran out of steps."""
+    text = output_text(step.output_messages)
+    return any(marker in text for marker in _OUT_OF_STEPS_ANSWERS)
+
+
 def forced_final_answer(step: Any) -> bool:
     """Whether this LLM call is a framework's forced final answer after the agent ran out of steps."""
     if step.step_kind != "llm" or not step.input_messages:
@@ -184,3 +194,72 @@ def forced_final_answer(step: Any) -> bool:
         role_texts(step.input_messages, "user"), ""
     )
     return any(marker in text for marker in _FORCED_FINAL_ANSWER)
+
+
+_WORD = re.compile(r"[$€£]?\d+(?:[.,]\d+)*%?|[A-Za-z][A-Za-z'-]{3,}")
+_CLAUSE = re.compile(r"[.;!?\n]+|,\s+(?:and|but)\s+")
+# What makes a clause of a request a constraint the answer must keep: limits, prohibitions, requirements.
+_CONSTRAINT = re.compile(
+    r"\b(only|must|never|always|don't|do not|without|under|below|above|over|at (most|least)|no more than|"
+    r"less than|more than|within|avoid|exactly|maximum|minimum|max|min|budget|strictly|except|exclude|"
+    r"before|after|by|no later than|required?|ensure|make sure)\b|[$€£]\s?\d|\d+\s?%",
+    re.IGNORECASE,
+)
+_STOP = frozenset(
+    "please could would should with that this from into about your have them they then than what when where which "
+    "will just also some more most very want need like help find give tell make sure".split()
+)
+
+
+def _salient(text: str) -> set[str]:
+    return {w.lower().strip("$€£%").rstrip(".,") for w in _WORD.findall(text)} - _STOP
+
+
+def missing_constraints(task: str, text: str) -> list[str]:
+    """The clauses of a request that a later input no longer carries, in any wording.
+
+    A compaction that kept the request's constraints ("budget under $500") in its summary keeps the task; one
+    that dropped them does not. Without constraint clauses, the request as a whole must be mostly carried.
+    """
+    present = _salient(text)
+    clauses = [c.strip() for c in _CLAUSE.split(task) if c.strip()]
+    constraints = [c for c in clauses if _CONSTRAINT.search(c)] or [task]
+    gone = []
+    for clause in constraints:
+        words = _salient(clause)
+        numbers = {w for w in words if w[:1].isdigit()}
+        if not words:
+            continue
+        kept = len(words & present) / len(words)
+        if numbers - present or kept < 0.6:
+            gone.append(f"'{short(clause, 60)}'")
+    return gone
+
+
+_TOKEN = re.compile(r"\w+")
+
+
+def words(value: Any) -> set[str]:
+    """The words of a value (a tool's arguments or result), keys of JSON objects left out."""
+    if value is None:
+        return set()
+    if isinstance(value, str):
+        stripped = value.strip()
+        if stripped[:1] in ("{", "["):
+            try:
+                return words(orjson.loads(stripped))
+            except orjson.JSONDecodeError:
+                pass
+        return {w.lower() for w in _TOKEN.findall(value) if len(w) > 1 or w.isdigit()}
+    if isinstance(value, dict):
+        return set().union(*(words(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(words(v) for v in value)) if value else set()
+    return words(str(value))
+
+
+def similarity(a: set[str], b: set[str]) -> float:
+    """Share of words in common (Jaccard): 1.0 for the same words in any order."""
+    if not a and not b:
+        return 1.0
+    return len(a & b) / len(a | b)

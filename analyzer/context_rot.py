@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
 
 from analyzer.config import AnalyzerConfig
 from analyzer.content import (
@@ -13,6 +15,7 @@ from analyzer.content import (
     fingerprint,
     forced_final_answer,
     message_text,
+    missing_constraints,
     role_texts,
     short,
     system_text,
@@ -83,42 +86,58 @@ def _pressure(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
     return found
 
 
+@dataclass(slots=True)
+class _Thread:
+    """One conversation an agent keeps with its model: a system prompt, a first request, and what came back."""
+
+    origin: AnalysisStep
+    system: str
+    task: str
+    history: set[str] = field(default_factory=set)
+    outputs: set[str] = field(default_factory=set)
+    reported: set[str] = field(default_factory=set)
+
+
+def _same_prompt(a: str, b: str) -> bool:
+    return contains(a, b) or contains(b, a)
+
+
+def _thread_of(threads: list[_Thread], system: str, prints: set[str]) -> _Thread | None:
+    """The thread a call continues: the one whose model answers it feeds back (else whose messages it shares),
+    under the same system prompt or under none."""
+    best: tuple[int, int, _Thread] | None = None
+    for t in reversed(threads):
+        fed_back, shared = len(prints & t.outputs), len(prints & t.history)
+        if not shared or (system and t.system and not _same_prompt(system, t.system)):
+            # A different system prompt is a deliberate new conversation (planning, a final-answer call, a
+            # sub-agent given the caller's history under its own instructions): not this thread.
+            continue
+        if best is None or (fed_back, shared) > best[:2]:
+            best = (fed_back, shared, t)
+    return best[2] if best else None
+
+
 def _early_context_lost(session: SessionSteps) -> list[Finding]:
     """System instructions or the original task, present early and gone later from the same conversation."""
     found: list[Finding] = []
     lineages: dict[str | None, list[AnalysisStep]] = defaultdict(list)
     for step in _llm_calls(session):
-        # A forced final answer runs under the framework's own prompt on purpose: a limit, not rot.
-        if step.input_messages is not None and not forced_final_answer(step):
+        # A forced final answer runs under the framework's own prompt on purpose: a limit, not rot. A span that
+        # lost attributes to the SDK's count limit lost its oldest messages there, not in the conversation.
+        if step.input_messages is not None and not forced_final_answer(step) and not step.dropped_attributes:
             lineages[step.scope_id or step.agent_name].append(step)
     for calls in lineages.values():
-        origin: AnalysisStep | None = None
-        system = task = ""
-        history: set[str] = set()
-        reported: set[str] = set()
+        threads: list[_Thread] = []
         for call in calls:
             inputs = call.input_messages or []
             prints = {fingerprint(m) for m in inputs if m.get("role") != "system"}
-            continues = origin is not None and bool(prints & history)
-            if not continues:
-                # A fresh conversation (a new invocation of the agent): it sets what must be kept.
-                origin, history, reported = call, set(), set()
-                system = system_text(call.system_instructions, inputs)
-                task = next(role_texts(inputs, "user"), "")
+            system = system_text(call.system_instructions, inputs)
+            thread = _thread_of(threads, system, prints)
+            if thread is None:
+                thread = _Thread(call, system, next(role_texts(inputs, "user"), ""))
+                threads.append(thread)
             else:
-                assert origin is not None
-                text = "\n".join(message_text(m) for m in inputs)
-                lost: list[str] = []
-                if (
-                    system
-                    and "system" not in reported
-                    and not contains(system_text(call.system_instructions, inputs), system)
-                ):
-                    lost.append(f"the system instructions ('{short(system, 70)}')")
-                    reported.add("system")
-                if task and "task" not in reported and not contains(text, task):
-                    lost.append(f"the original task ('{short(task, 70)}')")
-                    reported.add("task")
+                lost = _lost(thread, system, inputs)
                 if lost:
                     found.append(
                         finding(
@@ -126,16 +145,32 @@ def _early_context_lost(session: SessionSteps) -> list[Finding]:
                             KIND,
                             "early_context_lost",
                             "high" if len(lost) == 2 else "medium",
-                            [origin, call],
-                            f"{' and '.join(lost)} were in the input of step {origin.step_index} but are missing "
-                            f"from step {call.step_index}, which continues the same conversation: the history was "
-                            "truncated or compacted without them.",
+                            [thread.origin, call],
+                            f"{' and '.join(lost)} were in the input of step {thread.origin.step_index} but are "
+                            f"missing from step {call.step_index}, which continues the same conversation: the "
+                            "history was truncated or compacted without them.",
                             anchor=f"lost:{call.span_id}",
                         )
                     )
-            history |= prints
-            history |= {fingerprint(m) for m in call.output_messages or []}
+            thread.history |= prints
+            answers = {fingerprint(m) for m in call.output_messages or []}
+            thread.history |= answers
+            thread.outputs |= answers
     return found
+
+
+def _lost(thread: _Thread, system: str, inputs: list[dict[str, Any]]) -> list[str]:
+    lost: list[str] = []
+    if thread.system and not system and "system" not in thread.reported:
+        lost.append(f"the system instructions ('{short(thread.system, 70)}')")
+        thread.reported.add("system")
+    text = "\n".join(message_text(m) for m in inputs)
+    if thread.task and "task" not in thread.reported and not contains(text, thread.task):
+        missing = missing_constraints(thread.task, text)
+        if missing:
+            lost.append(f"the original task ('{short(thread.task, 70)}'; gone: {'; '.join(missing)})")
+            thread.reported.add("task")
+    return lost
 
 
 def _agent_time_mark(session: SessionSteps, limit_ns: float) -> int | None:

@@ -25,7 +25,7 @@ STEP_COLUMNS = """
     CAST(input_messages AS VARCHAR), CAST(output_messages AS VARCHAR), CAST(system_instructions AS VARCHAR),
     request_model, response_model, input_tokens, output_tokens, CAST(finish_reasons AS VARCHAR), status,
     error_type, error_message, handoff_from, handoff_to, start_time_unix_nano, end_time_unix_nano,
-    parent_span_id, kind, CAST(links AS VARCHAR)"""
+    parent_span_id, kind, CAST(links AS VARCHAR), dropped_attributes_count"""
 
 # (view, session_ids, columns) -> rows of ``SELECT {columns} FROM {view}`` for those sessions, ordered by
 # session and index: many sessions in one go (the collector's store has a faster path than the view).
@@ -65,7 +65,7 @@ def _step(row: tuple[Any, ...]) -> AnalysisStep:
         step_index, span_id, trace_id, parent, depth, step_kind, operation, name, agent, scope,
         tool_name, tool_call_id, arguments, result, inputs, outputs, system,
         request_model, response_model, input_tokens, output_tokens, finish, status,
-        error_type, error_message, handoff_from, handoff_to, start, end, parent_span_id, kind, links,
+        error_type, error_message, handoff_from, handoff_to, start, end, parent_span_id, kind, links, dropped,
     ) = row  # fmt: skip
     reasons = _json(finish)
     link_list = _json(links)
@@ -102,6 +102,7 @@ def _step(row: tuple[Any, ...]) -> AnalysisStep:
         parent_span_id=parent_span_id,
         span_kind=kind,
         link_count=len(link_list) if isinstance(link_list, list) else 0,
+        dropped_attributes=int(dropped or 0),
     )
 
 

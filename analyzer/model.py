@@ -49,6 +49,9 @@ class AnalysisStep:
     parent_span_id: str | None = None
     span_kind: str = "internal"
     link_count: int = 0
+    # Attributes the SDK dropped over its count limit (128 by default): the oldest indexed messages of a long
+    # run go first, so what the messages lack proves nothing.
+    dropped_attributes: int = 0
 
     @property
     def failed(self) -> bool:

@@ -6,7 +6,17 @@ import re
 from collections import defaultdict
 
 from analyzer.config import AnalyzerConfig
-from analyzer.content import canonical, first_sentence, forced_final_answer, gist, short
+from analyzer.content import (
+    canonical,
+    first_sentence,
+    forced_final_answer,
+    gist,
+    out_of_steps_answer,
+    output_text,
+    short,
+    similarity,
+    words,
+)
 from analyzer.model import AnalysisStep, Finding, SessionSteps, finding, step_range
 
 KIND = "runaway_loop"
@@ -52,6 +62,12 @@ def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
                 "The agent ran out of turns or budget before it finished.",
             )
         )
+    in_loops = {i for f in found for i in f.step_indexes}
+    more = _no_progress(session, config, ending, in_loops)
+    in_loops |= {i for f in more for i in f.step_indexes}
+    more += _endless_paging(session, config, stopped, in_loops)
+    more += _repeated_errors(session, config, ending)
+    found += more
     found += _ping_pong(session, config)
     # An agent already caught looping needs no second finding saying it also used a lot.
     explained = {s.agent_name for f in found for i in f.step_indexes if (s := session.step(i))}
@@ -78,6 +94,8 @@ def _limit_stops(session: SessionSteps) -> list[tuple[AnalysisStep, str]]:
                 reason = f"{who} stopped at its step limit while still calling tools"
             elif forced_final_answer(step):
                 reason = f"{who} reached its step limit and was made to answer"
+            elif step.step_kind in ("agent", "workflow") and out_of_steps_answer(step):
+                reason = f"{who} ran out of steps and answered '{first_sentence(output_text(step.output_messages))}'"
             else:
                 reason = None
         if reason and reason not in seen:
@@ -86,11 +104,13 @@ def _limit_stops(session: SessionSteps) -> list[tuple[AnalysisStep, str]]:
     return stops
 
 
-def _tool_calls_by_agent(session: SessionSteps) -> dict[str | None, list[AnalysisStep]]:
-    calls: dict[str | None, list[AnalysisStep]] = defaultdict(list)
+def _tool_calls_by_agent(session: SessionSteps) -> dict[tuple[str, str | None], list[AnalysisStep]]:
+    """Each agent run's tool calls. A run is one trace of one agent: repetition across user turns (a new
+    request each time) is not a runaway loop."""
+    calls: dict[tuple[str, str | None], list[AnalysisStep]] = defaultdict(list)
     for step in session.steps:
         if step.step_kind == "tool" and step.tool_name:
-            calls[step.scope_id or step.agent_name].append(step)
+            calls[(step.trace_id, step.scope_id or step.agent_name)].append(step)
     return calls
 
 
@@ -146,6 +166,166 @@ def _repeated_calls(session: SessionSteps, config: AnalyzerConfig, ending: str, 
                 found.append(_repeat_finding(session, group, f"within {len(window)} tool calls", outcomes, ending))
                 flagged.update(c.step_index for c in group)
     return found
+
+
+def _unrecorded(step: AnalysisStep) -> bool:
+    return step.tool_arguments is None and step.tool_result is None and not step.failed
+
+
+def _no_progress(session: SessionSteps, config: AnalyzerConfig, ending: str, flagged: set[int]) -> list[Finding]:
+    """The same request re-worded again and again (a search with other words), each answer bringing nothing the
+    earlier ones had not: repetition measured by similarity and by what was learned, not by identical text."""
+    t = config.thresholds
+    found: list[Finding] = []
+    for calls in _tool_calls_by_agent(session).values():
+        by_tool: dict[str, list[AnalysisStep]] = defaultdict(list)
+        for call in calls:
+            by_tool[call.tool_name or ""].append(call)
+        for tool_calls in by_tool.values():
+            for streak in _streaks(tool_calls, t.similar_arguments):
+                if len(streak) >= t.no_progress_min_calls and not any(c.step_index in flagged for c in streak):
+                    found.append(_no_progress_finding(session, streak, ending))
+                    flagged.update(c.step_index for c in streak)
+    return found
+
+
+def _streaks(calls: list[AnalysisStep], similar: float) -> list[list[AnalysisStep]]:
+    """Runs of calls, each asking much what the one before asked, that learned nothing new.
+
+    A run that ends in something new for the same request (a job polled until "done", a retry that succeeds)
+    is progress, not a loop, and is not returned.
+    """
+    streaks: list[list[AnalysisStep]] = []
+    learned: set[str] = set()
+    streak: list[AnalysisStep] = []
+    for call in calls:
+        if _unrecorded(call):
+            # Content capture off: nothing to compare, so nothing to conclude.
+            streaks.append(streak)
+            streak, learned = [], set()
+            continue
+        asked = words(call.tool_arguments)
+        # Volatile tokens (ids, counters) masked; an echo of the request ("no results for <query>") is no news.
+        answer = words(_outcome(call)) - asked
+        new = answer - learned
+        again = bool(streak) and similarity(asked, words(streak[-1].tool_arguments)) >= similar
+        progress = (streak and streak[-1].failed and not call.failed) or len(new) >= max(1, 0.2 * len(answer))
+        if again and not progress:
+            streak.append(call)
+        elif again:
+            streak = []  # the repetition ended in something new
+        else:
+            streaks.append(streak)
+            streak = [call]
+        learned |= answer
+    streaks.append(streak)
+    return [s for s in streaks if s]
+
+
+def _no_progress_finding(session: SessionSteps, run: list[AnalysisStep], ending: str) -> Finding:
+    first = run[0]
+    asked = "; ".join(dict.fromkeys(short(canonical(c.tool_arguments), 40) for c in run[:3]))
+    more = f" and {len(run) - 3} more" if len(run) > 3 else ""
+    return finding(
+        session,
+        KIND,
+        "no_progress",
+        "high" if ending or len(run) >= 6 else "medium",
+        run,
+        f"called {first.label} {len(run)} times with the same request in other words ({asked}{more}), "
+        f"{step_range(run)}, and no answer after the first brought anything new{ending}.",
+    )
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _endless_paging(
+    session: SessionSteps, config: AnalyzerConfig, stopped: list[tuple[AnalysisStep, str]], flagged: set[int]
+) -> list[Finding]:
+    """A pager or poller that moves its argument on each call (page 1, 2, 3...) in a run that never finished:
+    stopped by a limit, or still paging when it ended."""
+    t = config.thresholds
+    found: list[Finding] = []
+    stopped_traces = {step.trace_id: reason for step, reason in stopped}
+    for (trace_id, _scope), calls in _tool_calls_by_agent(session).items():
+        run: list[AnalysisStep] = []
+        groups: list[list[AnalysisStep]] = []
+        for call in calls:
+            key = (call.tool_name, _DIGITS.sub("#", canonical(call.tool_arguments)))
+            if (
+                run
+                and not _unrecorded(call)
+                and key == (run[-1].tool_name, _DIGITS.sub("#", canonical(run[-1].tool_arguments)))
+            ):
+                run.append(call)
+            else:
+                groups.append(run)
+                run = [] if _unrecorded(call) else [call]
+        groups.append(run)
+        last_step = max((s for s in session.steps if s.trace_id == trace_id), key=lambda s: s.end_time_unix_nano)
+        for group in groups:
+            if len(group) < t.pager_min_calls or any(c.step_index in flagged for c in group):
+                continue
+            moved = len({canonical(c.tool_arguments) for c in group}) == len(group)
+            unfinished = trace_id in stopped_traces or (group[-1] is calls[-1] and last_step.failed)
+            if not moved or not unfinished:
+                continue
+            ending = f"; the run ended with '{stopped_traces[trace_id]}'" if trace_id in stopped_traces else ""
+            found.append(
+                finding(
+                    session,
+                    KIND,
+                    "endless_paging",
+                    "high",
+                    group,
+                    f"called {group[0].label} {len(group)} times moving on one page or cursor each time "
+                    f"({short(canonical(group[0].tool_arguments), 40)} … "
+                    f"{short(canonical(group[-1].tool_arguments), 40)}), "
+                    f"{step_range(group)}, and never finished{ending}.",
+                )
+            )
+            flagged.update(c.step_index for c in group)
+    return found
+
+
+def _repeated_errors(session: SessionSteps, config: AnalyzerConfig, ending: str) -> list[Finding]:
+    """The same error again and again in one agent run, whatever was called in between."""
+    failed_children: dict[int, set[str]] = defaultdict(set)
+    for step in session.steps:
+        if step.failed and step.parent_step_index is not None:
+            failed_children[step.parent_step_index].add(_error_gist(step))
+    errors: dict[tuple[str, str | None, str], list[AnalysisStep]] = defaultdict(list)
+    for step in session.steps:
+        gist_ = _error_gist(step)
+        # The same error propagating up through the parents is one error, recorded where it happened.
+        if not step.failed or not gist_ or gist_ in failed_children.get(step.step_index, set()):
+            continue
+        if limit_reason(step):
+            continue
+        errors[(step.trace_id, step.scope_id or step.agent_name, gist_)].append(step)
+    found: list[Finding] = []
+    for group in errors.values():
+        if len(group) < config.thresholds.repeated_error_min:
+            continue
+        message = first_sentence(group[0].error_message or group[0].error_type or "", 100)
+        labels = ", ".join(dict.fromkeys(s.label for s in group))
+        found.append(
+            finding(
+                session,
+                KIND,
+                "repeated_error",
+                "high" if ending or len(group) >= 5 else "medium",
+                group,
+                f"failed {len(group)} times with the same error ('{message}') in one run, {step_range(group)} "
+                f"({labels}), trying again without changing what made it fail{ending}.",
+            )
+        )
+    return found
+
+
+def _error_gist(step: AnalysisStep) -> str:
+    return gist(step.error_message or step.error_type or "") if step.failed else ""
 
 
 def _repeat_finding(

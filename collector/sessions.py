@@ -233,6 +233,16 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
             stack.extend(reversed(children.get(child.step_index, [])))
         return None
 
+    def runs_here(step: Step) -> bool:
+        """An agent span marked CLIENT that is the agent's own run, in this process (OpenAI Agents under
+        opentelemetry-instrumentation-openai-agents-v2 marks every invoke_agent CLIENT): its model and tool
+        calls are right below it, and no agent's. Span kind alone does not make an agent remote."""
+        below = children.get(step.step_index, [])
+        return first_agent_below(step) is None and any(by_span[c.span_id].step_kind in ("llm", "tool") for c in below)
+
+    def remote(step: Step) -> bool:
+        return by_span[step.span_id].kind == CLIENT and not runs_here(step)
+
     for step in steps:
         span = by_span[step.span_id]
         if span.step_kind == "handoff":
@@ -276,7 +286,7 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
             if (
                 below is not None
                 and below_span is not None
-                and below_span.kind != CLIENT
+                and not remote(below)
                 and below_span.agent_name != step.agent_name
             ):
                 add(
@@ -287,7 +297,7 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
                     "agent_as_tool",
                     span.tool_arguments,
                 )
-        elif span.step_kind == "agent" and span.kind == CLIENT and (caller := _caller(step, steps, by_span)):
+        elif span.step_kind == "agent" and remote(step) and (caller := _caller(step, steps, by_span)):
             # invoke_agent CLIENT span under another agent: a call to a remote agent, whose own spans
             # are below it (context propagated) or in another trace of the session (not propagated).
             target = first_agent_below(step) or next(
@@ -307,7 +317,7 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
         # managed agents, called from the manager's code): the outer agent delegated to it.
         span = by_span[step.span_id]
         outer = _caller_step(step, steps, by_span)
-        if step.step_index in targets_taken or outer is None or span.kind == CLIENT or not span.agent_name:
+        if step.step_index in targets_taken or outer is None or remote(step) or not span.agent_name:
             continue
         if outer.agent_name in (None, span.agent_name):
             continue

@@ -262,7 +262,7 @@ def steps_query(dialect: str, where: str | None = None, steps_table: str = "deri
             r.handoff_from, r.handoff_to, r.conversation_id, {_KIND.replace("kind", "r.kind")} AS kind, r.links,
             {ts(dialect, "r.start_time_unix_nano")} AS start_time, {ts(dialect, "r.end_time_unix_nano")} AS end_time,
             (r.end_time_unix_nano - r.start_time_unix_nano) / CAST(1e6 AS FLOAT8) AS duration_ms,
-            r.start_time_unix_nano, r.end_time_unix_nano, r.service_name
+            r.start_time_unix_nano, r.end_time_unix_nano, r.service_name, r.dropped_attributes_count
             FROM {steps_table} d JOIN {raw} r ON r.trace_id = d.trace_id AND r.span_id = d.span_id{where}"""
 
 

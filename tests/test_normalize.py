@@ -466,3 +466,52 @@ def test_token_counts_the_store_cannot_hold_become_null_not_a_failed_commit() ->
     assert row["input_tokens"] is None and row["output_tokens"] is None
     assert row["cache_read_input_tokens"] == 12
     assert row["normalize_error"] is None
+
+
+def test_a_harness_function_named_create_agent_is_no_agent_run_but_the_conventions_span_is() -> None:
+    """Name rules must not outrank attributes: a span name alone does not make an agent."""
+    assert norm("create_agent", {"code.function": "create_agent"})["step_kind"] == "other"
+    assert norm("create_agent", {})["agent_name"] is None
+    created = norm("create_agent support", {"gen_ai.operation.name": "create_agent", "gen_ai.agent.name": "support"})
+    assert (created["step_kind"], created["agent_name"]) == ("agent", "support")
+
+
+def test_a_langgraph_agent_run_reads_as_the_request_it_got_and_the_answer_it_gave() -> None:
+    state_in = {"messages": [{"type": "human", "data": {"content": "Headcount of Meta?", "type": "human"}}]}
+    state_out = {
+        "messages": [
+            {"type": "human", "data": {"content": "Headcount of Meta?"}},
+            {"type": "ai", "data": {"content": "", "tool_calls": [{"name": "web_search"}]}},
+            {"type": "tool", "data": {"content": "67,317 employees"}},
+            {"type": "ai", "data": {"content": "Meta had 67,317 employees."}},
+        ]
+    }
+    row = norm(
+        "research_agent",
+        {
+            "openinference.span.kind": "CHAIN",
+            "metadata": json.dumps({"langgraph_node": "research_agent", "langgraph_checkpoint_ns": "research_agent:1"}),
+            "input.value": json.dumps(state_in),
+            "output.value": json.dumps(state_out),
+        },
+    )
+    assert (row["step_kind"], row["agent_name"]) == ("agent", "research_agent")
+    assert row["input_messages"] == [{"role": "user", "parts": [{"type": "text", "content": "Headcount of Meta?"}]}]
+    assert row["output_messages"] == [
+        {"role": "assistant", "parts": [{"type": "text", "content": "Meta had 67,317 employees."}]}
+    ]
+
+
+def test_a_local_agent_run_marked_client_is_an_agent_as_tool_that_ran_not_a_remote_one_that_never_started() -> None:
+    """OpenAI Agents under opentelemetry-instrumentation-openai-agents-v2 marks in-process invoke_agent CLIENT."""
+    spans = [
+        _record("a", None, 1, step_kind="agent", agent_name="manager", kind=3, conversation_id="conv"),
+        _record("b", "a", 2, step_kind="llm", agent_name="manager"),
+        _record("c", "a", 3, step_kind="tool", tool_name="ask_researcher", agent_name="manager"),
+        _record("d", "c", 4, step_kind="agent", agent_name="researcher", kind=3),
+        _record("e", "d", 5, step_kind="llm", agent_name="researcher"),
+    ]
+    view = build_session("conv", spans)
+    assert [(h.from_agent, h.to_agent, h.mechanism, h.outcome) for h in view.handoffs] == [
+        ("manager", "researcher", "agent_as_tool", "completed")
+    ]

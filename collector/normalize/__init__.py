@@ -79,6 +79,9 @@ def _from_name(span: SpanInput) -> dict[str, Any]:
     match = _GENAI_NAME.match(span.name)
     if match:
         op, subject = match.group("op"), match.group("subject")
+        if op == "create_agent" and not any(key.startswith("gen_ai.") for key in span.attributes):
+            # A harness's own "create_agent" function span: a name alone does not make an agent run.
+            return {}
         out: dict[str, Any] = {"operation": op}
         if subject:
             key = {

@@ -58,6 +58,25 @@ def _langgraph_step(name: str, metadata: dict[str, Any]) -> tuple[str | None, st
     return None, None
 
 
+def _graph_messages(value: Any, kind: str, role: str) -> list[dict[str, Any]] | None:
+    """A LangGraph run's state ({"messages": [serialized LangChain messages]}) read as what a user recognises:
+    its input as the human requests, its output as the last answer of the model."""
+    state = messages.maybe_json(value)
+    items = state.get("messages") if isinstance(state, dict) else None
+    if not isinstance(items, list):
+        return None
+    texts = []
+    for item in items:
+        data = item.get("data") if isinstance(item, dict) else None
+        if isinstance(data, dict) and item.get("type") == kind and isinstance(data.get("content"), str):
+            if data["content"].strip():
+                texts.append(data["content"])
+    if not texts:
+        return None
+    chosen = texts if kind == "human" else texts[-1:]
+    return [{"role": role, "parts": [messages.text_part(text)]} for text in chosen]
+
+
 def _tool_arguments(value: Any) -> Any:
     """smolagents wraps a tool call's arguments as {"args": [...], "kwargs": {...}, "sanitize_inputs_outputs": ...}."""
     if isinstance(value, dict) and "sanitize_inputs_outputs" in value and isinstance(value.get("kwargs"), dict):
@@ -90,7 +109,11 @@ def extract(span: SpanInput) -> dict[str, Any]:
     langgraph = _langgraph_metadata(a) if kind in ("AGENT", "CHAIN") else None
     if langgraph is not None or (kind == "CHAIN" and span.name == "LangGraph"):
         operation, agent = _langgraph_step(span.name, langgraph or {})
-        return {"operation": operation, "agent_name": agent, "conversation_id": first(a, "session.id")}
+        run: dict[str, Any] = {"operation": operation, "agent_name": agent, "conversation_id": first(a, "session.id")}
+        if operation is not None:
+            run["input_messages"] = _graph_messages(a.get("input.value"), "human", "user")
+            run["output_messages"] = _graph_messages(a.get("output.value"), "ai", "assistant")
+        return run
     smolagents_run = kind == "AGENT" and span.name.endswith(".run") and any(k.startswith("smolagents.") for k in a)
     if smolagents_run:
         # smolagents names its run spans "{agent}.run" and sets no agent.name; its token counts there are the
