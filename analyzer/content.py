@@ -14,7 +14,13 @@ _SPACE = re.compile(r"\s+")
 
 
 # Request ids, counters, timestamps and hashes change from one identical answer to the next.
-_VOLATILE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{16,}\b|\d+", re.I)
+# Short numbers are kept: they are data ("node-a02: 66% used" is not "node-a01: 53% used").
+_VOLATILE = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{16,}\b"
+    r"|\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?|\b\d{1,2}:\d\d(?::\d\d(?:\.\d+)?)?\b"
+    r"|\d{4,}",
+    re.I,
+)
 
 
 def gist(value: Any) -> str:
@@ -26,7 +32,8 @@ def canonical(value: Any) -> str:
     """The same value gives the same text whatever its key order or spacing (tool arguments, results)."""
     if isinstance(value, str):
         stripped = value.strip()
-        if stripped[:1] in ("{", "["):
+        # JSON inside the text, an object or a string encoded once more (the AI SDK's tool outputs).
+        if stripped[:1] in ("{", "[") or (len(stripped) > 1 and stripped[0] == stripped[-1] == '"'):
             try:
                 return canonical(orjson.loads(stripped))
             except orjson.JSONDecodeError:
@@ -197,12 +204,12 @@ def forced_final_answer(step: Any) -> bool:
 
 
 _WORD = re.compile(r"[$€£]?\d+(?:[.,]\d+)*%?|[A-Za-z][A-Za-z'-]{3,}")
-_CLAUSE = re.compile(r"[.;!?\n]+|,\s+(?:and|but)\s+")
+_CLAUSE = re.compile(r"[.;!?]+(?=\s|$)|\n+|,\s+(?:and|but)\s+")
 # What makes a clause of a request a constraint the answer must keep: limits, prohibitions, requirements.
 _CONSTRAINT = re.compile(
-    r"\b(only|must|never|always|don't|do not|without|under|below|above|over|at (most|least)|no more than|"
-    r"less than|more than|within|avoid|exactly|maximum|minimum|max|min|budget|strictly|except|exclude|"
-    r"before|after|by|no later than|required?|ensure|make sure)\b|[$€£]\s?\d|\d+\s?%",
+    r"\b(only|must|never|always|don't|do not|without|under|below|at (most|least)|no more than|"
+    r"less than|more than|within|avoid|exactly|maximum|minimum|budget|strictly|except|exclude|"
+    r"no later than|required?|ensure|make sure|keep|preserve|stay|stick to|every|each)\b|[$€£]\s?\d|\d+\s?%",
     re.IGNORECASE,
 )
 _STOP = frozenset(
@@ -215,15 +222,20 @@ def _salient(text: str) -> set[str]:
     return {w.lower().strip("$€£%").rstrip(".,") for w in _WORD.findall(text)} - _STOP
 
 
-def missing_constraints(task: str, text: str) -> list[str]:
+def constraint_clauses(task: str) -> list[str]:
+    """The clauses of a request that set a rule the whole conversation must keep ("budget under $500")."""
+    return [c.strip() for c in _CLAUSE.split(task) if c.strip() and _CONSTRAINT.search(c)]
+
+
+def missing_constraints(task: str, text: str, *, whole: bool = True) -> list[str]:
     """The clauses of a request that a later input no longer carries, in any wording.
 
     A compaction that kept the request's constraints ("budget under $500") in its summary keeps the task; one
-    that dropped them does not. Without constraint clauses, the request as a whole must be mostly carried.
+    that dropped them does not. Without constraint clauses, the request as a whole must be mostly carried
+    (unless ``whole`` is false: a later user turn has moved on from an earlier request).
     """
     present = _salient(text)
-    clauses = [c.strip() for c in _CLAUSE.split(task) if c.strip()]
-    constraints = [c for c in clauses if _CONSTRAINT.search(c)] or [task]
+    constraints = constraint_clauses(task) or ([task] if whole else [])
     gone = []
     for clause in constraints:
         words = _salient(clause)
@@ -263,3 +275,11 @@ def similarity(a: set[str], b: set[str]) -> float:
     if not a and not b:
         return 1.0
     return len(a & b) / len(a | b)
+
+
+_TRACEBACK = re.compile(r"\s*Traceback \(most recent call last\)", re.IGNORECASE)
+
+
+def clean_error(text: str) -> str:
+    """An error message without the traceback some frameworks append to it."""
+    return _TRACEBACK.split(text, maxsplit=1)[0].strip() or text.strip()

@@ -16,6 +16,7 @@ from analyzer.content import (
     forced_final_answer,
     message_text,
     missing_constraints,
+    output_text,
     role_texts,
     short,
     system_text,
@@ -34,7 +35,12 @@ _CUT_OFF = {"length", "max_tokens", "model_length", "max_output_tokens"}
 
 
 def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
-    return [*_pressure(session, config), *_early_context_lost(session), *_drift(session, config)]
+    return [
+        *_pressure(session, config),
+        *_early_context_lost(session),
+        *_re_requested(session),
+        *_drift(session, config),
+    ]
 
 
 def _llm_calls(session: SessionSteps) -> list[AnalysisStep]:
@@ -58,9 +64,22 @@ def _pressure(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
                 f"off (finish reason {', '.join(step.finish_reasons)})."
             )
         if why is not None:
+            recovered = _recovered_by(session, step)
+            if recovered is not None:
+                # The framework compacted or trimmed the history and the run went on: still a window that
+                # overflowed, less urgent. What the compaction kept is judged by early_context_lost.
+                why += (
+                    f" The run recovered: the next call of the same agent (step {recovered.step_index}) "
+                    "went through with a shorter context."
+                )
             found.append(
                 finding(
-                    session, KIND, "context_exceeded", "high", [step], f"the model call at step {step.step_index} {why}"
+                    session,
+                    KIND,
+                    "context_exceeded",
+                    "medium" if recovered is not None else "high",
+                    [step, *([recovered] if recovered else [])],
+                    f"the model call at step {step.step_index} {why}",
                 )
             )
         elif window and step.input_tokens and step.input_tokens >= ratio * window:
@@ -102,19 +121,48 @@ def _same_prompt(a: str, b: str) -> bool:
     return contains(a, b) or contains(b, a)
 
 
-def _thread_of(threads: list[_Thread], system: str, prints: set[str]) -> _Thread | None:
+def _thread_of(
+    threads: list[_Thread], system: str, inputs: list[dict[str, Any]], prints: set[str], trace_id: str
+) -> _Thread | None:
     """The thread a call continues: the one whose model answers it feeds back (else whose messages it shares),
-    under the same system prompt or under none."""
+    under the same system prompt or under none. A call that carries history none of the threads has (a
+    compaction's summary before the new request) continues the latest thread under its system prompt."""
     best: tuple[int, int, _Thread] | None = None
+    # A different system prompt is a deliberate new conversation (planning, a summary, a final-answer call, a
+    # sub-agent given the caller's history under its own instructions): not this thread.
+    threads = [t for t in threads if not (system and t.system) or _same_prompt(system, t.system)]
     for t in reversed(threads):
         fed_back, shared = len(prints & t.outputs), len(prints & t.history)
-        if not shared or (system and t.system and not _same_prompt(system, t.system)):
-            # A different system prompt is a deliberate new conversation (planning, a final-answer call, a
-            # sub-agent given the caller's history under its own instructions): not this thread.
-            continue
-        if best is None or (fed_back, shared) > best[:2]:
+        if shared and (best is None or (fed_back, shared) > best[:2]):
             best = (fed_back, shared, t)
-    return best[2] if best else None
+    if best is not None:
+        return best[2]
+    carried = [m for m in inputs if m.get("role") != "system"]
+    if len(carried) >= 2 and any(m.get("role") != "user" for m in carried[:-1]):
+        return next((t for t in reversed(threads) if t.system and system), None)
+    # A later user turn of the session that carries none of the earlier ones: the history was dropped between
+    # turns (a trimming window, a memory reset). The earlier turns' standing rules must still hold.
+    return next(
+        (t for t in reversed(threads) if t.origin.trace_id != trace_id and bool(t.system) == bool(system)), None
+    )
+
+
+def _recovered_by(session: SessionSteps, failed: AnalysisStep) -> AnalysisStep | None:
+    """A later model call of the same agent in the same run that went through (after a context overflow)."""
+    if not failed.failed:
+        return None
+    return next(
+        (
+            s
+            for s in _llm_calls(session)
+            if s.step_index > failed.step_index
+            and s.trace_id == failed.trace_id
+            and (s.scope_id or s.agent_name) == (failed.scope_id or failed.agent_name)
+            and not s.failed
+            and not forced_final_answer(s)
+        ),
+        None,
+    )
 
 
 def _early_context_lost(session: SessionSteps) -> list[Finding]:
@@ -125,19 +173,20 @@ def _early_context_lost(session: SessionSteps) -> list[Finding]:
         # A forced final answer runs under the framework's own prompt on purpose: a limit, not rot. A span that
         # lost attributes to the SDK's count limit lost its oldest messages there, not in the conversation.
         if step.input_messages is not None and not forced_final_answer(step) and not step.dropped_attributes:
-            lineages[step.scope_id or step.agent_name].append(step)
+            # One lineage per agent across the session's turns: a later turn may carry the earlier ones compacted.
+            lineages[step.agent_name or step.scope_id].append(step)
     for calls in lineages.values():
         threads: list[_Thread] = []
         for call in calls:
             inputs = call.input_messages or []
             prints = {fingerprint(m) for m in inputs if m.get("role") != "system"}
             system = system_text(call.system_instructions, inputs)
-            thread = _thread_of(threads, system, prints)
+            thread = _thread_of(threads, system, inputs, prints, call.trace_id)
             if thread is None:
                 thread = _Thread(call, system, next(role_texts(inputs, "user"), ""))
                 threads.append(thread)
             else:
-                lost = _lost(thread, system, inputs)
+                lost = _lost(thread, system, inputs, same_run=call.trace_id == thread.origin.trace_id)
                 if lost:
                     found.append(
                         finding(
@@ -159,14 +208,16 @@ def _early_context_lost(session: SessionSteps) -> list[Finding]:
     return found
 
 
-def _lost(thread: _Thread, system: str, inputs: list[dict[str, Any]]) -> list[str]:
+def _lost(thread: _Thread, system: str, inputs: list[dict[str, Any]], *, same_run: bool) -> list[str]:
+    """What the thread's start had and this call lacks. In a later user turn the first request itself may be
+    done with: only its standing rules (constraints) must still be there."""
     lost: list[str] = []
     if thread.system and not system and "system" not in thread.reported:
         lost.append(f"the system instructions ('{short(thread.system, 70)}')")
         thread.reported.add("system")
     text = "\n".join(message_text(m) for m in inputs)
     if thread.task and "task" not in thread.reported and not contains(text, thread.task):
-        missing = missing_constraints(thread.task, text)
+        missing = missing_constraints(thread.task, text, whole=same_run)
         if missing:
             lost.append(f"the original task ('{short(thread.task, 70)}'; gone: {'; '.join(missing)})")
             thread.reported.add("task")
@@ -239,3 +290,72 @@ def _drift(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
             anchor="drift",
         )
     ]
+
+
+# The agent asking the user for something: "Could you share your account number?", "What is your order id?"
+_ASKS = re.compile(
+    r"\b((could|can|would) you (please )?(share|provide|give|send|tell|confirm|remind)|please (share|provide|give|"
+    r"send|tell|confirm)|what(?:'s| is) (?:your|the)|may i (have|ask)|i(?:'ll| will)? need (?:your|the))\b",
+    re.IGNORECASE,
+)
+_ASKED_FOR = re.compile(r"\b(?:your|the)\s+((?:[a-z][a-z-]+\s*){1,3})", re.IGNORECASE)
+_NOT_THE_THING = frozenset(
+    {"please", "first", "again", "exact", "full", "correct", "current", "so", "that", "which", "for", "me", "us", "to"}
+)
+_VALUE = re.compile(r"[A-Za-z]*\d[\w-]*|[\w.+-]+@[\w-]+\.[\w.]+")
+
+
+def _asked_for(text: str) -> set[str]:
+    """What a question asks the user for ("account number"), or nothing if it asks for nothing."""
+    wanted: set[str] = set()
+    for sentence in re.split(r"(?<=[.?!])\s+", text):
+        if "?" not in sentence or not _ASKS.search(sentence):
+            continue
+        for match in _ASKED_FOR.finditer(sentence):
+            wanted |= {w.lower() for w in match.group(1).split() if len(w) > 2} - _NOT_THE_THING
+    return wanted
+
+
+def _re_requested(session: SessionSteps) -> list[Finding]:
+    """The agent asks the user again for something the user gave earlier in the session (an account number, an
+    order id), which has fallen out of what the model sees: the conversation lost it."""
+    found: list[Finding] = []
+    given: list[tuple[AnalysisStep, str]] = []  # (first call that saw it, a user message with a value in it)
+    seen: set[str] = set()
+    for call in _llm_calls(session):
+        if call.input_messages is None or call.dropped_attributes:
+            continue
+        inputs = "\n".join(message_text(m) for m in call.input_messages)
+        wanted = _asked_for(output_text(call.output_messages))
+        if wanted:
+            earlier = next(
+                (
+                    (step, text)
+                    for step, text in given
+                    if step.trace_id != call.trace_id
+                    and wanted & {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
+                    and not contains(inputs, text)
+                ),
+                None,
+            )
+            if earlier is not None:
+                step, text = earlier
+                found.append(
+                    finding(
+                        session,
+                        KIND,
+                        "re_requested",
+                        "medium",
+                        [step, call],
+                        f"at step {call.step_index} the agent asked the user for the {' '.join(sorted(wanted))} "
+                        f"again, which the user had given earlier ('{short(text, 80)}', seen at step "
+                        f"{step.step_index}); it is no longer in what the model sees.",
+                        anchor=f"reask:{call.span_id}",
+                    )
+                )
+                break
+        for text in role_texts(call.input_messages, "user"):
+            if text not in seen and _VALUE.search(text):
+                seen.add(text)
+                given.append((call, text))
+    return found

@@ -219,14 +219,20 @@ class Evaluation:
 
 
 def read_labels(corpus: Path) -> dict[str, Label]:
-    path = corpus / "labels.toml"
+    """labels.toml, and the labels.toml of each generated corpus beside its captures (<framework>/corpus*/)."""
+    if not (corpus / "labels.toml").exists():
+        raise CorpusError(f"{corpus} has no labels.toml; see `stepseven evaluate --help` for its form.")
+    labels: dict[str, Label] = {}
+    for path in [corpus / "labels.toml", *sorted(corpus.glob("*/corpus*/labels.toml"))]:
+        _read_label_file(path, labels)
+    return labels
+
+
+def _read_label_file(path: Path, labels: dict[str, Label]) -> None:
     try:
         document = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise CorpusError(f"{corpus} has no labels.toml; see `stepseven evaluate --help` for its form.") from None
     except tomllib.TOMLDecodeError as exc:
         raise CorpusError(f"{path} is not valid TOML: {exc}.") from None
-    labels: dict[str, Label] = {}
     for entry in document.get("session", []):
         session = entry.get("session_id")
         kinds = set(entry.get("kinds", []))
@@ -235,7 +241,6 @@ def read_labels(corpus: Path) -> dict[str, Label]:
         if session in labels:
             raise CorpusError(f"{path}: {session} is labeled twice.")
         labels[session] = Label(session, kinds, str(entry.get("why", "")), str(entry.get("shape", "")))
-    return labels
 
 
 def evaluate(corpus: Path) -> Evaluation:
@@ -246,8 +251,8 @@ def evaluate(corpus: Path) -> Evaluation:
     config_path = corpus / "analyzer.toml"
     config: AnalyzerConfig = load_config(config_path if config_path.exists() else None)
     # Captures may sit in one folder per framework, and its generated corpus in a folder below it
-    # (sample_traces/frameworks/<framework>/corpus/); raw request bodies elsewhere are not captures.
-    found_files = [*corpus.glob("*.json"), *corpus.glob("*/*.json"), *corpus.glob("*/corpus/*.json")]
+    # (sample_traces/frameworks/<framework>/corpus*/); raw request bodies elsewhere are not captures.
+    found_files = [*corpus.glob("*.json"), *corpus.glob("*/*.json"), *corpus.glob("*/corpus*/*.json")]
     files = sorted(p for p in found_files if not p.name.endswith(".expected.json"))
     if not files:
         raise CorpusError(f"{corpus} has no OTLP/JSON files.")

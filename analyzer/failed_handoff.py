@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from analyzer.config import AnalyzerConfig
 from analyzer.content import (
     acknowledges_trouble,
     canonical,
+    clean_error,
     contains,
     forced_final_answer,
     is_empty,
@@ -18,6 +20,7 @@ from analyzer.content import (
     short,
 )
 from analyzer.model import AnalysisHandoff, AnalysisStep, Finding, SessionSteps, finding
+from analyzer.runaway_loop import limit_stops
 
 KIND = "failed_handoff"
 
@@ -27,7 +30,7 @@ _A2A = {"task_failed": "failed", "task_rejected": "rejected", "task_canceled": "
 
 
 def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
-    found: list[Finding] = []
+    found: list[Finding] = _never_delegated(session)
     for handoff in session.handoffs:
         delegating = session.step(handoff.delegating_step_index)
         target = session.step(handoff.target_step_index)
@@ -39,13 +42,46 @@ def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
         who = _who(handoff)
         failure = _failure(session, handoff, who, evidence)
         if failure is not None:
+            retry = _retried(session, handoff)
+            if retry is not None:
+                # The caller delegated the same work again and it went through: shown, not a finding.
+                failure = dataclasses.replace(
+                    failure,
+                    severity="note",
+                    explanation=f"{failure.explanation} The caller tried again and the hand-off at step "
+                    f"{retry.delegating_step_index or retry.target_step_index} went through.",
+                )
             found.append(failure)
             continue
-        for check in (_slow, _context_not_propagated, _empty_payload, _lost_or_mistaken):
+        for check in (
+            _cut_short,
+            _empty_answer,
+            _redone_by_caller,
+            _slow,
+            _context_not_propagated,
+            _empty_payload,
+            _lost_or_mistaken,
+        ):
             result = check(session, config, handoff, delegating, target, who)
             if result is not None:
                 found.append(result)
     return found
+
+
+def _retried(session: SessionSteps, failed: AnalysisHandoff) -> AnalysisHandoff | None:
+    """A later hand-off of the same caller to the same agent that completed."""
+    return next(
+        (
+            h
+            for h in session.handoffs
+            if h.handoff_index > failed.handoff_index
+            and h.outcome == "completed"
+            and h.from_agent == failed.from_agent
+            and h.to_agent == failed.to_agent
+            and failed.to_agent is not None
+        ),
+        None,
+    )
 
 
 def _who(handoff: AnalysisHandoff) -> str:
@@ -55,7 +91,7 @@ def _who(handoff: AnalysisHandoff) -> str:
 
 
 def _failure(session: SessionSteps, handoff: AnalysisHandoff, who: str, evidence: list[AnalysisStep]) -> Finding | None:
-    error = f": {short(handoff.error_message, 160)}" if handoff.error_message else ""
+    error = f": {short(clean_error(handoff.error_message), 160)}" if handoff.error_message else ""
     outcome = handoff.outcome
     if outcome in _A2A:
         return finding(
@@ -313,3 +349,201 @@ def _lost_or_mistaken(
         f"handoff {who}: the other agent's answer ('{short(result, 100)}', step {delegating.step_index}) never "
         f"reached `{delegating.agent_name}`: its next model call (step {later[0].step_index}) did not include it.",
     )
+
+
+def _run_of(session: SessionSteps, target: AnalysisStep | None) -> list[AnalysisStep]:
+    """The steps of the target agent's run: everything below its step, and, where an agent works in turns
+    side by side (LlamaIndex's AgentWorkflow), its next turns until another agent's turn."""
+    if target is None:
+        return []
+    run: list[AnalysisStep] = []
+    turns = {target.step_index}
+    for step in session.steps[target.step_index :]:
+        if step.trace_id != target.trace_id:
+            continue
+        if step.parent_step_index == target.parent_step_index and step.step_kind == "agent":
+            if step.agent_name != target.agent_name:
+                break
+            turns.add(step.step_index)
+        elif step.parent_step_index == target.parent_step_index and step.agent_name != target.agent_name:
+            continue
+        if any(a.step_index in turns for a in _ancestors(session, step)) or step.agent_name == target.agent_name:
+            run.append(step)
+    return run
+
+
+def _cut_short(
+    session: SessionSteps,
+    config: AnalyzerConfig,
+    handoff: AnalysisHandoff,
+    delegating: AnalysisStep | None,
+    target: AnalysisStep | None,
+    who: str,
+) -> Finding | None:
+    """The agent that took the work was stopped by a limit (steps, turns, recursion) without failing."""
+    if handoff.outcome != "completed" or target is None:
+        return None
+    run = {s.step_index for s in _run_of(session, target)} | {target.step_index}
+    # The limit stopped the target's own run, or the whole run while the target was the agent at work.
+    stop = next(
+        (
+            (s, why)
+            for s, why in limit_stops(session)
+            if s.step_index in run
+            or (s in _ancestors(session, target) and _last_agent_below(session, s) in (None, target.agent_name))
+        ),
+        None,
+    )
+    if stop is None:
+        return None
+    step, why = stop
+    return finding(
+        session,
+        KIND,
+        "target_failed",
+        "high",
+        [s for s in (delegating, target, step) if s],
+        f"handoff {who}: the agent that took the work was stopped by a limit at step {step.step_index} ('{why}'). "
+        "What came back is not the finished work.",
+    )
+
+
+def _empty_answer(
+    session: SessionSteps,
+    config: AnalyzerConfig,
+    handoff: AnalysisHandoff,
+    delegating: AnalysisStep | None,
+    target: AnalysisStep | None,
+    who: str,
+) -> Finding | None:
+    """The agent that took the work ended with a model answer that says nothing: no text, no tool call."""
+    llm = [s for s in _run_of(session, target) if s.step_kind == "llm" and not s.failed]
+    if handoff.outcome != "completed" or not llm or not llm[-1].output_messages:
+        return None  # content not recorded: nothing to judge
+    last = llm[-1]
+    said = any(
+        p.get("type") in ("text", "tool_call") and not is_empty(p.get("content") or p.get("name"))
+        for m in last.output_messages or []
+        for p in m.get("parts") or []
+        if isinstance(p, dict)
+    )
+    if said:
+        return None
+    return finding(
+        session,
+        KIND,
+        "empty_answer",
+        "high",
+        [s for s in (delegating, target, last) if s],
+        f"handoff {who}: the agent that took the work ended with an empty answer (step {last.step_index}), so "
+        "nothing of its work reached the caller.",
+    )
+
+
+def _name_words(name: str | None) -> set[str]:
+    return {w for w in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", (name or "").lower()) if len(w) > 2}
+
+
+def _redone_by_caller(
+    session: SessionSteps,
+    config: AnalyzerConfig,
+    handoff: AnalysisHandoff,
+    delegating: AnalysisStep | None,
+    target: AnalysisStep | None,
+    who: str,
+) -> Finding | None:
+    """The agent that took the work failed at it (a tool error it never got past), and the caller then did the
+    same work itself: the delegation bought nothing. Tool names and statuses only: holds with content off."""
+    if handoff.outcome != "completed" or target is None or not handoff.from_agent:
+        return None
+    run = _run_of(session, target)
+    tools = [s for s in run if s.step_kind == "tool"]
+    unrecovered = [
+        s
+        for i, s in enumerate(tools)
+        if s.failed and not any(not t.failed and t.tool_name == s.tool_name for t in tools[i + 1 :])
+    ]
+    if not unrecovered:
+        return None
+    end = max([target.end_time_unix_nano, *(s.end_time_unix_nano for s in run)])
+    for failed in unrecovered:
+        wanted = _name_words(failed.tool_name)
+        redo = next(
+            (
+                s
+                for s in session.steps
+                if s.step_kind == "tool"
+                and s.agent_name == handoff.from_agent
+                and s.start_time_unix_nano >= end
+                and wanted
+                and len(wanted & _name_words(s.tool_name)) / len(wanted) >= 0.5
+            ),
+            None,
+        )
+        if redo is not None:
+            return finding(
+                session,
+                KIND,
+                "work_redone_by_caller",
+                "high",
+                [s for s in (delegating, target, failed, redo) if s],
+                f"handoff {who}: `{handoff.to_agent or 'the other agent'}` failed at {failed.label} (step "
+                f"{failed.step_index}) and never got past it; `{handoff.from_agent}` then did the work itself with "
+                f"{redo.label} (step {redo.step_index}).",
+            )
+    return None
+
+
+def _last_agent_below(session: SessionSteps, step: AnalysisStep) -> str | None:
+    """The agent whose step was the last to run below ``step``."""
+    below = [s for s in session.steps if s.step_index > step.step_index and step in _ancestors(session, s)[1:]]
+    agents = [s for s in below if s.agent_name]
+    return max(agents, key=lambda s: s.start_time_unix_nano).agent_name if agents else None
+
+
+def _names_an_agent(name: str | None) -> bool:
+    return "agent" in _name_words(name) or "agents" in _name_words(name)
+
+
+def _never_delegated(session: SessionSteps) -> list[Finding]:
+    """A call meant for another agent (a tool named after one: ask_legal_agent, calendar_agent) that failed before
+    any agent ran: bad arguments, a validation error. The work was never handed over."""
+    found: list[Finding] = []
+    handed = {h.delegating_step_index for h in session.handoffs}
+    for step in session.steps:
+        if step.step_index in handed or not step.failed:
+            continue
+        if step.step_kind == "tool" and _names_an_agent(step.tool_name):
+            below = [s for s in session.steps if s.step_index > step.step_index and step in _ancestors(session, s)]
+            if any(s.step_kind == "agent" for s in below):
+                continue
+            name, evidence = step.tool_name, [step]
+        elif step.step_kind == "workflow" and step.error_message:
+            # smolagents: the managed agent's call fails in the step that runs it, with no tool span.
+            asked = [
+                str(p.get("name"))
+                for s in session.steps
+                if s.parent_step_index == step.step_index and s.step_kind == "llm"
+                for m in s.output_messages or []
+                for p in m.get("parts") or []
+                if isinstance(p, dict) and p.get("type") == "tool_call" and _names_an_agent(str(p.get("name")))
+            ]
+            if not asked:
+                continue
+            name, evidence = asked[0], [step]
+        else:
+            continue
+        found.append(
+            finding(
+                session,
+                KIND,
+                "delegation_failed",
+                "high",
+                evidence,
+                f"`{step.agent_name or 'the agent'}` called `{name}` to hand over work, but the call failed "
+                f"('{short(clean_error(step.error_message or step.error_type or ''), 140)}') before any agent "
+                "started: the work was never handed over.",
+                anchor=f"never:{step.span_id}",
+            )
+        )
+    return found

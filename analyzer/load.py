@@ -42,13 +42,26 @@ FROM sessions WHERE root_agent IS NOT NULL
 """
 
 
+# What instrumentations write in place of content when its capture is off: no content, not the same content.
+_WITHHELD = frozenset({"__REDACTED__", "<REDACTED>", "<redacted>", "[REDACTED]"})
+
+
 def _json(text: str | None) -> Any:
     if text is None:
         return None
     try:
-        return orjson.loads(text)
+        value = orjson.loads(text)
     except orjson.JSONDecodeError:
-        return text
+        value = text
+    return None if isinstance(value, str) and value.strip() in _WITHHELD else value
+
+
+def _withheld(message: dict[str, Any]) -> bool:
+    parts = message.get("parts")
+    return isinstance(parts, list) and all(
+        isinstance(p, dict) and p.get("type") == "text" and str(p.get("content", "")).strip() in _WITHHELD
+        for p in parts
+    )
 
 
 def _messages(text: str | None) -> list[dict[str, Any]] | None:
@@ -56,7 +69,10 @@ def _messages(text: str | None) -> list[dict[str, Any]] | None:
     if value is None:
         return None
     if isinstance(value, list):
-        return [m for m in value if isinstance(m, dict)]
+        messages = [m for m in value if isinstance(m, dict)]
+        # Every message withheld (OpenInference's hide_inputs, Strands' redaction): the content is unknown.
+        spoken = [m for m in messages if m.get("parts")]
+        return None if spoken and all(_withheld(m) for m in spoken) else messages
     return [{"role": "user", "parts": [{"type": "text", "content": str(value)}]}]
 
 

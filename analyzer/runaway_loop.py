@@ -26,10 +26,11 @@ _LIMIT = re.compile(
     r"max(imum)?[ _]?turns?[ _]?exceeded|UsageLimitExceeded|request_limit|(request|token|tool[ _]calls?)[ _]limit"
     r"|recursion[ _]limit|GraphRecursionError|max(imum)?[ _]?(iterations?|steps)|iteration limit"
     r"|reached max steps|stopped due to (iteration|time) limit|max_turns"
-    r"|LlmCallsLimitExceeded|max number of llm calls"  # Google ADK's RunConfig.max_llm_calls
-    r"|WorkflowTimeoutError",  # LlamaIndex's workflow timeout
+    r"|LlmCallsLimitExceeded|max number of llm calls",  # Google ADK's RunConfig.max_llm_calls
     re.IGNORECASE,
 )
+# A wall-clock limit (LlamaIndex's workflow timeout) stops a slow run as well as a looping one: not a loop by
+# itself. A run that repeated itself before the timeout is caught by what it repeated.
 
 
 _TOOL_CALL_FINISH = frozenset({"tool-calls", "tool_calls", "tool_call", "tool_use"})
@@ -44,30 +45,21 @@ def limit_reason(step: AnalysisStep) -> str | None:
 
 def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
     found: list[Finding] = []
-    stopped = _limit_stops(session)
+    stopped = limit_stops(session)
     ending = f"; the run ended with '{stopped[0][1]}'" if stopped else ""
     cycles = _cycles(session, config, ending)
     in_cycles = {i for f in cycles for i in f.step_indexes}
     found += _repeated_calls(session, config, ending, in_cycles)
     found += cycles
-    for step, reason in stopped:
-        found.append(
-            finding(
-                session,
-                KIND,
-                "limit_reached",
-                "high",
-                [step],
-                f"{step.label} was stopped by a limit at step {step.step_index}: '{reason}'. "
-                "The agent ran out of turns or budget before it finished.",
-            )
-        )
     in_loops = {i for f in found for i in f.step_indexes}
-    more = _no_progress(session, config, ending, in_loops)
-    in_loops |= {i for f in more for i in f.step_indexes}
-    more += _endless_paging(session, config, stopped, in_loops)
-    more += _repeated_errors(session, config, ending)
-    found += more
+    found += _no_progress(session, config, ending, in_loops)
+    in_loops |= {i for f in found for i in f.step_indexes}
+    found += _endless_paging(session, config, stopped, in_loops)
+    found += _repeated_errors(session, config, ending)
+    found += _repeated_answers(session, config, ending)
+    looping = {s.trace_id for f in found for i in f.step_indexes if (s := session.step(i))}
+    for step, reason in stopped:
+        found.append(_limit_finding(session, step, reason, progressing=step.trace_id not in looping))
     found += _ping_pong(session, config)
     # An agent already caught looping needs no second finding saying it also used a lot.
     explained = {s.agent_name for f in found for i in f.step_indexes if (s := session.step(i))}
@@ -75,10 +67,54 @@ def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
     return found
 
 
-def _limit_stops(session: SessionSteps) -> list[tuple[AnalysisStep, str]]:
+def _limit_finding(session: SessionSteps, step: AnalysisStep, reason: str, *, progressing: bool) -> Finding:
+    """A run stopped by a limit. When every tool call of the run is recorded and each brought something the
+    run had not seen, it was still making progress: the limit was too tight for the task, which is shown as a
+    note, not a loop. Without that evidence (content not recorded, no tool calls) the limit is a loop's mark."""
+    calls = [s for s in session.steps if s.trace_id == step.trace_id and s.step_kind == "tool" and s.tool_name]
+    if progressing and calls and all(_learned_something(calls[: i + 1]) for i in range(len(calls))):
+        return finding(
+            session,
+            KIND,
+            "limit_reached",
+            "note",
+            [step],
+            f"{step.label} was stopped by a limit at step {step.step_index}: '{reason}', while still making "
+            f"progress (each of its {len(calls)} tool calls brought something new): the limit may be too tight for "
+            "the task.",
+        )
+    return finding(
+        session,
+        KIND,
+        "limit_reached",
+        "high",
+        [step],
+        f"{step.label} was stopped by a limit at step {step.step_index}: '{reason}'. "
+        "The agent ran out of turns or budget before it finished.",
+    )
+
+
+_NUMBERED_STEP = re.compile(r"^Step \d+$")
+
+
+def _answer_after_last_step(session: SessionSteps, run: AnalysisStep) -> AnalysisStep | None:
+    """A model call after the last numbered step of a smolagents run: the answer it was made to give when it had
+    used all its steps (a run that finishes calls final_answer inside its last step; planning calls come before
+    a step). Visible with content capture off too. Not generalized to other frameworks' turns: a memory
+    summary after the last turn (LlamaIndex) looks the same there."""
+    children = [s for s in session.steps if s.parent_step_index == run.step_index]
+    turns = [s for s in children if s.step_kind == "workflow" and _NUMBERED_STEP.match(s.name)]
+    if len(turns) < 2 or children[-1].step_kind != "llm":
+        return None
+    last = children[-1]
+    return last if last.start_time_unix_nano >= turns[-1].end_time_unix_nano else None
+
+
+def limit_stops(session: SessionSteps) -> list[tuple[AnalysisStep, str]]:
     """The outermost failed step per limit error (the same error propagates up through every parent)."""
     stops: list[tuple[AnalysisStep, str]] = []
     seen: set[str] = set()
+    covered: set[int] = set()  # forced answers already told as their run's limit
     for step in sorted(session.steps, key=lambda s: (s.depth, s.step_index)):
         if step.failed or step.error_type:
             reason = limit_reason(step)
@@ -92,10 +128,13 @@ def _limit_stops(session: SessionSteps) -> list[tuple[AnalysisStep, str]]:
                 # The run's last model output asked for a tool that never ran: it was cut at its step limit
                 # (the Vercel AI SDK's stopWhen / maxSteps), not finished.
                 reason = f"{who} stopped at its step limit while still calling tools"
-            elif forced_final_answer(step):
+            elif forced_final_answer(step) and step.step_index not in covered:
                 reason = f"{who} reached its step limit and was made to answer"
             elif step.step_kind in ("agent", "workflow") and out_of_steps_answer(step):
                 reason = f"{who} ran out of steps and answered '{first_sentence(output_text(step.output_messages))}'"
+            elif step.step_kind in ("agent", "workflow") and (forced := _answer_after_last_step(session, step)):
+                reason = f"{who} used all its steps and was made to answer at step {forced.step_index}"
+                covered.add(forced.step_index)
             else:
                 reason = None
         if reason and reason not in seen:
@@ -115,8 +154,8 @@ def _tool_calls_by_agent(session: SessionSteps) -> dict[tuple[str, str | None], 
 
 
 def _signature(step: AnalysisStep) -> tuple[str, str]:
-    if step.tool_arguments is None and step.tool_result is None:
-        # Nothing recorded (content capture off, ADK's default): unknown arguments are not the same arguments.
+    if step.tool_arguments is None:
+        # Not recorded (content capture off, ADK's default): unknown arguments are not the same arguments.
         return (step.tool_name or "", f"unrecorded step {step.step_index}")
     return (step.tool_name or "", canonical(step.tool_arguments))
 
@@ -168,8 +207,18 @@ def _repeated_calls(session: SessionSteps, config: AnalyzerConfig, ending: str, 
     return found
 
 
+def _learned_something(calls: list[AnalysisStep]) -> bool:
+    """Whether the last of these calls (recorded, and not failed) answered something the earlier ones had not."""
+    last = calls[-1]
+    if _unrecorded(last) or last.tool_result is None or last.failed:
+        return False
+    earlier = set().union(*(words(_outcome(c)) for c in calls[:-1])) if len(calls) > 1 else set()
+    answer = words(_outcome(last)) - words(last.tool_arguments)
+    return len(answer - earlier) >= (1 if len(answer) <= 10 else 2)
+
+
 def _unrecorded(step: AnalysisStep) -> bool:
-    return step.tool_arguments is None and step.tool_result is None and not step.failed
+    return step.tool_arguments is None
 
 
 def _no_progress(session: SessionSteps, config: AnalyzerConfig, ending: str, flagged: set[int]) -> list[Finding]:
@@ -183,6 +232,8 @@ def _no_progress(session: SessionSteps, config: AnalyzerConfig, ending: str, fla
             by_tool[call.tool_name or ""].append(call)
         for tool_calls in by_tool.values():
             for streak in _streaks(tool_calls, t.similar_arguments):
+                if len({canonical(c.tool_arguments) for c in streak}) == 1:
+                    continue  # the very same request: repeated_tool_call's, with its own thresholds
                 if len(streak) >= t.no_progress_min_calls and not any(c.step_index in flagged for c in streak):
                     found.append(_no_progress_finding(session, streak, ending))
                     flagged.update(c.step_index for c in streak)
@@ -209,7 +260,8 @@ def _streaks(calls: list[AnalysisStep], similar: float) -> list[list[AnalysisSte
         answer = words(_outcome(call)) - asked
         new = answer - learned
         again = bool(streak) and similarity(asked, words(streak[-1].tool_arguments)) >= similar
-        progress = (streak and streak[-1].failed and not call.failed) or len(new) >= max(1, 0.2 * len(answer))
+        # Something new: two words the run had not seen (one, for a short answer such as "done").
+        progress = (streak and streak[-1].failed and not call.failed) or len(new) >= (1 if len(answer) <= 10 else 2)
         if again and not progress:
             streak.append(call)
         elif again:
@@ -240,6 +292,19 @@ def _no_progress_finding(session: SessionSteps, run: list[AnalysisStep], ending:
 _DIGITS = re.compile(r"\d+")
 
 
+def _moved_on(before: AnalysisStep, after: AnalysisStep) -> bool:
+    """The same call with its page, offset or cursor moved on: only numbers differ, or, for arguments given as
+    an object, the value of one key (an opaque cursor)."""
+    if before.tool_name != after.tool_name:
+        return False
+    a, b = before.tool_arguments, after.tool_arguments
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return False
+        return sum(1 for k in a if canonical(a[k]) != canonical(b[k])) == 1
+    return _DIGITS.sub("#", canonical(a)) == _DIGITS.sub("#", canonical(b))
+
+
 def _endless_paging(
     session: SessionSteps, config: AnalyzerConfig, stopped: list[tuple[AnalysisStep, str]], flagged: set[int]
 ) -> list[Finding]:
@@ -252,12 +317,7 @@ def _endless_paging(
         run: list[AnalysisStep] = []
         groups: list[list[AnalysisStep]] = []
         for call in calls:
-            key = (call.tool_name, _DIGITS.sub("#", canonical(call.tool_arguments)))
-            if (
-                run
-                and not _unrecorded(call)
-                and key == (run[-1].tool_name, _DIGITS.sub("#", canonical(run[-1].tool_arguments)))
-            ):
+            if run and not _unrecorded(call) and _moved_on(run[-1], call):
                 run.append(call)
             else:
                 groups.append(run)
@@ -298,8 +358,13 @@ def _repeated_errors(session: SessionSteps, config: AnalyzerConfig, ending: str)
     errors: dict[tuple[str, str | None, str], list[AnalysisStep]] = defaultdict(list)
     for step in session.steps:
         gist_ = _error_gist(step)
-        # The same error propagating up through the parents is one error, recorded where it happened.
-        if not step.failed or not gist_ or gist_ in failed_children.get(step.step_index, set()):
+        # The same error propagating up through the parents (often re-worded around) is one error, recorded
+        # where it happened. A model call failing again and again is the provider's trouble and the
+        # framework's retries, not the agent's.
+        below = failed_children.get(step.step_index, set())
+        if not step.failed or not gist_ or any(gist_ in child or child in gist_ for child in below):
+            continue
+        if step.step_kind == "llm":
             continue
         if limit_reason(step):
             continue
@@ -319,6 +384,39 @@ def _repeated_errors(session: SessionSteps, config: AnalyzerConfig, ending: str)
                 group,
                 f"failed {len(group)} times with the same error ('{message}') in one run, {step_range(group)} "
                 f"({labels}), trying again without changing what made it fail{ending}.",
+            )
+        )
+    return found
+
+
+def _repeated_answers(session: SessionSteps, config: AnalyzerConfig, ending: str) -> list[Finding]:
+    """An agent giving the same answer again and again in one run (a reviewer asking for the same revision
+    each round, a writer resubmitting the same draft): a loop between agents that no tool call shows."""
+    answers: dict[tuple[str, str | None, str], list[AnalysisStep]] = defaultdict(list)
+    for step in session.steps:
+        if step.step_kind != "llm" or not step.output_messages or step.failed:
+            continue
+        parts = [p for m in step.output_messages for p in m.get("parts") or [] if isinstance(p, dict)]
+        if not parts or any(p.get("type") != "text" for p in parts):
+            continue  # tool calls are judged as tool calls
+        said = gist(output_text(step.output_messages))
+        if len(said) >= 12:
+            answers[(step.trace_id, step.agent_name, said)].append(step)
+    found: list[Finding] = []
+    for (_trace, agent, _said), group in answers.items():
+        if len(group) < config.thresholds.repeat_min_calls:
+            continue
+        who = f"`{agent}`" if agent else "the agent"
+        found.append(
+            finding(
+                session,
+                KIND,
+                "repeated_answer",
+                "high" if ending or len(group) >= 5 else "medium",
+                group,
+                f"{who} gave the same answer {len(group)} times in one run "
+                f"('{short(output_text(group[0].output_messages), 80)}'), "
+                f"{step_range(group)}: the work went round without moving on{ending}.",
             )
         )
     return found

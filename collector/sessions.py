@@ -7,8 +7,9 @@ lead to the same sessions, steps and handoffs once they are all in.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -111,11 +112,17 @@ def build_session(
             own_scope = span.conversation_id if span.conversation_id and span.conversation_id != session_id else scope
             if span.step_kind == "agent" and span.agent_name:
                 agent = span.agent_name
+            elif span.step_kind == "agent" and agent:
+                # An agent step that does not name itself, named by the span before it (LlamaIndex).
+                span = dataclasses.replace(span, agent_name=agent)
             if is_step:
                 step_rows.append((span, depth, parent_key, agent, own_scope))
             key = span.span_id if is_step else parent_key
             kids = children.get((span.trace_id, span.span_id), ())
-            stack.extend((kid, key, depth + (1 if is_step else 0), agent, own_scope) for kid in reversed(kids))
+            stack.extend(
+                (kid, key, depth + (1 if is_step else 0), kid_agent, own_scope)
+                for kid, kid_agent in reversed(_named_by_siblings(kids, agent))
+            )
 
     visited: set[str] = set()
     for root in roots:
@@ -149,6 +156,18 @@ def build_session(
     handoffs = _handoffs(session_id, steps, by_span)
     summary = _summary(session_id, spans, steps, by_span, handoffs)
     return SessionView(steps, handoffs, summary)
+
+
+def _named_by_siblings(kids: Sequence[SpanRecord], agent: str | None) -> list[tuple[SpanRecord, str | None]]:
+    """Each child with the agent it works for. A span that names an agent without being a step (LlamaIndex's
+    AgentWorkflow.setup_agent) hands that name to the siblings after it: the agent whose turn it set up."""
+    named: list[tuple[SpanRecord, str | None]] = []
+    current = agent
+    for kid in kids:
+        if (kid.step_kind or "other") == "other" and kid.agent_name:
+            current = kid.agent_name
+        named.append((kid, current))
+    return named
 
 
 def _roots_per_trace(
@@ -212,7 +231,7 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
                 delegating.span_id if delegating else None,
                 target.step_index if target else None,
                 target.span_id if target else None,
-                payload,
+                _json_text(payload),
                 outcome,
                 error,
             )
@@ -239,6 +258,11 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
         calls are right below it, and no agent's. Span kind alone does not make an agent remote."""
         below = children.get(step.step_index, [])
         return first_agent_below(step) is None and any(by_span[c.span_id].step_kind in ("llm", "tool") for c in below)
+
+    def records_agents(step: Step) -> bool:
+        """Whether this trace records the agents' own work (their model calls): CrewAI's instrumentation by
+        default does not, and a delegation with nothing below it proves nothing there."""
+        return any(s.trace_id == step.trace_id and by_span[s.span_id].step_kind == "llm" for s in steps)
 
     def remote(step: Step) -> bool:
         return by_span[step.span_id].kind == CLIENT and not runs_here(step)
@@ -297,6 +321,9 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
                     "agent_as_tool",
                     span.tool_arguments,
                 )
+            elif below is None and span.tool_name in _DELEGATION_TOOLS and records_agents(step):
+                # CrewAI's delegation to a coworker that never ran (one not in the crew, or the call failed).
+                add(step, None, step.agent_name, _coworker(span.tool_arguments), "agent_as_tool", span.tool_arguments)
         elif span.step_kind == "agent" and remote(step) and (caller := _caller(step, steps, by_span)):
             # invoke_agent CLIENT span under another agent: a call to a remote agent, whose own spans
             # are below it (context propagated) or in another trace of the session (not propagated).
@@ -322,6 +349,19 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
         if outer.agent_name in (None, span.agent_name):
             continue
         delegating = steps[step.parent_step_index - 1] if step.parent_step_index is not None else outer
+        earlier = next(
+            (h for h in found if h.delegating_step_index == delegating.step_index and h.to_agent == span.agent_name),
+            None,
+        )
+        if earlier is not None:
+            # The framework ran the same delegation again (CrewAI retries a failed coworker): one hand-off,
+            # whose outcome is its last attempt's.
+            earlier.target_step_index, earlier.target_span_id = step.step_index, step.span_id
+            earlier.outcome, earlier.error_message = (
+                ("target_failed", span.error_message) if _failed(span) else ("completed", None)
+            )
+            targets_taken.add(step.step_index)
+            continue
         add(delegating, step, outer.agent_name, span.agent_name, "agent_as_tool", span.input_messages)
     for step in agent_steps:
         span = by_span[step.span_id]
@@ -332,6 +372,34 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
     for i, handoff in enumerate(found, start=1):
         handoff.handoff_index = i
     return found
+
+
+def _json_text(value: str | None) -> str | None:
+    """A payload as JSON text: arguments recorded as plain text ("[REDACTED]", "book it") become a JSON string."""
+    if value is None:
+        return None
+    try:
+        orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return orjson.dumps(value).decode()
+    return value
+
+
+# Tools whose call hands work to another agent and waits for its answer (CrewAI's allow_delegation tools).
+_DELEGATION_TOOLS = frozenset(
+    {"delegate_work_to_coworker", "ask_question_to_coworker", "Delegate work to coworker", "Ask question to coworker"}
+)
+
+
+def _coworker(arguments: str | None) -> str | None:
+    if not arguments:
+        return None
+    try:
+        parsed = orjson.loads(arguments)
+    except orjson.JSONDecodeError:
+        return None
+    name = parsed.get("coworker") if isinstance(parsed, dict) else None
+    return name if isinstance(name, str) and name.strip() else None
 
 
 def _caller(step: Step, steps: list[Step], by_span: dict[str, SpanRecord]) -> str | None:

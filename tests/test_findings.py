@@ -238,26 +238,40 @@ def test_analyze_command_explains_a_bad_configuration_file(tmp_path: Path) -> No
     assert out.returncode == 2 and "repeat_min_calls must be a whole number" in out.stderr
 
 
+def _split_rows(stdout: str, split: str) -> dict[str, list[str]]:
+    """The per-kind rows of one split's table in `stepseven evaluate`'s output."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{split} split:"))
+    return {line.split()[0]: line.split() for line in lines[start + 2 : start + 5]}
+
+
 def test_evaluation_prints_precision_and_recall_per_kind_on_the_corpus() -> None:
     out = cli("evaluate", str(SAMPLES))
     assert out.returncode == 0, out.stderr
-    lines = {line.split()[0]: line.split() for line in out.stdout.splitlines()[1:4]}
-    assert set(lines) == {"context_rot", "runaway_loop", "failed_handoff"}
-    for kind, cells in lines.items():
-        positives, negatives = int(cells[1]), int(cells[2])
+    assert "dev split:" in out.stdout and "test split:" in out.stdout, out.stdout
+    dev, test = _split_rows(out.stdout, "dev"), _split_rows(out.stdout, "test")
+    assert set(dev) == set(test) == {"context_rot", "runaway_loop", "failed_handoff"}
+    for kind in dev:
+        positives = int(dev[kind][1]) + int(test[kind][1])
+        negatives = int(dev[kind][2]) + int(test[kind][2])
         assert positives >= 4 and negatives >= 20, kind
-        assert float(cells[6]) >= 0.9 and float(cells[7]) >= 0.9, out.stdout
+        assert float(dev[kind][6]) >= 0.9 and float(dev[kind][7]) >= 0.9, out.stdout
 
 
 def test_evaluation_on_the_captures_of_frameworks_we_did_not_write() -> None:
-    """sample_traces/frameworks: real frameworks' runs, labeled from what really happened (TRUTH.md)."""
+    """sample_traces/frameworks: real frameworks' runs, labeled from what really happened, split once into a
+    dev part (tuned on) and a test part (reported); each kind is compared with the best one-line rule."""
     out = cli("evaluate", str(SAMPLES / "frameworks"))
     assert out.returncode == 0, out.stderr
-    lines = {line.split()[0]: line.split() for line in out.stdout.splitlines()[1:4]}
-    for kind in ("runaway_loop", "failed_handoff"):
-        positives, precision, recall = int(lines[kind][1]), float(lines[kind][6]), float(lines[kind][7])
-        assert positives >= 8 and precision >= 0.85 and recall >= 0.85, out.stdout
-    assert int(lines["context_rot"][4]) <= 1, out.stdout  # false positives: no framework run here loses context
+    for split in ("dev", "test"):
+        rows = _split_rows(out.stdout, split)
+        for kind, cells in rows.items():
+            positives, precision, recall, f1 = int(cells[1]), float(cells[6]), float(cells[7]), float(cells[8])
+            rule_f1 = float(cells[-1].strip("()"))
+            assert positives >= 10, (split, kind, out.stdout)
+            # Regression guard at the figures measured when this test was written (docs/analyzer.md).
+            assert precision >= 0.7 and recall >= 0.65, (split, kind, out.stdout)
+            assert f1 >= rule_f1 + 0.15, (split, kind, out.stdout)
 
 
 def test_a_store_from_before_the_analyzer_is_migrated_in_place(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ _TRACELOOP_KIND = {"agent": "invoke_agent", "tool": "execute_tool", "workflow": 
 _ADK_NAMES = {"call_llm": "chat", "invocation": "invoke_workflow"}
 
 # Tools whose call is a hand-off to another agent (ADK, Strands swarm, LangGraph supervisor/swarm).
-_TRANSFER_TOOLS = ("transfer_to_agent", "handoff_to_agent")
+_TRANSFER_TOOLS = ("transfer_to_agent", "handoff_to_agent", "handoff")  # "handoff": LlamaIndex's AgentWorkflow
 _TRANSFER_PREFIXES = ("transfer_to_", "transfer_back_to_", "handoff_to_")
 _TRANSFER_TYPES = frozenset({"TransferToAgentTool"})  # gen_ai.tool.type of ADK's transfer tool
 
@@ -120,7 +120,7 @@ def _errors(span: SpanInput) -> dict[str, Any]:
 def _transfer_target(tool_name: str, arguments: Any) -> str | None:
     if tool_name in _TRANSFER_TOOLS or tool_name.startswith(_TRANSFER_PREFIXES):
         if isinstance(arguments, dict):
-            for key in ("agent_name", "agent", "target", "to", "name"):
+            for key in ("agent_name", "to_agent", "agent", "target", "to", "name"):
                 if isinstance(arguments.get(key), str):
                     return str(arguments[key])
         for prefix in _TRANSFER_PREFIXES:

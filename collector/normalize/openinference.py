@@ -28,6 +28,7 @@ _LANGGRAPH_PLUMBING = frozenset(
 )
 _SMOLAGENTS_STEP = re.compile(r"^Step \d+$")
 _WORKFLOW_RUN = re.compile(r"^\w*(Agent|Workflow)\.run$")
+_CURRENT_AGENT = re.compile(r"current_agent_name='([^']+)'")
 
 
 def _langgraph_metadata(a: Any) -> dict[str, Any] | None:
@@ -42,8 +43,15 @@ def _langgraph_metadata(a: Any) -> dict[str, Any] | None:
     return parsed
 
 
-def _langgraph_step(name: str, metadata: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(operation, agent) of a LangGraph run: the root graph, an agent (a top-level node), or neither."""
+def _graph_input(a: Any) -> bool:
+    """Whether a run was given a graph's state (its messages): a compiled graph invoked, not a plain runnable."""
+    value = a.get("input.value")
+    return "llm.input_messages.0.message.role" in a or (isinstance(value, str) and value.startswith('{"messages"'))
+
+
+def _langgraph_step(name: str, metadata: dict[str, Any], a: Any) -> tuple[str | None, str | None]:
+    """(operation, agent) of a LangGraph run: the root graph, an agent (a top-level node, or a compiled agent run
+    inside a tool of the outer graph), or neither."""
     if name == "LangGraph":
         return "invoke_workflow", None
     if name in _LANGGRAPH_PLUMBING or name.startswith(("transfer_to_", "transfer_back_to_")):
@@ -55,7 +63,30 @@ def _langgraph_step(name: str, metadata: dict[str, Any]) -> tuple[str | None, st
         return ("invoke_agent", name) if "langgraph_step" not in metadata else (None, None)
     if node == name and "|" not in namespace and namespace.split(":", 1)[0] == name:
         return "invoke_agent", name
+    if node == "tools" and "|" not in namespace and _graph_input(a):
+        # create_react_agent(name=...) wrapped in a @tool: the sub-agent runs inside the outer graph's ToolNode.
+        return "invoke_agent", name
     return None, None
+
+
+def _current_agent(a: Any) -> str | None:
+    """The agent LlamaIndex's AgentWorkflow is running, from the repr of its step's event (input, else output);
+    OpenInference cuts long values short, so either may have lost it."""
+    for key in ("input.value", "output.value"):
+        named = _CURRENT_AGENT.search(str(a.get(key) or ""))
+        if named:
+            return named.group(1)
+    return None
+
+
+def _tool_output_text(result: Any) -> Any:
+    """LlamaIndex's ToolOutput, serialized ({"blocks": [{"text": ...}], "tool_name": ..., "is_error": ...}):
+    the tool's own output is the text of its blocks."""
+    if isinstance(result, dict) and isinstance(result.get("blocks"), list) and "tool_name" in result:
+        texts = [b["text"] for b in result["blocks"] if isinstance(b, dict) and isinstance(b.get("text"), str)]
+        if texts and len(texts) == len(result["blocks"]):
+            return messages.maybe_json("\n".join(texts)) if len(texts) == 1 else "\n".join(texts)
+    return result
 
 
 def _graph_messages(value: Any, kind: str, role: str) -> list[dict[str, Any]] | None:
@@ -77,9 +108,13 @@ def _graph_messages(value: Any, kind: str, role: str) -> list[dict[str, Any]] | 
     return [{"role": role, "parts": [messages.text_part(text)]} for text in chosen]
 
 
+_CALL_WRAPPER = frozenset({"args", "kwargs", "sanitize_inputs_outputs"})
+
+
 def _tool_arguments(value: Any) -> Any:
-    """smolagents wraps a tool call's arguments as {"args": [...], "kwargs": {...}, "sanitize_inputs_outputs": ...}."""
-    if isinstance(value, dict) and "sanitize_inputs_outputs" in value and isinstance(value.get("kwargs"), dict):
+    """smolagents wraps a tool call's arguments as {"args": [...], "kwargs": {...}, "sanitize_inputs_outputs": ...},
+    LlamaIndex as {"kwargs": {...}}: the arguments are the keyword arguments."""
+    if isinstance(value, dict) and set(value) <= _CALL_WRAPPER and isinstance(value.get("kwargs"), dict):
         args = value.get("args") or []
         return value["kwargs"] if not args else {**value["kwargs"], "args": args}
     return value
@@ -108,7 +143,7 @@ def extract(span: SpanInput) -> dict[str, Any]:
         kind, operation = "TOOL", "execute_tool"
     langgraph = _langgraph_metadata(a) if kind in ("AGENT", "CHAIN") else None
     if langgraph is not None or (kind == "CHAIN" and span.name == "LangGraph"):
-        operation, agent = _langgraph_step(span.name, langgraph or {})
+        operation, agent = _langgraph_step(span.name, langgraph or {}, a)
         run: dict[str, Any] = {"operation": operation, "agent_name": agent, "conversation_id": first(a, "session.id")}
         if operation is not None:
             run["input_messages"] = _graph_messages(a.get("input.value"), "human", "user")
@@ -128,6 +163,14 @@ def extract(span: SpanInput) -> dict[str, Any]:
     if kind == "LLM" and span.name.endswith("._prepare_chat_with_tools"):
         # LlamaIndex: building the request of the model call that follows, not a call of its own.
         return {"conversation_id": first(a, "session.id")}
+    if kind == "CHAIN" and span.name.endswith(".setup_agent"):
+        # LlamaIndex's AgentWorkflow names the agent whose turn comes next here, and nowhere else:
+        # "AgentSetup(input=[...], current_agent_name='billing_agent')". Not a step; the session builder
+        # gives the name to the agent step that follows it.
+        return {"agent_name": _current_agent(a), "conversation_id": first(a, "session.id")}
+    if kind == "CHAIN" and span.name.endswith(".run_agent_step"):
+        # One turn of the current agent: its model call (the tool calls it asks for run beside it).
+        return {"operation": "invoke_agent", "agent_name": _current_agent(a), "conversation_id": first(a, "session.id")}
     if kind == "CHAIN" and _WORKFLOW_RUN.match(span.name):
         # LlamaIndex's FunctionAgent.run / AgentWorkflow.run: the run whose failure (a limit) ends it.
         return {"operation": "invoke_workflow", "conversation_id": first(a, "session.id")}
@@ -174,7 +217,7 @@ def extract(span: SpanInput) -> dict[str, Any]:
             # A LangChain ToolMessage, serialized: the tool's own output is its content.
             result = messages.maybe_json(message["content"])
             out["tool_call_id"] = out["tool_call_id"] or message.get("tool_call_id")
-        out["tool_result"] = result
+        out["tool_result"] = _tool_output_text(result)
     elif kind in ("AGENT", "CHAIN", "LLM") and not inputs:
         inputs = _text_message("user", a.get("input.value"))
         if kind != "LLM" and not outputs:
