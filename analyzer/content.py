@@ -18,6 +18,7 @@ _SPACE = re.compile(r"\s+")
 _VOLATILE = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\b[0-9a-f]{16,}\b"
     r"|\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:Z|[+-]\d\d:?\d\d)?)?|\b\d{1,2}:\d\d(?::\d\d(?:\.\d+)?)?\b"
+    r"|\b(?=[a-z_-]*\d)(?=[\d_-]*[a-z])[a-z\d_-]{8,}\b"  # request ids, hashes, cursors: letters and digits mixed
     r"|\d{4,}",
     re.I,
 )
@@ -209,12 +210,15 @@ _CLAUSE = re.compile(r"[.;!?]+(?=\s|$)|\n+|,\s+(?:and|but)\s+")
 _CONSTRAINT = re.compile(
     r"\b(only|must|never|always|don't|do not|without|under|below|at (most|least)|no more than|"
     r"less than|more than|within|avoid|exactly|maximum|minimum|budget|strictly|except|exclude|"
-    r"no later than|required?|ensure|make sure|keep|preserve|stay|stick to|every|each)\b|[$€£]\s?\d|\d+\s?%",
+    r"no later than|required?|ensure|make sure|keep|preserve|stay|stick to|every|each|no|not|nothing|none|"
+    r"cannot|can't|won't|allerg\w*|vegan|vegetarian|kosher|halal|gluten)\b|[$€£]\s?\d|\d+\s?%",
     re.IGNORECASE,
 )
+# Words that carry no content of their own: a summary may word the rest differently ("nothing may be sent").
 _STOP = frozenset(
     "please could would should with that this from into about your have them they then than what when where which "
-    "will just also some more most very want need like help find give tell make sure".split()
+    "will just also some more most very want need like help find give tell make sure must shall anything nothing "
+    "something everything first".split()
 )
 
 

@@ -11,6 +11,7 @@ from analyzer.config import AnalyzerConfig
 from analyzer.content import (
     around,
     canonical,
+    constraint_clauses,
     contains,
     fingerprint,
     forced_final_answer,
@@ -115,6 +116,7 @@ class _Thread:
     history: set[str] = field(default_factory=set)
     outputs: set[str] = field(default_factory=set)
     reported: set[str] = field(default_factory=set)
+    calls: list[AnalysisStep] = field(default_factory=list)
 
 
 def _same_prompt(a: str, b: str) -> bool:
@@ -177,14 +179,19 @@ def _early_context_lost(session: SessionSteps) -> list[Finding]:
             lineages[step.agent_name or step.scope_id].append(step)
     for calls in lineages.values():
         threads: list[_Thread] = []
+        switches: list[tuple[_Thread, _Thread]] = []
         for call in calls:
             inputs = call.input_messages or []
             prints = {fingerprint(m) for m in inputs if m.get("role") != "system"}
             system = system_text(call.system_instructions, inputs)
             thread = _thread_of(threads, system, inputs, prints, call.trace_id)
             if thread is None:
+                replaced = next((t for t in reversed(threads) if prints & t.history), None)
                 thread = _Thread(call, system, next(role_texts(inputs, "user"), ""))
                 threads.append(thread)
+                if replaced is not None:
+                    # The conversation goes on (its messages carried over) under another system prompt.
+                    switches.append((replaced, thread))
             else:
                 lost = _lost(thread, system, inputs, same_run=call.trace_id == thread.origin.trace_id)
                 if lost:
@@ -205,6 +212,38 @@ def _early_context_lost(session: SessionSteps) -> list[Finding]:
             answers = {fingerprint(m) for m in call.output_messages or []}
             thread.history |= answers
             thread.outputs |= answers
+            thread.calls.append(call)
+        found += _instructions_replaced(session, switches)
+    return found
+
+
+def _instructions_replaced(session: SessionSteps, switches: list[tuple[_Thread, _Thread]]) -> list[Finding]:
+    """A conversation carried on for good under other system instructions that lack the rules of the first ones
+    (a callback that swaps the prompt to save tokens). A one-off call under its own prompt (a plan, a summary, a
+    final answer) hands back to the first instructions, and is not this."""
+    found: list[Finding] = []
+    for before, after in switches:
+        resumed = any(c.start_time_unix_nano > after.origin.start_time_unix_nano for c in before.calls)
+        if resumed or len(after.calls) < 2 or not before.system:
+            continue
+        carried = after.system + "\n" + "\n".join(message_text(m) for m in after.origin.input_messages or [])
+        missing = missing_constraints(before.system, carried, whole=False)
+        # A shorter prompt that kept some of the rules was written with them in mind; one that kept none lost them.
+        if not missing or len(missing) < len(constraint_clauses(before.system)):
+            continue
+        found.append(
+            finding(
+                session,
+                KIND,
+                "early_context_lost",
+                "high",
+                [before.origin, after.origin],
+                f"from step {after.origin.step_index} on, the conversation went on under other system "
+                f"instructions than those of step {before.origin.step_index}, without their rules "
+                f"({'; '.join(missing)}): the instructions were replaced while the work continued.",
+                anchor=f"replaced:{after.origin.span_id}",
+            )
+        )
     return found
 
 
@@ -295,12 +334,14 @@ def _drift(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
 # The agent asking the user for something: "Could you share your account number?", "What is your order id?"
 _ASKS = re.compile(
     r"\b((could|can|would) you (please )?(share|provide|give|send|tell|confirm|remind)|please (share|provide|give|"
-    r"send|tell|confirm)|what(?:'s| is) (?:your|the)|may i (have|ask)|i(?:'ll| will)? need (?:your|the))\b",
+    r"send|tell|confirm)|what(?:'s| is) (?:your|the)|may i (have|ask)|i(?:'ll| will)? need (?:your|the)|"
+    r"(which|what) [a-z-]+(?: [a-z-]+)? (should|do|does|can|shall|is|are))\b",
     re.IGNORECASE,
 )
-_ASKED_FOR = re.compile(r"\b(?:your|the)\s+((?:[a-z][a-z-]+\s*){1,3})", re.IGNORECASE)
+_ASKED_FOR = re.compile(r"\b(?:your|the|which|what)\s+((?:[a-z][a-z-]+\s*){1,3})", re.IGNORECASE)
 _NOT_THE_THING = frozenset(
-    {"please", "first", "again", "exact", "full", "correct", "current", "so", "that", "which", "for", "me", "us", "to"}
+    "please first again exact full correct current that which what for you your should would could can shall "
+    "does are the new send give tell share provide confirm".split()
 )
 _VALUE = re.compile(r"[A-Za-z]*\d[\w-]*|[\w.+-]+@[\w-]+\.[\w.]+")
 
@@ -316,6 +357,32 @@ def _asked_for(text: str) -> set[str]:
     return wanted
 
 
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+_PHONE = re.compile(r"\+?\d[\d ()-]{6,}\d")
+
+
+def _gave(wanted: set[str], text: str) -> bool:
+    """Whether a user message gave what is asked for: named ("account 887139"), or recognisable by its form (an
+    email address given without saying "email")."""
+    if wanted & {w.lower() for w in re.findall(r"[A-Za-z]+", text)}:
+        return True
+    if wanted & {"email", "e-mail", "mail"} and _EMAIL.search(text):
+        return True
+    return bool(wanted & {"phone", "mobile", "telephone"} and _PHONE.search(text))
+
+
+def _said(call: AnalysisStep) -> str:
+    """What a model call said to the user: its text, or the answer it gave through a final-answer tool."""
+    texts = [output_text(call.output_messages)]
+    for message in call.output_messages or []:
+        for part in message.get("parts") or []:
+            if isinstance(part, dict) and part.get("type") == "tool_call" and part.get("name") == "final_answer":
+                arguments = part.get("arguments")
+                answer = arguments.get("answer") if isinstance(arguments, dict) else arguments
+                texts.append(answer if isinstance(answer, str) else "")
+    return "\n".join(t for t in texts if t)
+
+
 def _re_requested(session: SessionSteps) -> list[Finding]:
     """The agent asks the user again for something the user gave earlier in the session (an account number, an
     order id), which has fallen out of what the model sees: the conversation lost it."""
@@ -326,15 +393,13 @@ def _re_requested(session: SessionSteps) -> list[Finding]:
         if call.input_messages is None or call.dropped_attributes:
             continue
         inputs = "\n".join(message_text(m) for m in call.input_messages)
-        wanted = _asked_for(output_text(call.output_messages))
+        wanted = _asked_for(_said(call))
         if wanted:
             earlier = next(
                 (
                     (step, text)
                     for step, text in given
-                    if step.trace_id != call.trace_id
-                    and wanted & {w.lower() for w in re.findall(r"[A-Za-z]+", text)}
-                    and not contains(inputs, text)
+                    if step.trace_id != call.trace_id and _gave(wanted, text) and not contains(inputs, text)
                 ),
                 None,
             )

@@ -54,6 +54,7 @@ def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
             found.append(failure)
             continue
         for check in (
+            _result_unused,
             _cut_short,
             _empty_answer,
             _redone_by_caller,
@@ -440,8 +441,13 @@ def _empty_answer(
     )
 
 
+# Verbs that say how a tool works, not what it works on: get_carrier_quotes and search_carrier_rates share their work.
+_TOOL_VERBS = frozenset("get set search fetch find list query lookup look run call load read make create do".split())
+
+
 def _name_words(name: str | None) -> set[str]:
-    return {w for w in re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", (name or "").lower()) if len(w) > 2}
+    words = re.split(r"[_\W]+|(?<=[a-z])(?=[A-Z])", name or "")
+    return {w.lower() for w in words if len(w) > 2} - _TOOL_VERBS
 
 
 def _redone_by_caller(
@@ -501,8 +507,12 @@ def _last_agent_below(session: SessionSteps, step: AnalysisStep) -> str | None:
     return max(agents, key=lambda s: s.start_time_unix_nano).agent_name if agents else None
 
 
+_DELEGATING = frozenset({"agent", "agents", "delegate", "delegation", "handoff", "transfer", "coworker"})
+
+
 def _names_an_agent(name: str | None) -> bool:
-    return "agent" in _name_words(name) or "agents" in _name_words(name)
+    """A tool whose name says it hands work to an agent (ask_legal_agent, delegate, transfer_to_billing)."""
+    return bool(_name_words(name) & _DELEGATING)
 
 
 def _never_delegated(session: SessionSteps) -> list[Finding]:
@@ -547,3 +557,49 @@ def _never_delegated(session: SessionSteps) -> list[Finding]:
             )
         )
     return found
+
+
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*%?")
+# An answer saying the work is not there (yet): what a caller says when the delegated result never reached it.
+_ABSENT = re.compile(
+    r"\b(pending|not (yet )?(available|ready|done|complete|finished|in)|no (data|results?|figures|numbers|answer)|"
+    r"still (waiting|working|running|in progress)|will follow|(could|can)( ?not|n't) (get|find|obtain)|unable to)\b",
+    re.IGNORECASE,
+)
+
+
+def _result_unused(
+    session: SessionSteps,
+    config: AnalyzerConfig,
+    handoff: AnalysisHandoff,
+    delegating: AnalysisStep | None,
+    target: AnalysisStep | None,
+    who: str,
+) -> Finding | None:
+    """The other agent came back with figures, and the caller's final answer has none of them and says the work
+    is not there ("still pending"): it answered as if the work had not been done. Content only: silent when the
+    answer or the result was not recorded."""
+    if handoff.mechanism not in _RETURNING or handoff.outcome != "completed" or delegating is None:
+        return None
+    result = _target_result(session, delegating, target)
+    figures = {f for f in _FIGURE.findall(result) if len(f.strip("%")) >= 2}
+    if len(figures) < 2:
+        return None
+    later = [s for s in _later_caller_calls(session, delegating) if s.trace_id == delegating.trace_id]
+    answers = [s for s in later if output_text(s.output_messages).strip()]
+    if not answers:
+        return None
+    final = answers[-1]
+    said = output_text(final.output_messages)
+    if any(f in said for f in figures) or not _ABSENT.search(said):
+        return None
+    return finding(
+        session,
+        KIND,
+        "result_unused",
+        "high",
+        [s for s in (delegating, target, final) if s],
+        f"handoff {who}: the other agent came back with figures ({', '.join(sorted(figures)[:4])}) at step "
+        f"{delegating.step_index}, and none of them is in `{delegating.agent_name}`'s answer at step "
+        f"{final.step_index} ('{short(said, 100)}'): its work did not reach the answer.",
+    )

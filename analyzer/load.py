@@ -76,6 +76,14 @@ def _messages(text: str | None) -> list[dict[str, Any]] | None:
     return [{"role": "user", "parts": [{"type": "text", "content": str(value)}]}]
 
 
+def _error_in_result(result: Any) -> tuple[str, str] | None:
+    """A tool failure a framework handed back to the model as the result, with the span left unmarked
+    (Google ADK's ReflectAndRetryToolPlugin): (error type, message)."""
+    if isinstance(result, dict) and str(result.get("response_type", "")).startswith("ERROR_HANDLED"):
+        return str(result.get("error_type") or "error"), str(result.get("error_details") or result.get("error_type"))
+    return None
+
+
 def _step(row: tuple[Any, ...]) -> AnalysisStep:
     (
         step_index, span_id, trace_id, parent, depth, step_kind, operation, name, agent, scope,
@@ -85,6 +93,10 @@ def _step(row: tuple[Any, ...]) -> AnalysisStep:
     ) = row  # fmt: skip
     reasons = _json(finish)
     link_list = _json(links)
+    tool_result = _json(result)
+    handled = _error_in_result(tool_result) if status != "error" else None
+    if handled is not None:
+        status, (error_type, error_message) = "error", handled
     return AnalysisStep(
         step_index=int(step_index),
         span_id=span_id,
@@ -99,7 +111,7 @@ def _step(row: tuple[Any, ...]) -> AnalysisStep:
         tool_name=tool_name,
         tool_call_id=tool_call_id,
         tool_arguments=_json(arguments),
-        tool_result=_json(result),
+        tool_result=tool_result,
         input_messages=_messages(inputs),
         output_messages=_messages(outputs),
         system_instructions=_json(system),

@@ -23,12 +23,14 @@ KIND = "runaway_loop"
 
 # How frameworks say a run was stopped by a turn, step, iteration, recursion or usage limit.
 _LIMIT = re.compile(
-    r"max(imum)?[ _]?turns?[ _]?exceeded|UsageLimitExceeded|request_limit|(request|token|tool[ _]calls?)[ _]limit"
+    r"max(imum)?[ _]?turns?[ _]?exceeded|UsageLimitExceeded|request_limit|(request|tool[ _]calls?)[ _]limit"
+    r"|tokens?[ _]budget|total_tokens_limit"
     r"|recursion[ _]limit|GraphRecursionError|max(imum)?[ _]?(iterations?|steps)|iteration limit"
     r"|reached max steps|stopped due to (iteration|time) limit|max_turns"
     r"|LlmCallsLimitExceeded|max number of llm calls",  # Google ADK's RunConfig.max_llm_calls
     re.IGNORECASE,
 )
+# One answer cut at its max_tokens is a truncation, not a run out of turns: not matched here.
 # A wall-clock limit (LlamaIndex's workflow timeout) stops a slow run as well as a looping one: not a loop by
 # itself. A run that repeated itself before the timeout is caught by what it repeated.
 

@@ -179,6 +179,7 @@ def from_openinference(attributes: Attributes, prefix: str) -> list[Message] | N
     messages: list[Message] = []
     for _, fields in sorted(grouped.items()):
         role = str(fields.get("message.role") or "user")
+        role = _SMOLAGENTS_ROLES.get(role, role)
         parts: list[dict[str, Any]] = []
         content = fields.get("message.content")
         tool_call_id = fields.get("message.tool_call_id")
@@ -207,6 +208,10 @@ def from_openinference(attributes: Attributes, prefix: str) -> list[Message] | N
             message["name"] = fields["message.name"]
         messages.append(message)
     return messages
+
+
+# smolagents replays its memory with roles of its own: the model's earlier tool calls and their observations.
+_SMOLAGENTS_ROLES = {"tool-call": "assistant", "tool-response": "tool"}
 
 
 def from_openllmetry(attributes: Attributes, prefix: str, default_role: str) -> list[Message] | None:
