@@ -44,6 +44,10 @@ def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
     ]
 
 
+# Share of the pressure threshold from which a filling window is a note.
+_NOTE_RATIO = 0.8
+
+
 def _llm_calls(session: SessionSteps) -> list[AnalysisStep]:
     return [s for s in session.steps if s.step_kind == "llm"]
 
@@ -52,6 +56,7 @@ def _pressure(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
     found: list[Finding] = []
     ratio = config.thresholds.context_pressure_ratio
     near: dict[str | None, list[tuple[AnalysisStep, int]]] = defaultdict(list)
+    filling: dict[str | None, list[tuple[AnalysisStep, int]]] = defaultdict(list)
     for step in _llm_calls(session):
         window = config.context_window(step.model)
         error = step.error_message or step.error_type or ""
@@ -85,6 +90,25 @@ def _pressure(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
             )
         elif window and step.input_tokens and step.input_tokens >= ratio * window:
             near[step.scope_id or step.agent_name].append((step, window))
+        elif window and step.input_tokens and step.input_tokens >= _NOTE_RATIO * ratio * window:
+            filling[step.scope_id or step.agent_name].append((step, window))
+    for agent, calls in filling.items():
+        if agent in near:
+            continue
+        peak, window = max(calls, key=lambda c: (c[0].input_tokens or 0) / c[1])
+        found.append(
+            finding(
+                session,
+                KIND,
+                "context_pressure",
+                "note",
+                [peak],
+                f"step {peak.step_index} sent {peak.input_tokens:,} of {window:,} tokens to {peak.model} "
+                f"({(peak.input_tokens or 0) / window:.0%} of its window): not yet the {ratio:.0%} that makes a "
+                "finding, but the window is filling.",
+                anchor=f"filling:{agent}",
+            )
+        )
     for agent, calls in near.items():
         peak, window = max(calls, key=lambda c: (c[0].input_tokens or 0) / c[1])
         share = (peak.input_tokens or 0) / window

@@ -20,7 +20,7 @@ from analyzer.content import (
     short,
 )
 from analyzer.model import AnalysisHandoff, AnalysisStep, Finding, SessionSteps, finding
-from analyzer.runaway_loop import limit_stops
+from analyzer.runaway_loop import limit_reason, limit_stops
 
 KIND = "failed_handoff"
 
@@ -385,18 +385,45 @@ def _cut_short(
     if handoff.outcome != "completed" or target is None:
         return None
     run = {s.step_index for s in _run_of(session, target)} | {target.step_index}
-    # The limit stopped the target's own run, or the whole run while the target was the agent at work.
+    # The limit stopped the target's own run, or the whole run while the target was the agent at work and
+    # repeating itself (not while work bounced between agents: that is the ping-pong's limit, not the target's).
     stop = next(
         (
             (s, why)
             for s, why in limit_stops(session)
             if s.step_index in run
-            or (s in _ancestors(session, target) and _last_agent_below(session, s) in (None, target.agent_name))
+            or (
+                s in _ancestors(session, target)
+                and _last_agent_below(session, s) in (None, target.agent_name)
+                and _looped_within(session, config, run)
+            )
         ),
         None,
     )
     if stop is None:
-        return None
+        # The whole run failed (not by a limit: a timeout, a crash) while the target had the work.
+        failed = next(
+            (
+                a
+                for a in _ancestors(session, target)[1:]
+                if a.failed
+                and limit_reason(a) is None
+                and _last_agent_below(session, a) in (None, target.agent_name)
+            ),
+            None,
+        )
+        if failed is None:
+            return None
+        return finding(
+            session,
+            KIND,
+            "target_failed",
+            "high",
+            [s for s in (delegating, target, failed) if s],
+            f"handoff {who}: the run failed at step {failed.step_index} while the other agent had the work "
+            f"('{short(clean_error(failed.error_message or failed.error_type or 'error'), 140)}'); its answer "
+            "never came back.",
+        )
     step, why = stop
     return finding(
         session,
@@ -602,4 +629,14 @@ def _result_unused(
         f"handoff {who}: the other agent came back with figures ({', '.join(sorted(figures)[:4])}) at step "
         f"{delegating.step_index}, and none of them is in `{delegating.agent_name}`'s answer at step "
         f"{final.step_index} ('{short(said, 100)}'): its work did not reach the answer.",
+    )
+
+
+def _looped_within(session: SessionSteps, config: AnalyzerConfig, run: set[int]) -> bool:
+    """Whether a runaway loop's evidence lies inside these steps."""
+    from analyzer import runaway_loop
+
+    return any(
+        f.severity != "note" and f.sub_kind != "limit_reached" and set(f.step_indexes) <= run
+        for f in runaway_loop.detect(session, config)
     )

@@ -60,12 +60,42 @@ def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
     found += _repeated_errors(session, config, ending)
     found += _repeated_answers(session, config, ending)
     looping = {s.trace_id for f in found for i in f.step_indexes if (s := session.step(i))}
+    found += _recovered_errors(session, {i for f in found for i in f.step_indexes})
     for step, reason in stopped:
         found.append(_limit_finding(session, step, reason, progressing=step.trace_id not in looping))
     found += _ping_pong(session, config)
     # An agent already caught looping needs no second finding saying it also used a lot.
     explained = {s.agent_name for f in found for i in f.step_indexes if (s := session.step(i))}
     found += [f for f in _excess(session, config) if f.agent_name not in explained]
+    return found
+
+
+def _recovered_errors(session: SessionSteps, flagged: set[int]) -> list[Finding]:
+    """A tool call that failed and, called again in the same run, went through: not a finding, but a note the
+    replay shows at its step (a flaky dependency is worth seeing before it starts looping)."""
+    found: list[Finding] = []
+    for calls in _tool_calls_by_agent(session).values():
+        for i, call in enumerate(calls):
+            if not call.failed or call.step_index in flagged:
+                continue
+            retry = next((c for c in calls[i + 1 :] if c.tool_name == call.tool_name and not c.failed), None)
+            if retry is None or any(
+                c.failed for c in calls[i + 1 :] if c.step_index < retry.step_index and c.tool_name == call.tool_name
+            ):
+                continue
+            found.append(
+                finding(
+                    session,
+                    KIND,
+                    "recovered_error",
+                    "note",
+                    [call, retry],
+                    f"{call.label} failed at step {call.step_index} "
+                    f"('{short(first_sentence(call.error_message or call.error_type or 'error'), 100)}') and went "
+                    f"through when called again at step {retry.step_index}.",
+                    anchor=f"recovered:{call.span_id}",
+                )
+            )
     return found
 
 

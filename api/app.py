@@ -345,7 +345,7 @@ def build_app(
         if found is None:
             return _error(f"There is no session {session_id!r}; list them with GET /api/v1/sessions.", 404)
         handoffs = await fixed_read(reads.handoffs, session_id)
-        findings, _ = await fixed_read(reads.findings, session_id=session_id, limit=100_000)
+        findings, _ = await fixed_read(reads.findings, session_id=session_id, limit=100_000, notes=True)
         return _json({"session": found, "handoffs": _records(handoffs), "findings": _records(findings)})
 
     @app.get("/api/v1/findings", dependencies=guarded, response_model=FindingsPage, responses=_ERRORS,
@@ -357,9 +357,19 @@ def build_app(
         session_id: Annotated[str, Query(max_length=1024)] = "",
         limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
         offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+        notes: Annotated[
+            bool, Query(description="Also return notes (severity note), which are left out by default")
+        ] = False,
     ) -> Response:
         result, total = await fixed_read(
-            reads.findings, session_id=session_id, kind=kind, severity=severity, agent=agent, limit=limit, offset=offset
+            reads.findings,
+            session_id=session_id,
+            kind=kind,
+            severity=severity,
+            agent=agent,
+            limit=limit,
+            offset=offset,
+            notes=notes,
         )
         return _json({"findings": _records(result), "total": total, "limit": limit, "offset": offset})
 

@@ -107,9 +107,19 @@ class ApiClient:
         return QueryResult(data["columns"], [tuple(step[c] for c in data["columns"]) for step in data["steps"]], False)
 
     def findings(
-        self, *, kind: str = "", severity: str = "", agent: str = "", session_id: str = "", limit: int = 1000
+        self,
+        *,
+        kind: str = "",
+        severity: str = "",
+        agent: str = "",
+        session_id: str = "",
+        limit: int = 1000,
+        notes: bool = False,
     ) -> tuple[QueryResult, int]:
-        params = {"kind": kind, "severity": severity, "agent": agent, "session_id": session_id, "limit": limit}
+        params: dict[str, Any] = {
+            "kind": kind, "severity": severity, "agent": agent, "session_id": session_id, "limit": limit,
+            "notes": "true" if notes else "",
+        }  # fmt: skip
         data = self._request("GET", "/api/v1/findings", params={k: v for k, v in params.items() if v != ""}).json()
         return _records(data["findings"], list(FINDING_COLUMNS)), int(data["total"])
 

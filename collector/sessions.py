@@ -300,6 +300,20 @@ def _handoffs(session_id: str, steps: list[Step], by_span: dict[str, SpanRecord]
                     ),
                     None,
                 )
+            if target is None and to_agent is None:
+                # Neither side named (content capture off, and a framework that names its agents only in
+                # content, as LlamaIndex): the next agent step that runs after it took the work.
+                target = next(
+                    (
+                        a
+                        for a in agent_steps
+                        if a.step_index > step.step_index
+                        and a.trace_id == step.trace_id
+                        and a.step_index not in targets_taken
+                        and by_span[a.span_id].start_time_unix_nano >= span.start_time_unix_nano
+                    ),
+                    None,
+                )
             if to_agent is None and target is not None:
                 to_agent = by_span[target.span_id].agent_name
             mechanism = "transfer_tool" if span.operation == "execute_tool" else "handoff"

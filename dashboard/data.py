@@ -172,8 +172,10 @@ class DashboardData:
 
     # -- across sessions -----------------------------------------------------------------------
 
-    def findings(self, kind: str = "", severity: str = "", agent: str = "", limit: int = 1000) -> pd.DataFrame:
-        result, _ = self.client.findings(kind=kind, severity=severity, agent=agent, limit=limit)
+    def findings(
+        self, kind: str = "", severity: str = "", agent: str = "", limit: int = 1000, notes: bool = False
+    ) -> pd.DataFrame:
+        result, _ = self.client.findings(kind=kind, severity=severity, agent=agent, limit=limit, notes=notes)
         frame = pd.DataFrame(result.rows, columns=result.columns)
         frame["detected_at"] = pd.to_datetime(frame["detected_at"], format="ISO8601")
         return frame[["detected_at", "session_id", "kind", "sub_kind", "severity", "agent_name", "step_indexes",
@@ -188,7 +190,7 @@ class DashboardData:
             ),
             "findings_per_hour": self.frame(
                 "SELECT date_trunc('hour', detected_at) AS hour, kind, count(*) AS findings "
-                "FROM findings GROUP BY 1, 2 ORDER BY 1"
+                "FROM findings WHERE severity <> 'note' GROUP BY 1, 2 ORDER BY 1"
             ),
             "agents": self.frame(
                 "SELECT agent_name, count(*) AS steps FROM steps WHERE agent_name IS NOT NULL "

@@ -847,10 +847,12 @@ def analyze(
     else:
         if findings:
             click.echo(format_findings(findings))
-        affected = len({f.session_id for f in findings})
+        real = [f for f in findings if f.severity != "note"]
+        affected = len({f.session_id for f in real})
+        notes = len(findings) - len(real)
         click.echo(
-            f"{len(findings)} finding{'s' if len(findings) != 1 else ''} in {affected} session"
-            f"{'s' if affected != 1 else ''}.",
+            f"{len(real)} finding{'s' if len(real) != 1 else ''} in {affected} session"
+            f"{'s' if affected != 1 else ''}" + (f", and {notes} note{'s' if notes != 1 else ''}." if notes else "."),
             err=True,
         )
 

@@ -82,7 +82,7 @@ def _where(f: SessionFilter, dialect: str) -> tuple[str, list[Any]]:
         (f.status, "status = ?"),
         (f.service, "service_name = ?"),
         (f.model, _CONTAINS[dialect].format(column="models")),
-        (f.finding_kind, "session_id IN (SELECT session_id FROM findings WHERE kind = ?)"),
+        (f.finding_kind, "session_id IN (SELECT session_id FROM findings WHERE kind = ? AND severity <> 'note')"),
         (f.since, "end_time >= CAST(? AS TIMESTAMP)"),
         (f.until, "start_time < CAST(? AS TIMESTAMP)"),
     ):
@@ -99,7 +99,7 @@ def sessions(run: Run, f: SessionFilter, dialect: str = "duckdb") -> tuple[Query
     result = run(
         f"""SELECT {", ".join(f"s.{c}" for c in SESSION_COLUMNS)},
                 (SELECT string_agg(DISTINCT kind, ', ' ORDER BY kind) FROM findings x
-                 WHERE x.session_id = s.session_id) AS findings,
+                 WHERE x.session_id = s.session_id AND x.severity <> 'note') AS findings,
                 count(*) OVER () AS total_matching
             FROM (SELECT * FROM sessions {clause}) s
             ORDER BY {order}, s.session_id LIMIT ? OFFSET ?""",
@@ -133,12 +133,17 @@ def findings(
     agent: str = "",
     limit: int = 1000,
     offset: int = 0,
+    notes: bool = False,
 ) -> tuple[QueryResult, int]:
+    """Findings, newest first. Notes (severity `note`: recovered errors, limits hit while making progress) are
+    left out unless asked for, by ``notes`` or by severity."""
     where, params = [], []
     for column, value in (("session_id", session_id), ("kind", kind), ("severity", severity), ("agent_name", agent)):
         if value:
             where.append(f"{column} = ?")
             params.append(value)
+    if not notes and not severity:
+        where.append("severity <> 'note'")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     result = run(
         f"SELECT {', '.join(FINDING_COLUMNS)}, count(*) OVER () AS total_matching FROM findings {clause} "

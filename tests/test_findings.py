@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
@@ -21,11 +22,13 @@ CONFIG = SAMPLES / "analyzer.toml"
 LABELS = tomllib.loads((SAMPLES / "labels.toml").read_text())["session"]
 
 
-def findings_of(collector: RunningCollector, session_id: str) -> list[dict[str, Any]]:
+def findings_of(collector: RunningCollector, session_id: str, *, notes: bool = False) -> list[dict[str, Any]]:
+    """The findings of a session (its notes too, if asked)."""
     rows = collector.sql(
         "SELECT finding_id, kind, sub_kind, severity, agent_name, step_indexes, span_ids, explanation, "
-        "detected_time_unix_nano, updated_time_unix_nano FROM findings WHERE session_id = $1 ORDER BY kind, sub_kind",
-        [session_id],
+        "detected_time_unix_nano, updated_time_unix_nano FROM findings WHERE session_id = $1 "
+        f"{'' if notes else 'AND severity <> $2 '}ORDER BY kind, sub_kind",
+        [session_id] if notes else [session_id, "note"],
     )
     for row in rows:
         row["step_indexes"] = orjson.loads(row["step_indexes"])
@@ -66,6 +69,29 @@ def analyzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     collector.settle(60, analyzed=True)
     yield collector
     collector.stop()
+
+
+def test_a_retry_that_went_through_is_a_note_shown_in_the_session_and_kept_out_of_the_findings_list(
+    analyzed: RunningCollector,
+) -> None:
+    assert findings_of(analyzed, "session-retry-001") == []
+    [note] = findings_of(analyzed, "session-retry-001", notes=True)
+    assert (note["kind"], note["sub_kind"], note["severity"]) == ("runaway_loop", "recovered_error", "note")
+    assert "went through when called again" in note["explanation"]
+    listed = httpx.get(f"{analyzed.api_url}/api/v1/findings", params={"session_id": "session-retry-001"}, timeout=30)
+    assert listed.status_code == 200 and listed.json()["findings"] == []
+    with_notes = httpx.get(
+        f"{analyzed.api_url}/api/v1/findings", params={"session_id": "session-retry-001", "notes": "true"}, timeout=30
+    ).json()["findings"]
+    assert [f["sub_kind"] for f in with_notes] == ["recovered_error"]
+    session = httpx.get(f"{analyzed.api_url}/api/v1/sessions/session-retry-001", timeout=30).json()
+    assert [f["severity"] for f in session["findings"]] == ["note"]
+    row = next(
+        s
+        for s in httpx.get(f"{analyzed.api_url}/api/v1/sessions", timeout=30).json()["sessions"]
+        if s["session_id"] == "session-retry-001"
+    )
+    assert not row["findings"]  # the sessions list names finding kinds, not notes
 
 
 def test_an_agent_stopped_by_max_turns_is_flagged_at_its_repeated_calls(analyzed: RunningCollector) -> None:
@@ -263,14 +289,16 @@ def test_evaluation_on_the_captures_of_frameworks_we_did_not_write() -> None:
     dev part (tuned on) and a test part (reported); each kind is compared with the best one-line rule."""
     out = cli("evaluate", str(SAMPLES / "frameworks"))
     assert out.returncode == 0, out.stderr
+    # Regression guard a little under the figures measured when this test was written (docs/analyzer.md):
+    # (precision, recall) at least, per split.
+    floor = {"dev": (0.95, 0.8), "test": (0.8, 0.55)}
     for split in ("dev", "test"):
         rows = _split_rows(out.stdout, split)
         for kind, cells in rows.items():
             positives, precision, recall, f1 = int(cells[1]), float(cells[6]), float(cells[7]), float(cells[8])
             rule_f1 = float(cells[-1].strip("()"))
-            assert positives >= 10, (split, kind, out.stdout)
-            # Regression guard at the figures measured when this test was written (docs/analyzer.md).
-            assert precision >= 0.7 and recall >= 0.65, (split, kind, out.stdout)
+            assert positives >= 20, (split, kind, out.stdout)
+            assert precision >= floor[split][0] and recall >= floor[split][1], (split, kind, out.stdout)
             assert f1 >= rule_f1 + 0.15, (split, kind, out.stdout)
 
 

@@ -515,3 +515,37 @@ def test_a_local_agent_run_marked_client_is_an_agent_as_tool_that_ran_not_a_remo
     assert [(h.from_agent, h.to_agent, h.mechanism, h.outcome) for h in view.handoffs] == [
         ("manager", "researcher", "agent_as_tool", "completed")
     ]
+
+
+def test_a_delegation_whose_arguments_were_withheld_keeps_a_json_payload() -> None:
+    """Strands with redaction records "[REDACTED]" as the arguments: the hand-off payload must still be JSON
+    (a JSON column on both stores), or the session could never be written."""
+    spans = [
+        _record("a", None, 1, step_kind="agent", agent_name="lead", conversation_id="conv"),
+        _record("b", "a", 2, step_kind="llm", agent_name="lead"),
+        _record("c", "a", 3, step_kind="tool", tool_name="delegate_work_to_coworker", tool_arguments="[REDACTED]"),
+        _record("d", "c", 4, step_kind="agent", agent_name="analyst"),
+        _record("e", "d", 5, step_kind="llm", agent_name="analyst"),
+    ]
+    [handoff] = build_session("conv", spans).handoffs
+    assert (handoff.from_agent, handoff.to_agent, handoff.mechanism) == ("lead", "analyst", "agent_as_tool")
+    assert json.loads(handoff.payload or "null") == "[REDACTED]"
+
+
+def test_crewai_delegation_to_a_coworker_that_never_ran_is_a_handoff_that_never_started() -> None:
+    spans = [
+        _record("a", None, 1, step_kind="agent", agent_name="Project Lead", conversation_id="conv"),
+        _record("b", "a", 2, step_kind="llm", agent_name="Project Lead"),
+        _record(
+            "c",
+            "a",
+            3,
+            step_kind="tool",
+            tool_name="delegate_work_to_coworker",
+            tool_arguments='{"task": "audit", "coworker": "Compliance Auditor"}',
+        ),
+    ]
+    [handoff] = build_session("conv", spans).handoffs
+    assert (handoff.to_agent, handoff.outcome) == ("Compliance Auditor", "target_not_started")
+    # CrewAI's default instrumentation records no model calls: a delegation with nothing below proves nothing.
+    assert build_session("conv", [spans[0], spans[2]]).handoffs == []

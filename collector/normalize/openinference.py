@@ -89,6 +89,18 @@ def _tool_output_text(result: Any) -> Any:
     return result
 
 
+def _crewai_task(a: Any) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]] | None] | None:
+    """A CrewAI agent's run (default instrumentation): its input is a dump of the Agent object, its output the
+    TaskOutput. What a user recognises is the task's description and the agent's raw answer."""
+    given = messages.maybe_json(a.get("input.value"))
+    if not isinstance(given, dict) or not {"agent", "tools"} <= set(given):
+        return None
+    result = messages.maybe_json(a.get("output.value"))
+    if not isinstance(result, dict) or "raw" not in result:
+        return _text_message("user", given.get("context")) or None, None
+    return _text_message("user", result.get("description")), _text_message("assistant", result.get("raw"))
+
+
 def _graph_messages(value: Any, kind: str, role: str) -> list[dict[str, Any]] | None:
     """A LangGraph run's state ({"messages": [serialized LangChain messages]}) read as what a user recognises:
     its input as the human requests, its output as the last answer of the model."""
@@ -218,6 +230,8 @@ def extract(span: SpanInput) -> dict[str, Any]:
             result = messages.maybe_json(message["content"])
             out["tool_call_id"] = out["tool_call_id"] or message.get("tool_call_id")
         out["tool_result"] = _tool_output_text(result)
+    elif kind == "AGENT" and (task := _crewai_task(a)) is not None:
+        inputs, outputs = task
     elif kind in ("AGENT", "CHAIN", "LLM") and not inputs:
         inputs = _text_message("user", a.get("input.value"))
         if kind != "LLM" and not outputs:

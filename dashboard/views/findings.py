@@ -13,7 +13,12 @@ from dashboard.render import data, unreachable
 st.title("Findings")
 with st.sidebar:
     kind = st.selectbox("Kind", ["", "context_rot", "runaway_loop", "failed_handoff"], format_func=lambda k: k or "any")
-    severity = st.selectbox("Severity", ["", "high", "medium", "low"], format_func=lambda s: s or "any")
+    severity = st.selectbox("Severity", ["", "high", "medium", "low", "note"], format_func=lambda s: s or "any")
+    notes = st.checkbox(
+        "Include notes",
+        help="Notes are signals below a finding: an error that recovered, a limit hit while still making progress, "
+        "a hand-off that went through on a second try. The replay shows them at their steps.",
+    )
     try:
         agents = data().choices()["agent"]
     except ApiError as exc:
@@ -22,7 +27,7 @@ with st.sidebar:
     agent = st.selectbox("Agent", ["", *agents], format_func=lambda a: a or "any")
 
 try:
-    frame = data().findings(kind, severity, agent)
+    frame = data().findings(kind, severity, agent, notes=notes)
 except ApiError as exc:
     unreachable(exc)
     st.stop()
