@@ -406,9 +406,7 @@ def _cut_short(
             (
                 a
                 for a in _ancestors(session, target)[1:]
-                if a.failed
-                and limit_reason(a) is None
-                and _last_agent_below(session, a) in (None, target.agent_name)
+                if a.failed and limit_reason(a) is None and _last_agent_below(session, a) in (None, target.agent_name)
             ),
             None,
         )

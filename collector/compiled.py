@@ -17,6 +17,7 @@ SOURCES = (
     "collector/normalize/messages.py",
     "collector/normalize/openinference.py",
     "collector/normalize/openllmetry.py",
+    "collector/normalize/vercel_ai.py",
 )
 MODULES = tuple(path.removesuffix(".py").removesuffix("/__init__").replace("/", ".") for path in SOURCES)
 # An install writes a module's source and its extension within moments of each other; a source

@@ -179,6 +179,8 @@ TRUTH: dict[str, Truth] = {
     ),
     # The Vercel AI SDK 7 (JavaScript), exported by Node's OTLP exporters.
     "session-js-healthy": Truth(["trip_planner"], [], set(), llm_calls=4, tokens=(900, 90)),
+    # The same run in the SDK's own ai.* span format (SDK 4-6, LegacyOpenTelemetry in 7).
+    "session-js-legacy": Truth(["trip_planner"], [], set(), llm_calls=4, tokens=(900, 90)),
     "session-js-content_off": Truth(["trip_planner"], [], set(), llm_calls=4, tokens=(900, 90)),
     "session-js-content_off_fanout": Truth(["fx_agent"], [], set(), llm_calls=4, tokens=(900, 90)),
     "session-js-step_limit": Truth(
@@ -268,6 +270,56 @@ def test_framework_content_reads_as_the_user_wrote_it(loaded: RunningCollector) 
         "AND step_kind = 'agent' AND agent_name = 'CodeAgent'"
     )
     assert json.loads(agent[0]["input_messages"])[0]["parts"][0]["content"] == "How many people live in Paris?"
+
+
+@pytest.mark.parametrize(
+    ("session_id", "tool_name", "arguments", "result"),
+    [
+        ("strands-single-001", "convert_temperature", {"celsius": 18}, "64.4 F"),  # default conventions
+        ("strands-single-latest-001", "convert_temperature", {"celsius": 18}, "64.4 F"),  # content blocks
+        ("crewai-delegation-events-001", "search_web", {"query": "OTLP"}, None),
+        ("session-li-handoff-001", "get_weather", {"city": "Paris"}, "18C sunny in Paris"),  # ToolOutput blocks
+        ("session-js-healthy", "convert_currency", {"amount": 100, "from": "EUR", "to": "USD"}, None),
+        ("session-js-legacy", "convert_currency", {"amount": 100, "from": "EUR", "to": "USD"}, None),
+        (
+            "adk-session-multi-agent-content-001",
+            "lookup_order",
+            {"order_id": "A-1042"},
+            {"order_id": "A-1042", "amount_eur": 59.9, "paid": True, "refundable": True},
+        ),
+    ],
+)
+def test_every_framework_shows_a_tools_arguments_and_result_as_the_tool_saw_them(
+    loaded: RunningCollector, session_id: str, tool_name: str | None, arguments: Any, result: Any
+) -> None:
+    rows = loaded.sql(
+        "SELECT tool_name, tool_arguments, tool_result FROM tool_calls WHERE session_id = $1 ORDER BY step_index",
+        [session_id],
+    )
+    call = next(r for r in rows if tool_name is None or r["tool_name"] == tool_name)
+    shown_arguments, shown_result = json.loads(call["tool_arguments"]), json.loads(call["tool_result"])
+    if arguments is not None:
+        assert shown_arguments == arguments
+    # No framework wrapper around what the tool got and gave: no kwargs/args envelope, no content blocks.
+    assert not (isinstance(shown_arguments, dict) and {"kwargs", "args"} & set(shown_arguments)), shown_arguments
+    assert not (isinstance(shown_result, (list, dict)) and "blocks" in str(shown_result)[:20]), shown_result
+    assert not (isinstance(shown_result, list) and shown_result and isinstance(shown_result[0], dict)), shown_result
+    if result is not None:
+        assert shown_result == result
+    elif isinstance(shown_result, str):
+        assert shown_result.strip() and not shown_result.startswith(("[{", '{"blocks"')), shown_result
+
+
+def test_a_crewai_agent_step_reads_as_its_task_and_its_answer(loaded: RunningCollector) -> None:
+    """CrewAI's default instrumentation dumps the whole Agent object as the agent's input."""
+    [row] = loaded.sql(
+        "SELECT input_messages, output_messages FROM steps WHERE session_id = 'crewai-sequential-default-001' "
+        "AND step_kind = 'agent' ORDER BY step_index LIMIT 1"
+    )
+    asked = json.loads(row["input_messages"])[0]["parts"][0]["content"]
+    answered = json.loads(row["output_messages"])[0]["parts"][0]["content"]
+    assert asked == "Collect three facts about OTLP."
+    assert answered.startswith("1. OTLP is OpenTelemetry's protocol.")
 
 
 def test_llamaindex_model_calls_limits_and_recovered_tool_errors(loaded: RunningCollector) -> None:

@@ -549,3 +549,27 @@ def test_crewai_delegation_to_a_coworker_that_never_ran_is_a_handoff_that_never_
     assert (handoff.to_agent, handoff.outcome) == ("Compliance Auditor", "target_not_started")
     # CrewAI's default instrumentation records no model calls: a delegation with nothing below proves nothing.
     assert build_session("conv", [spans[0], spans[2]]).handoffs == []
+
+
+def test_a_langgraph_hand_off_tool_shows_what_its_command_says() -> None:
+    command = {
+        "graph": "__parent__",
+        "update": {
+            "messages": [
+                {"type": "human", "data": {"content": "How did WAU trend?"}},
+                {"type": "tool", "data": {"content": "Successfully transferred to data_agent", "tool_call_id": "c1"}},
+            ]
+        },
+        "goto": "data_agent",
+    }
+    row = norm(
+        "transfer_to_data_agent",
+        {
+            "openinference.span.kind": "TOOL",
+            "tool.name": "transfer_to_data_agent",
+            "input.value": "{}",
+            "output.value": json.dumps(command),
+        },
+    )
+    assert (row["step_kind"], row["handoff_to"]) == ("handoff", "data_agent")
+    assert row["tool_result"] == "Successfully transferred to data_agent"

@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from collector.normalize import genai, messages, openinference, openllmetry
+from collector.normalize import genai, messages, openinference, openllmetry, vercel_ai
 from collector.normalize.fields import SAME_AS_RAW, SpanInput, first
 from store.raw_columns import NORMALIZED_NAMES
 
@@ -33,7 +33,7 @@ _INT_COLUMNS = frozenset(
         "reasoning_output_tokens",
     }
 )
-_DIALECTS = (genai.extract, openllmetry.extract, openinference.extract)
+_DIALECTS = (genai.extract, vercel_ai.extract, openllmetry.extract, openinference.extract)
 
 _STEP_KINDS = {
     "chat": "llm",

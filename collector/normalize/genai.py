@@ -77,13 +77,14 @@ def extract(span: SpanInput) -> dict[str, Any]:
         out[field] = int_or_none(out[field])
     if "finish_reasons" in out:
         out["finish_reasons"] = string_list(out["finish_reasons"])
+    rewritten = False
     if "tool_result" in out:
         # Strands returns a tool's result as content blocks ([{"text": ...}]): the text is the result.
         text = messages.blocks_text(messages.maybe_json(out["tool_result"]))
         if text is not None:
-            out["tool_result"] = text
+            out["tool_result"], rewritten = text, True
     for field in ("tool_arguments", "tool_result"):
-        if field in out:
+        if field in out and not (field == "tool_result" and rewritten):
             # The views read these from the raw attribute (parsed when it is JSON): not stored twice.
             out[field] = SAME_AS_RAW if isinstance(out[field], str) else out[field]
     try:
@@ -151,7 +152,7 @@ def _tool_call_from_events(span: SpanInput, out: dict[str, Any]) -> None:
                 texts = [p.get("content") for p in outputs[0].get("parts", []) if p.get("type") == "text"]
                 result = "\n".join(str(t) for t in texts) if texts else None
         if result is not None:
-            text = messages.blocks_text(result)
+            text = messages.blocks_text(messages.maybe_json(result))
             out["tool_result"] = text if text is not None else result
 
 

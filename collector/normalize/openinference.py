@@ -79,6 +79,18 @@ def _current_agent(a: Any) -> str | None:
     return None
 
 
+def _command_text(result: Any) -> Any:
+    """A LangGraph Command returned by a hand-off tool ({"graph", "update": {"messages": [...]}}): what it says
+    is its last message, the tool's own ("Successfully transferred to research_agent")."""
+    update = result.get("update") if isinstance(result, dict) and "graph" in result else None
+    items = update.get("messages") if isinstance(update, dict) else None
+    if isinstance(items, list) and items and isinstance(items[-1], dict):
+        data = items[-1].get("data")
+        if isinstance(data, dict) and isinstance(data.get("content"), str):
+            return data["content"]
+    return result
+
+
 def _tool_output_text(result: Any) -> Any:
     """LlamaIndex's ToolOutput, serialized ({"blocks": [{"text": ...}], "tool_name": ..., "is_error": ...}):
     the tool's own output is the text of its blocks."""
@@ -229,7 +241,7 @@ def extract(span: SpanInput) -> dict[str, Any]:
             # A LangChain ToolMessage, serialized: the tool's own output is its content.
             result = messages.maybe_json(message["content"])
             out["tool_call_id"] = out["tool_call_id"] or message.get("tool_call_id")
-        out["tool_result"] = _tool_output_text(result)
+        out["tool_result"] = _tool_output_text(_command_text(result))
     elif kind == "AGENT" and (task := _crewai_task(a)) is not None:
         inputs, outputs = task
     elif kind in ("AGENT", "CHAIN", "LLM") and not inputs:

@@ -590,7 +590,8 @@ SUPPORT_TURNS = [
     kinds=("context_rot",),
     shape="system_instruction_dropped_by_callback",
     why="a before_model_callback 'prompt budget guard' removes the system instruction once the request grows; in "
-    "turn 3 the model, no longer seeing its rules, promises a 317 EUR refund without approval and quotes internal notes",
+    "turn 3 the model, no longer seeing its rules, promises a 317 EUR refund without approval and quotes "
+    "internal notes",
 )
 async def rot_budget_callback_drops_system_prompt(ctx: Any) -> None:
     await run_session(_support_agent(ctx, drop=True), ctx.session_id, SUPPORT_TURNS)

@@ -146,7 +146,7 @@ class SeededIds(IdGenerator):
     """Deterministic trace and span ids (the SDK's default draws them from the OS's randomness)."""
 
     def __init__(self, seed: int) -> None:
-        self._random = random.Random(seed)  # noqa: S311 (ids for a sample file, not secrets)
+        self._random = random.Random(seed)
 
     def generate_span_id(self) -> int:
         return self._random.getrandbits(64) or 1

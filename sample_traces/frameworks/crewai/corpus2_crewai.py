@@ -1121,7 +1121,7 @@ def build_ok_long(c: Any) -> list[Turn]:
 # The allergy pair needs the scripted summaries as the history its next turns receive.
 def _allergy_build(outputs_of: Callable[[random.Random], dict[str, list[Move]]]) -> Callable[[Any], list[Turn]]:
     def build(c: Any) -> list[Turn]:
-        moves = outputs_of(random.Random(0))[role(c.rng, "summarizer")]  # noqa: S311 (roles are already drawn)
+        moves = outputs_of(random.Random(0))[role(c.rng, "summarizer")]
         return peanut_crew(c, [str(m["say"]) for m in moves])
 
     return build
@@ -1155,7 +1155,7 @@ def run(name: str) -> None:
     base.CALLS.clear()
     # Roles drawn by the script are cached in PICKED and reused by the crew; the summariser lookup in the allergy
     # pair re-runs the script on a throwaway RNG, so roles are drawn here first.
-    base.SCRIPT.update(spec.script(random.Random(seed)))  # noqa: S311 (sample data)
+    base.SCRIPT.update(spec.script(random.Random(seed)))
     exporter = InMemorySpanExporter()
     provider = TracerProvider(
         resource=Resource.create({"service.name": f"crewai-b2-{spec.shape.replace('_', '-')[:40]}"}),
@@ -1172,7 +1172,7 @@ def run(name: str) -> None:
     sid = session_id(name)
     try:
         with base.fake_openai() as base_url, using_session(sid):
-            ctx = base.Ctx(base_url, random.Random(seed + 7))  # noqa: S311
+            ctx = base.Ctx(base_url, random.Random(seed + 7))
             for k, turn in enumerate(spec.build(ctx)):
                 if turn.harness_span:
                     with tracer.start_as_current_span(

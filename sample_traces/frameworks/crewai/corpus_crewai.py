@@ -93,7 +93,7 @@ class SeededIds(IdGenerator):
     """Deterministic trace and span ids (the SDK's default draws them from the OS's randomness)."""
 
     def __init__(self, seed: int) -> None:
-        self._random = random.Random(seed)  # noqa: S311 (ids for a sample file, not secrets)
+        self._random = random.Random(seed)
 
     def generate_span_id(self) -> int:
         return self._random.getrandbits(64) or 1
@@ -1395,12 +1395,12 @@ def run(name: str) -> dict[str, Any]:
 
     spec = SCENARIOS[name]
     seed = sorted(SCENARIOS).index(name) + 101
-    rng = random.Random(seed)  # noqa: S311 (sample data)
+    rng = random.Random(seed)
     PICKED.clear()
     SCRIPT.clear()
     POS.clear()
     CALLS.clear()
-    SCRIPT.update(spec.script(random.Random(seed)))  # noqa: S311 (roles drawn here are reused by the crew)
+    SCRIPT.update(spec.script(random.Random(seed)))
     exporter = InMemorySpanExporter()
     provider = TracerProvider(
         resource=Resource.create({"service.name": f"crewai-{spec.shape.replace('_', '-')}"}),

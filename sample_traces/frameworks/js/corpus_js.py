@@ -167,7 +167,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         True,
         (ROT,),
         "multi_turn_reasks_given_info",
-        "three turns, the app's memory sends only the last two messages (previous reply + new user message); in turn 3 the agent asks again for "
+        "three turns, the app's memory sends only the last two messages (previous reply + new user message); in "
+        "turn 3 the agent asks again for "
         "the order number and email the user gave in turn 1: context rot",
     ),
     Scenario(

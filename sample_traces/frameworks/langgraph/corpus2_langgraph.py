@@ -502,7 +502,8 @@ def system_prompt_trimmed_away(rng: random.Random, tracer: Tracer) -> list[Any]:
             ["context_rot"],
             "trim_drops_system_instructions",
             "3-turn chatbot with the SystemMessage kept in the checkpointed state; trim_messages(token_counter=len, "
-            "max_tokens=5, strategy='last') without include_system=True kept it in turns 1-2 but dropped it in turn 3, and "
+            "max_tokens=5, strategy='last') without include_system=True kept it in turns 1-2 but dropped it in "
+            "turn 3, and "
             "the model answered in English and quoted an interest rate, both forbidden by the system instructions.",
         )
     ]

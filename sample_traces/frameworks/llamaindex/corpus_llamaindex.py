@@ -342,7 +342,7 @@ async def run_expecting_failure(coro: Awaitable[Any]) -> str:
     """Runs an agent the way a user's service does: a failed run is logged, not re-raised."""
     try:
         result = await coro
-    except Exception as exc:  # noqa: BLE001 - the run's failure is what the scenario is about; it is logged
+    except Exception as exc:
         return f"raised {type(exc).__name__}: {str(exc)[:90]}"
     return f"answered: {str(result)[:90]}"
 
@@ -665,7 +665,8 @@ SUMMARY_PROMPT = "The following is a conversation between the user and assistant
     "summary_drops_constraint",
     ["context_rot"],
     "summary_compaction_loses_constraint",
-    "ChatSummaryMemoryBuffer compacts old turns via a summariser call (own system prompt); its summary omits 'no weekend shifts'; "
+    "ChatSummaryMemoryBuffer compacts old turns via a summariser call (own system prompt); its summary omits 'no "
+    "weekend shifts'; "
     "the scheduling agent then books Saturday shifts",
 )
 async def summary_drops_constraint(rng: random.Random, sid: str, tracer: Tracer) -> None:
@@ -717,7 +718,8 @@ def handoff_call(to: str, reason: str) -> Call:
     "handoff_target_hits_limit",
     ["failed_handoff", "runaway_loop"],
     "handoff_target_hits_max_iterations",
-    "AgentWorkflow: triage hands off to research_agent, which repeats the same get_filing lookup (same answer each time) until max_iterations=6; "
+    "AgentWorkflow: triage hands off to research_agent, which repeats the same get_filing lookup (same answer "
+    "each time) until max_iterations=6; "
     "the workflow raises and the user gets nothing",
 )
 async def handoff_target_hits_limit(rng: random.Random, sid: str, tracer: Tracer) -> None:
@@ -1071,7 +1073,8 @@ async def handoff_ok_with_plan(rng: random.Random, sid: str, tracer: Tracer) -> 
     [],
     "long_healthy_run_over_128_attributes",
     "data-analysis agent runs 2 steps of 3 and 16 parallel queries (19 tool calls, all new data) and answers; the "
-    "final model-call span has more than the SDK's 128-attribute limit; the SDK drops the oldest (session.id among them)",
+    "final model-call span has more than the SDK's 128-attribute limit; the SDK drops the oldest (session.id "
+    "among them)",
 )
 async def long_run_attrs(rng: random.Random, sid: str, tracer: Tracer) -> None:
     regions = ["north", "south", "east", "west", "central", "alpine", "coastal", "islands", "metro", "rural"]

@@ -648,7 +648,8 @@ def custom_budget_manager_drops_pg12(rng: random.Random) -> None:
                 {
                     "filename": f"0042_sync_{table}.sql",
                     "sql": f"MERGE INTO {table} t USING staging_{table} s ON t.email = s.email "
-                    "WHEN MATCHED THEN UPDATE SET col_1 = s.col_1 WHEN NOT MATCHED THEN INSERT (email) VALUES (s.email);",
+                    "WHEN MATCHED THEN UPDATE SET col_1 = s.col_1 WHEN NOT MATCHED THEN INSERT (email) VALUES "
+                    "(s.email);",
                 },
             )
         ],
