@@ -370,7 +370,12 @@ def test_one_session_comes_with_its_handoffs_findings_and_steps(live: RunningCol
 
 def test_findings_are_listed_and_filtered(live: RunningCollector) -> None:
     everything = get(live, "/api/v1/findings").json()
-    assert everything["total"] == rows(live, "SELECT count(*) AS n FROM findings")[0]["n"] > 0
+    # Notes (severity `note`) stay out of the list unless asked for.
+    findings = rows(live, "SELECT count(*) AS n FROM findings WHERE severity <> 'note'")[0]["n"]
+    assert everything["total"] == findings > 0
+    assert {f["severity"] for f in everything["findings"]} <= {"low", "medium", "high"}
+    with_notes = get(live, "/api/v1/findings", notes="true").json()
+    assert with_notes["total"] == rows(live, "SELECT count(*) AS n FROM findings")[0]["n"] > findings
     loops = get(live, "/api/v1/findings", kind="runaway_loop").json()
     assert loops["total"] > 0 and {f["kind"] for f in loops["findings"]} == {"runaway_loop"}
 
