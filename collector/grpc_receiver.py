@@ -22,6 +22,28 @@ _SERVICES = {
 _STATUS_CODES: dict[int, grpc.StatusCode] = {code.value[0]: code for code in grpc.StatusCode}
 
 
+class _TokenCheck(grpc.ServerInterceptor):  # type: ignore[misc]
+    """Refuses a call without the token from its metadata alone, before its message is read: an unauthenticated
+    client must not make the server receive (and inflate) a body. The refusing handler takes the request as a
+    stream it never reads."""
+
+    def __init__(self, token: str, ingest: Ingest) -> None:
+        self._token = token
+        self._ingest = ingest
+
+    def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+        header = dict(handler_call_details.invocation_metadata or ()).get("authorization")
+        if authorized(self._token, header if isinstance(header, str) else None):
+            return continuation(handler_call_details)
+
+        def refuse(requests: Any, context: grpc.ServicerContext) -> bytes:
+            self._ingest.refused(Unauthenticated(UNAUTHENTICATED))
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, UNAUTHENTICATED)
+            raise AssertionError("abort raises")
+
+        return grpc.stream_unary_rpc_method_handler(refuse)
+
+
 class GrpcReceiver:
     def __init__(self, ingest: Ingest, host: str, port: int, workers: int, token: str | None = None) -> None:
         self._ingest = ingest
@@ -32,6 +54,7 @@ class GrpcReceiver:
         self._max_message = limits.max_decompressed_bytes
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stepseven-grpc"),
+            interceptors=[_TokenCheck(token, ingest)] if token is not None else [],
             options=[
                 ("grpc.max_receive_message_length", limits.max_decompressed_bytes + 1024 * 1024),
                 ("grpc.max_send_message_length", 4 * 1024 * 1024),

@@ -469,6 +469,29 @@ def test_ingest_over_http_needs_the_token_and_keeps_only_authorized_spans(live: 
     assert rows(live, "SELECT count(*) AS n FROM spans")[0]["n"] == before + 2
 
 
+def test_an_unauthenticated_grpc_call_is_refused_before_its_compressed_body_is_inflated(
+    live: RunningCollector,
+) -> None:
+    """Eight gzip bombs (each 100 MiB inflated, 100 KB on the wire) from a client without the token."""
+    import psutil
+
+    assert live.proc is not None
+    server = psutil.Process(live.proc.pid)
+    before = server.memory_info().rss
+    bomb = bytes(100 * 1024 * 1024)
+    channel = grpc.insecure_channel(live.grpc_endpoint, compression=grpc.Compression.Gzip)
+    export = channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+    peak = before
+    for _ in range(8):
+        with pytest.raises(grpc.RpcError) as refused:
+            export(bomb, timeout=30)
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        peak = max(peak, server.memory_info().rss)
+    channel.close()
+    # Inflating even one would take 100 MiB; refused on the metadata alone, the server never holds them.
+    assert peak - before < 64 * 1024 * 1024, (before, peak)
+
+
 def test_ingest_over_grpc_needs_the_token(live: RunningCollector) -> None:
     body = raw_request(raw_span("grpc-auth-probe")).SerializeToString()
     channel = grpc.insecure_channel(live.grpc_endpoint)
