@@ -21,7 +21,10 @@ page = st.navigation(
         st.Page(here / "overview.py", title="Overview", url_path="overview"),
     ]
 )
-from dashboard.render import degraded_banner  # noqa: E402  (after the path is set up)
+from dashboard.gate import signed_in  # noqa: E402  (after the path is set up)
+from dashboard.render import degraded_banner  # noqa: E402
 
+if not signed_in():
+    st.stop()
 degraded_banner()
 page.run()

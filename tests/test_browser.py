@@ -103,3 +103,47 @@ def test_the_sessions_page_is_the_front_page_and_lists_the_sessions(served: Runn
     page.wait_for_timeout(1000)
     assert page.get_by_text("Page not found").count() == 0
     page.screenshot(path=str(ARTIFACTS / "sessions.png"), full_page=True)
+
+
+def test_a_collector_with_a_token_shows_nothing_in_the_dashboard_until_the_browser_signs_in(
+    browser: Browser, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    token = "tok-" + "9" * 28
+    collector = RunningCollector(tmp_path / "t.duckdb", "--token", token, "--analyze-after", "0.3", ui=True)
+    try:
+        sent = subprocess.run(
+            [sys.executable, "-m", "stepseven", "send", "--endpoint", collector.http_url, "--token", token,
+             str(SAMPLES / "pydantic_ai_usage_limit.json")],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert sent.returncode == 0, sent.stderr
+        collector.settle()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{collector.ui_url}/_stcore/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the dashboard did not start"
+            time.sleep(0.5)
+        context = browser.new_context(viewport={"width": 1500, "height": 1100})
+        page = context.new_page()
+        # No token: the sign-in form, and none of the data.
+        page.goto(f"{collector.ui_url}/replay?session=session-loop-001&step=3")
+        expect(page.get_by_text("needs its token")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1500)
+        assert "search_flights" not in page.content() and "session-loop-001" not in page.inner_text("body")
+        page.get_by_label("Token").fill("not-the-token")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("not this collector's token")).to_be_visible(timeout=30_000)
+        # The token in a link signs the browser in, and leaves the address bar at once.
+        page.goto(f"{collector.ui_url}/replay?session=session-loop-001&step=3&token={token}")
+        expect(page.get_by_text("Step 3 of 9 · tool")).to_be_visible(timeout=30_000)
+        assert token not in page.url
+        context.close()
+    finally:
+        collector.stop()
