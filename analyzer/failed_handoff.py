@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
+from collections.abc import Callable
 
+from analyzer import runaway_loop
 from analyzer.config import AnalyzerConfig
 from analyzer.content import (
     acknowledges_trouble,
@@ -31,6 +34,16 @@ _A2A = {"task_failed": "failed", "task_rejected": "rejected", "task_canceled": "
 
 def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
     found: list[Finding] = _never_delegated(session)
+    stops = limit_stops(session)
+    # The session's loops, found once and only if a hand-off needs them (a limit above its target).
+    loops = functools.cache(
+        lambda: [
+            set(f.step_indexes)
+            for f in runaway_loop.detect(session, config)
+            if f.severity != "note" and f.sub_kind != "limit_reached"
+        ]
+    )
+    cut_short = functools.partial(_cut_short, stops=stops, loops=loops)
     for handoff in session.handoffs:
         delegating = session.step(handoff.delegating_step_index)
         target = session.step(handoff.target_step_index)
@@ -55,7 +68,7 @@ def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
             continue
         for check in (
             _result_unused,
-            _cut_short,
+            cut_short,
             _empty_answer,
             _redone_by_caller,
             _slow,
@@ -380,6 +393,9 @@ def _cut_short(
     delegating: AnalysisStep | None,
     target: AnalysisStep | None,
     who: str,
+    *,
+    stops: list[tuple[AnalysisStep, str]],
+    loops: Callable[[], list[set[int]]],
 ) -> Finding | None:
     """The agent that took the work was stopped by a limit (steps, turns, recursion) without failing."""
     if handoff.outcome != "completed" or target is None:
@@ -390,12 +406,12 @@ def _cut_short(
     stop = next(
         (
             (s, why)
-            for s, why in limit_stops(session)
+            for s, why in stops
             if s.step_index in run
             or (
                 s in _ancestors(session, target)
                 and _last_agent_below(session, s) in (None, target.agent_name)
-                and _looped_within(session, config, run)
+                and any(evidence <= run for evidence in loops())
             )
         ),
         None,
@@ -627,14 +643,4 @@ def _result_unused(
         f"handoff {who}: the other agent came back with figures ({', '.join(sorted(figures)[:4])}) at step "
         f"{delegating.step_index}, and none of them is in `{delegating.agent_name}`'s answer at step "
         f"{final.step_index} ('{short(said, 100)}'): its work did not reach the answer.",
-    )
-
-
-def _looped_within(session: SessionSteps, config: AnalyzerConfig, run: set[int]) -> bool:
-    """Whether a runaway loop's evidence lies inside these steps."""
-    from analyzer import runaway_loop
-
-    return any(
-        f.severity != "note" and f.sub_kind != "limit_reached" and set(f.step_indexes) <= run
-        for f in runaway_loop.detect(session, config)
     )
