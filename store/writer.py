@@ -408,6 +408,7 @@ class Writer:
                         wait = max(0.001, self._unflushed_since + self._flush_seconds - time.monotonic())
                     self._cond.wait(wait)
             with self._journal_lock, self._cond:
+                shutting_down = self._journal_done
                 entries, self._unflushed = self._unflushed, []
                 self._flushing_items, self._unflushed_items = self._unflushed_items, 0
                 self._unflushed_since = None
@@ -444,6 +445,9 @@ class Writer:
                 retry_after = 0.0
                 continue
             with self._cond:
+                if self._journal_done and not shutting_down:
+                    # Shutdown was asked for while this flush was failing: one more try before giving up.
+                    continue
                 if self._journal_done:
                     log.error(
                         "%d acknowledged items could not be written to the store before shutdown; they stay in "
