@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from analyzer.analyze import analyze_session
 from analyzer.config import AnalyzerConfig
 from analyzer.load import SESSIONS_PER_READ, Norms, load_sessions
-from collector.derived_work import FailingWork, run_split
+from collector.derived_work import FailingWork, FailureLog, run_split
 from store.model import Finding
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,8 @@ class AnalysisWorkerStats:
     # Sessions whose analysis failed on its own: retried with a growing delay, never dropped.
     failing_sessions: int = 0
     failing: dict[str, object] | None = None
+    # The last runs that raised (`failures` counts them), also those that succeeded once split.
+    recent_failed_runs: tuple[dict[str, object], ...] = ()
 
 
 class AnalysisWorker:
@@ -49,7 +51,9 @@ class AnalysisWorker:
         quiet_seconds: float = 10.0,
         max_sessions_per_run: int = SESSIONS_PER_READ,
         ingest_busy: Callable[[], bool] = lambda: False,
+        failures: FailureLog | None = None,
     ) -> None:
+        """``failures``: where sessions whose analysis fails on its own are listed across restarts (the store)."""
         self._store = store
         self._ingest_busy = ingest_busy
         self._config = config
@@ -65,7 +69,7 @@ class AnalysisWorker:
         self._norms: Norms | None = None
         self._norms_count = 0
         self._norms_at = 0.0
-        self.failing = FailingWork("sessions")
+        self.failing = FailingWork("sessions", "analysis", failures)
 
     def sessions_changed(self, session_ids: Iterable[str]) -> None:
         """The session worker's hook: these sessions were rebuilt just now."""
@@ -75,8 +79,10 @@ class AnalysisWorker:
                 self._changed[session] = now
 
     def start(self) -> None:
-        # Sessions that changed before a restart and were never analyzed are picked up first.
+        # Sessions that changed before a restart and were never analyzed are picked up first, and so are
+        # those whose analysis failed before it (listed in the store; _due takes them at once).
         self.sessions_changed(self._store.sessions_to_analyze())
+        self.failing.load()
         with self._lock:
             for session in self._changed:
                 # Due at once: not 0.0, which is later than "quiet seconds ago" on a machine booted less
@@ -95,7 +101,15 @@ class AnalysisWorker:
             waiting, busy, analyzed, findings = len(self._changed), self._busy, self._analyzed, self._findings
             failures, last_ms = self.failing.failed_runs, round(self._last_ms, 1)
         return AnalysisWorkerStats(
-            waiting, busy, analyzed, findings, failures, last_ms, len(self.failing), self.failing.report()
+            waiting,
+            busy,
+            analyzed,
+            findings,
+            failures,
+            last_ms,
+            len(self.failing),
+            self.failing.report(),
+            self.failing.recent_runs(),
         )
 
     def _due(self) -> list[str]:

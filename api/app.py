@@ -77,7 +77,10 @@ class SessionsPage(Page):
 
 
 class SessionDetail(BaseModel):
-    session: dict[str, Any]
+    session: dict[str, Any] = Field(
+        description="The session's row of the `sessions` view, with `analysis_error`: why its analysis failed "
+        "when `analysis` is `failed` (it is retried), else null."
+    )
     handoffs: list[dict[str, Any]]
     findings: list[dict[str, Any]]
 
@@ -145,6 +148,12 @@ def _error(message: str, status: int, headers: dict[str, str] | None = None) -> 
 
 def _records(result: QueryResult) -> list[dict[str, Any]]:
     return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
+def _analysis_error(run: reads.Run, session_id: str) -> str | None:
+    """The error of a session's failing analysis, as the `derived_failures` view lists it."""
+    result = run("SELECT error FROM derived_failures WHERE stage = 'analysis' AND key = ?", [session_id], 1)
+    return str(result.rows[0][0]) if result.rows else None
 
 
 def _validation_sentence(exc: RequestValidationError, path: str) -> str:
@@ -344,6 +353,10 @@ def build_app(
         found = await fixed_read(reads.session, session_id)
         if found is None:
             return _error(f"There is no session {session_id!r}; list them with GET /api/v1/sessions.", 404)
+        # Why its findings are not current, when its analysis fails (and is retried): `analysis` says `failed`.
+        found["analysis_error"] = (
+            await fixed_read(_analysis_error, session_id) if found.get("analysis") == "failed" else None
+        )
         handoffs = await fixed_read(reads.handoffs, session_id)
         findings, _ = await fixed_read(reads.findings, session_id=session_id, limit=100_000, notes=True)
         return _json({"session": found, "handoffs": _records(handoffs), "findings": _records(findings)})

@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from collector.derived_work import FailingWork, run_split
+from collector.derived_work import FailingWork, FailureLog, run_split
 from collector.sessions import assign_sessions, build_session, first_text, preview_source
 from store.model import Batch, SessionView, SpanRecord
 
@@ -44,6 +44,8 @@ class SessionWorkerStats:
     # Traces whose rebuild failed on its own: retried with a growing delay, never dropped.
     failing_traces: int = 0
     failing: dict[str, object] | None = None
+    # The last runs that raised (`failures` counts them), also those that succeeded once split.
+    recent_failed_runs: tuple[dict[str, object], ...] = ()
 
 
 class SessionWorker:
@@ -57,7 +59,9 @@ class SessionWorker:
         max_traces_per_run: int = 1000,
         on_sessions: Callable[[Iterable[str]], None] | None = None,
         ingest_busy: Callable[[], bool] = lambda: False,
+        failures: FailureLog | None = None,
     ) -> None:
+        """``failures``: where traces that fail on their own are listed across restarts (the store)."""
         self.ingest_busy = ingest_busy  # the writer has exports queued (set once the writer exists)
         self._store = store
         self.on_sessions = on_sessions  # told which sessions were rebuilt (the analyzer listens)
@@ -66,7 +70,7 @@ class SessionWorker:
         # In the order they were first touched: a run takes the oldest, whose spans sit together in the
         # table, so its reads cover a few narrow rowid ranges instead of most of the table.
         self._pending: dict[str, None] = {}
-        self.failing = FailingWork("traces")
+        self.failing = FailingWork("traces", "sessions", failures)
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stopping = False
@@ -84,6 +88,8 @@ class SessionWorker:
         self.touch(batch.trace_ids())
 
     def start(self) -> None:
+        # Traces whose rebuild failed before a restart are retried first (the loop takes them as due).
+        self.failing.load()
         self._thread = threading.Thread(target=self._run, name="stepseven-sessions", daemon=True)
         self._thread.start()
 
@@ -99,7 +105,15 @@ class SessionWorker:
             pending, busy, runs, updated = len(self._pending), self._busy, self._runs, self._updated
             failures, last_ms = self.failing.failed_runs, round(self._last_ms, 1)
         return SessionWorkerStats(
-            pending, busy, runs, updated, failures, last_ms, len(self.failing), self.failing.report()
+            pending,
+            busy,
+            runs,
+            updated,
+            failures,
+            last_ms,
+            len(self.failing),
+            self.failing.report(),
+            self.failing.recent_runs(),
         )
 
     def _take(self) -> list[str]:

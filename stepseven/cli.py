@@ -660,6 +660,7 @@ def renormalize(db: Path) -> None:
     """
     import orjson
 
+    from collector.derived_work import run_split
     from collector.normalize import SpanInput, normalize
     from collector.session_worker import SessionWorker
     from store.duckdb_store import DuckDBStore, StoreError
@@ -681,15 +682,22 @@ def renormalize(db: Path) -> None:
                 ]
                 store.update_normalized(keys, rows)
                 bar.update(len(chunk))
-        trace_ids = store.all_trace_ids()
-        worker = SessionWorker(store)
+        # Traces listed as failing are rebuilt too (a row is deleted once its trace is built, or found
+        # gone); one that fails is listed, and the others are rebuilt all the same.
+        worker = SessionWorker(store, failures=store)
+        trace_ids = list(dict.fromkeys([*store.all_trace_ids(), *worker.failing.load()]))
         with click.progressbar(length=len(trace_ids), label="Rebuilding sessions", show_pos=True) as bar:
             for start in range(0, len(trace_ids), 2000):
                 part = trace_ids[start : start + 2000]
-                worker.process(part)
+                run_split(part, worker.process, worker.failing, "rebuild the sessions of traces")
                 bar.update(len(part))
+        failing = worker.failing.problem("built into sessions")
     finally:
         store.close()
+    if failing is not None:
+        raise click.ClickException(
+            f'Renormalized {total} spans, but {failing}; see `stepseven query "SELECT * FROM derived_failures"`.'
+        )
     click.echo(f"Renormalized {total} spans in {len(trace_ids)} traces.")
 
 
@@ -836,6 +844,11 @@ def analyze(
 
             def save(analyzed: list[str], found: list[Finding]) -> None:
                 store.replace_findings(store.session_updated_times(analyzed), found)
+                # Sessions listed as failing analysis are analyzed now; analyzing them all, any left
+                # listed is no session any more.
+                listed = [row[0] for row in store.listed_failures("analysis")]
+                done = set(analyzed) if sessions else None
+                store.clear_failures("analysis", [key for key in listed if done is None or key in done])
 
             findings = run(store.read, store.session_rows, None if no_save else save)
         finally:

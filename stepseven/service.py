@@ -136,7 +136,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     cc = config.collector
     store = _open_store(config)
     counters = Counters()
-    sessions = SessionWorker(store)
+    sessions = SessionWorker(store, failures=store)
     # Sessions are rebuilt from what is stored, but which traces await a rebuild is only held in memory:
     # a collector killed (or stopped past its grace period) under load leaves stored traces in no session.
     unbuilt = store.traces_without_sessions()
@@ -169,6 +169,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         config.analyzer,
         quiet_seconds=config.analyze_after_seconds,
         ingest_busy=lambda: exports_queued() or sessions.stats().pending_traces > 0,
+        failures=store,
     )
     sessions.on_sessions = analysis.sessions_changed
     retention = (

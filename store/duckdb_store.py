@@ -565,6 +565,32 @@ class DuckDBStore:
                 [list(analyzed), list(analyzed.values()), [now] * len(analyzed), [counts[s] for s in analyzed]],
             )
 
+    # -- failing derived work (listed by collector/derived_work.py) ------------------------------
+
+    def listed_failures(self, stage: str) -> list[tuple[str, str | None, str, int, int, int]]:
+        """(key, session_id, error, attempts, first and last failure in ns) of the keys listed as failing."""
+        with self._reading() as cursor:
+            rows = cursor.execute(schema.LISTED_FAILURES_SQL, [stage]).fetchall()
+            return [(str(k), s, str(e), int(a), int(f), int(la)) for k, s, e, a, f, la in rows]
+
+    def record_failure(self, stage: str, key: str, session_id: str | None, error: str, attempts: int) -> None:
+        """Lists a key as failing, or updates its row (its first failure stays)."""
+        now = time.time_ns()
+        with self._transaction() as cursor:
+            trace = key if stage == "sessions" else None
+            error = error[: schema.FAILURE_ERROR_CHARS]
+            cursor.execute(schema.RECORD_FAILURE_SQL, [stage, key, session_id, trace, error, attempts, now, now])
+
+    def clear_failures(self, stage: str, keys: Sequence[str]) -> None:
+        """Deletes the rows of keys that succeeded."""
+        if not keys:
+            return
+        with self._transaction() as cursor:
+            cursor.register("stepseven_keys", pa.table({"id": pa.array(list(keys), pa.string())}))
+            cursor.execute(
+                "DELETE FROM derived_work_failures WHERE stage = ? AND key IN (SELECT id FROM stepseven_keys)", [stage]
+            )
+
     # -- retention ------------------------------------------------------------------------------
 
     def prune(self, before_unix_nano: int, max_sessions: int = 200, max_records: int = 50_000) -> Pruned:

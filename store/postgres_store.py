@@ -119,6 +119,8 @@ class PostgresStore:
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
             for statement in reader_setup_statements(database, VIEWS):
                 connection.execute(sa.text(statement))
+            # Failing derived work is queryable too (schema version 8), beside the views of store.reads.
+            connection.execute(sa.text(f"GRANT SELECT ON derived_failures TO {READER_ROLE}"))
 
     def _create_reader(self) -> None:
         password = reader_password(self.url)  # hex digits only, so safe inside the literal
@@ -406,6 +408,35 @@ class PostgresStore:
         return self.read(
             f"SELECT {columns} FROM {view} WHERE session_id = ANY(?){within} ORDER BY session_id, {order}", params
         )
+
+    # -- failing derived work (listed by collector/derived_work.py) ------------------------------
+
+    def listed_failures(self, stage: str) -> list[tuple[str, str | None, str, int, int, int]]:
+        """(key, session_id, error, attempts, first and last failure in ns) of the keys listed as failing."""
+        rows = self.read(schema.LISTED_FAILURES_SQL, [stage])
+        return [(str(k), s, str(e), int(a), int(f), int(la)) for k, s, e, a, f, la in rows]
+
+    def record_failure(self, stage: str, key: str, session_id: str | None, error: str, attempts: int) -> None:
+        """Lists a key as failing, or updates its row (its first failure stays; collectors upsert on the key)."""
+        now = time.time_ns()
+        trace = key if stage == "sessions" else None
+        params = [stage, key, session_id, trace, error[: schema.FAILURE_ERROR_CHARS], attempts, now, now]
+        self._execute(schema.RECORD_FAILURE_SQL, params)
+
+    def clear_failures(self, stage: str, keys: Sequence[str]) -> None:
+        """Deletes the rows of keys that succeeded."""
+        if keys:
+            self._execute("DELETE FROM derived_work_failures WHERE stage = ? AND key = ANY(?)", [stage, list(keys)])
+
+    def _execute(self, sql: str, params: Sequence[Any]) -> None:
+        """One statement of stepseven's own (``?`` placeholders) in its own transaction."""
+        raw = self._engine.raw_connection()
+        try:
+            connection: Any = raw.driver_connection
+            with connection.transaction(), psycopg.RawCursor(connection) as cursor:
+                cursor.execute(numbered(sql), list(params))
+        finally:
+            raw.close()
 
     # -- retention ------------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from store import raw_columns
 from store.raw_columns import ColumnType, RawColumn
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 metadata = sa.MetaData()
 
@@ -157,12 +157,51 @@ analyses = sa.Table(
     sa.Column("finding_count", sa.Integer, nullable=False),
 )
 
+# Derived work that failed on one key and is retried (collector/derived_work.py): a session rebuild
+# (stage 'sessions', key a trace id) or an analysis (stage 'analysis', key a session id). A row is
+# written when the key fails on its own and deleted when it later succeeds; a collector that starts
+# retries every key listed. Read through the `derived_failures` view.
+derived_work_failures = sa.Table(
+    "derived_work_failures",
+    metadata,
+    sa.Column("stage", sa.String, nullable=False),
+    sa.Column("key", sa.String, nullable=False),
+    sa.Column("session_id", sa.String),  # NULL when unknown (a trace that was never in a session)
+    sa.Column("error", sa.String, nullable=False),  # bounded: MAX_ERROR_CHARS in collector/derived_work.py
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("first_failed_time_unix_nano", sa.BigInteger, nullable=False),
+    sa.Column("last_failed_time_unix_nano", sa.BigInteger, nullable=False),
+    # A few rows at most: the key's index costs nothing, and collectors sharing a store upsert on it.
+    sa.PrimaryKeyConstraint("stage", "key"),
+)
+FAILURE_ERROR_CHARS = 2000  # the most of an error a row keeps
+
+# Both stores' statements for it, with stepseven's own ``?`` placeholders. A key listed again keeps its
+# first failure; its attempts count on from the row's (collectors sharing a store add theirs up), or
+# from the caller's count when that is higher (an earlier write the store refused). A trace's session
+# is the one it was built into last, when it was.
+RECORD_FAILURE_SQL = """INSERT INTO derived_work_failures (stage, key, session_id, error, attempts,
+        first_failed_time_unix_nano, last_failed_time_unix_nano)
+    SELECT CAST(? AS VARCHAR), CAST(? AS VARCHAR), coalesce(CAST(? AS VARCHAR),
+        (SELECT min(session_id) FROM derived_session_traces WHERE trace_id = CAST(? AS VARCHAR))),
+        CAST(? AS VARCHAR), CAST(? AS INTEGER), CAST(? AS BIGINT), CAST(? AS BIGINT)
+    ON CONFLICT (stage, key) DO UPDATE SET
+        session_id = coalesce(excluded.session_id, derived_work_failures.session_id),
+        error = excluded.error,
+        attempts = greatest(derived_work_failures.attempts + 1, excluded.attempts),
+        last_failed_time_unix_nano = excluded.last_failed_time_unix_nano"""
+LISTED_FAILURES_SQL = """SELECT key, session_id, error, attempts, first_failed_time_unix_nano,
+        last_failed_time_unix_nano FROM derived_work_failures WHERE stage = ? ORDER BY key"""
+
 # Tables each schema version added (version 1 is the first schema), for migrating older files.
 # 3: the views llm_calls and tool_calls; 4: raw_spans.redacted_values and the redactions view;
 # 5: on DuckDB, the views parse each span's attributes once (see _raw_spans); 6: each message attribute
 # its own column there, and a message attribute that starts like JSON but is not JSON reads as text;
-# 7: sessions.analysis and analyzed_at.
-TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {2: (findings, analyses), 3: (), 4: (), 5: (), 6: (), 7: ()}
+# 7: sessions.analysis and analyzed_at; 8: derived_work_failures, the derived_failures view, and
+# sessions.analysis 'failed'.
+TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {
+    2: (findings, analyses), 3: (), 4: (), 5: (), 6: (), 7: (), 8: (derived_work_failures,)
+}  # fmt: skip
 
 schema_meta = sa.Table(
     "stepseven_schema",
@@ -304,10 +343,11 @@ def _views(dialect: str) -> list[str]:
             trace_count, step_count, llm_calls, tool_calls, handoff_count, error_count,
             input_tokens, output_tokens, cache_read_input_tokens, reasoning_output_tokens, models, status,
             input_preview, child_scopes, first_time_unix_nano, last_time_unix_nano,
-            CASE WHEN a.session_updated_time_unix_nano >= s.updated_time_unix_nano THEN 'done' ELSE 'pending' END
-                AS analysis,
+            CASE WHEN a.session_updated_time_unix_nano >= s.updated_time_unix_nano THEN 'done'
+                WHEN f.key IS NOT NULL THEN 'failed' ELSE 'pending' END AS analysis,
             {ts(dialect, "a.analyzed_time_unix_nano")} AS analyzed_at
-            FROM derived_sessions s LEFT JOIN derived_analyses a ON a.session_id = s.session_id""",
+            FROM derived_sessions s LEFT JOIN derived_analyses a ON a.session_id = s.session_id
+            LEFT JOIN derived_work_failures f ON f.stage = 'analysis' AND f.key = s.session_id""",
         f"""CREATE OR REPLACE VIEW llm_calls AS SELECT
             session_id, step_index, trace_id, span_id, agent_name, operation, provider, request_model,
             response_model, coalesce(response_model, request_model) AS model, input_tokens, output_tokens,
@@ -335,6 +375,12 @@ def _views(dialect: str) -> list[str]:
             {ts(dialect, "updated_time_unix_nano")} AS updated_at,
             detected_time_unix_nano, updated_time_unix_nano
             FROM derived_findings""",
+        f"""CREATE OR REPLACE VIEW derived_failures AS SELECT
+            stage, key, session_id, error, attempts,
+            {ts(dialect, "first_failed_time_unix_nano")} AS first_failed_at,
+            {ts(dialect, "last_failed_time_unix_nano")} AS last_failed_at,
+            first_failed_time_unix_nano, last_failed_time_unix_nano
+            FROM derived_work_failures""",
         f"""CREATE OR REPLACE VIEW logs AS SELECT
             record_id, trace_id, span_id, {ts(dialect, "time_unix_nano")} AS time, event_name,
             severity_number, severity_text, body, attributes, service_name, resource_attributes,

@@ -316,7 +316,13 @@ with right:
         st.plotly_chart(chart, width="stretch")
 
     st.markdown("#### Findings")
-    if findings.empty:
+    # One line of plain text (st.text, never markdown): the error can quote trace content.
+    analysis = summary.get("analysis")
+    if analysis == "failed":
+        st.text(f"Analysis failed: {summary.get('analysis_error') or 'unknown error'}; retried automatically")
+    elif analysis == "pending":
+        st.text("Findings not computed yet: the analyzer runs once the session has been quiet for a while")
+    elif findings.empty:
         st.caption("none in this session")
     for k, f in findings.iterrows():
         evidence: Any = parse_json(f["step_indexes"]) or []
