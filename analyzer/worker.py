@@ -56,6 +56,7 @@ class AnalysisWorker:
         """``failures``: where sessions whose analysis fails on its own are listed across restarts (the store)."""
         self._store = store
         self._ingest_busy = ingest_busy
+        self.disk_low: Callable[[], bool] = lambda: False  # as the session worker's: wait while it holds
         self._config = config
         self._quiet = quiet_seconds
         self._max = max_sessions_per_run
@@ -125,7 +126,7 @@ class AnalysisWorker:
 
     def _run(self) -> None:
         while not self._stop.wait(min(1.0, max(self._quiet / 4, 0.05))):
-            while (due := self._due()) and not self._stop.is_set():
+            while not self.disk_low() and (due := self._due()) and not self._stop.is_set():
                 started = time.perf_counter()
                 # A batch that fails is split down to single sessions; one that still fails is retried later.
                 run_split(due, self.analyze, self.failing, "analyze sessions")

@@ -53,6 +53,13 @@ class Unavailable(RetryableError):
     reason = "unavailable"
 
 
+class DiskLow(RetryableError):
+    """Less than the reserve is free under the store: refused before the disk fills, accepted again once freed."""
+
+    reason = "disk_low"
+    retry_after_seconds = 5
+
+
 class RequestTimeout(RetryableError):
     reason = "timeout"
 

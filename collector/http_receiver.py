@@ -61,6 +61,7 @@ def build_app(ingest: Ingest, config: CollectorConfig, health: Callable[[], dict
             media = media_type(request.headers.get("content-type"))
             if not authorized(config.token, request.headers.get("authorization")):
                 raise Unauthenticated(UNAUTHENTICATED)
+            ingest.admit()  # before the body is read: a refused export costs nothing
             try:
                 body = await asyncio.wait_for(
                     _read_body(request, limits.max_request_bytes), limits.body_timeout_seconds
@@ -70,7 +71,10 @@ def build_app(ingest: Ingest, config: CollectorConfig, health: Callable[[], dict
             encoding = request.headers.get("content-encoding", "")
             accepted = await run_in_threadpool(decode_and_accept, signal, body, media, encoding)
             # asyncio.wait, not wait_for: a timeout must not cancel the writer's future.
-            await asyncio.wait({asyncio.wrap_future(accepted.future)}, timeout=config.commit_timeout_seconds)
+            waiting = asyncio.wrap_future(accepted.future)
+            # Its error is answered through ingest.wait below; retrieved here so asyncio does not log it.
+            waiting.add_done_callback(lambda f: f.cancelled() or f.exception())
+            await asyncio.wait({waiting}, timeout=config.commit_timeout_seconds)
             response = ingest.wait(accepted, timeout=0)
             return Response(encode(response, media), media_type=media)
         except ExportError as err:

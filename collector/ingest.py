@@ -15,7 +15,7 @@ from google.protobuf.message import Message
 from collector import decode
 from collector.config import CollectorConfig
 from collector.decode_pool import DecodePool
-from collector.errors import ExportError, QueueFull, Unavailable
+from collector.errors import DiskLow, ExportError, QueueFull, Unavailable
 from collector.limits import Counters
 from collector.signals import Signal
 from store.model import WriteResult
@@ -43,7 +43,13 @@ class Accepted:
 
 
 class Ingest:
-    def __init__(self, config: CollectorConfig, writer: Writer, counters: Counters, decoders: DecodePool) -> None:
+    def __init__(
+        self,
+        config: CollectorConfig,
+        writer: Writer,
+        counters: Counters,
+        decoders: DecodePool,
+    ) -> None:
         self.config = config
         self.limits = config.limits
         self.writer = writer
@@ -52,6 +58,7 @@ class Ingest:
 
     def accept(self, signal: Signal, body: bytes, media: str) -> Accepted:
         """Decodes a request's (decompressed) body in a decode worker and queues it for the writer."""
+        self.admit()
         outcome = self.decoders.decode(signal.name, body, media)
         n = outcome.received
         try:
@@ -66,6 +73,11 @@ class Ingest:
         self.counters.add("dropped_attributes", outcome.dropped_attributes)
         self.counters.add("redacted_values", outcome.redacted_values)
         return Accepted(signal, outcome, future)
+
+    def admit(self) -> None:
+        """Refuses work that could not be kept: raised before a request's body is decompressed or decoded."""
+        if (problem := self.writer.disk_problem()) is not None:
+            raise DiskLow(problem)
 
     def wait(self, accepted: Accepted, timeout: float | None = None) -> Message:
         """Blocks until the commit (at most ``timeout``); the answer the exporter gets."""

@@ -63,6 +63,9 @@ class SessionWorker:
     ) -> None:
         """``failures``: where traces that fail on their own are listed across restarts (the store)."""
         self.ingest_busy = ingest_busy  # the writer has exports queued (set once the writer exists)
+        # The disk is nearly full: rebuilds wait (their traces stay pending) so that the last of the
+        # reserve goes to checkpoints, which give space back.
+        self.disk_low: Callable[[], bool] = lambda: False
         self._store = store
         self.on_sessions = on_sessions  # told which sessions were rebuilt (the analyzer listens)
         self._interval = interval_seconds
@@ -132,7 +135,7 @@ class SessionWorker:
             self._wake.wait(self._interval)
             self._wake.clear()
             self.touch(self.failing.due())
-            while taken := self._take():
+            while not self.disk_low() and (taken := self._take()):
                 started = time.perf_counter()
                 # A run that fails is split down to single traces; one that still fails is retried later.
                 done, _ = run_split(taken, self.process, self.failing, "rebuild the sessions of traces")

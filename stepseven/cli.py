@@ -231,6 +231,14 @@ def cli() -> None:
     type=click.FloatRange(min=1),
     help="Seconds between retention runs (the first runs at start).",
 )
+@_option(
+    "--disk-reserve",
+    env="DISK_RESERVE",
+    default="auto",
+    help="Free space to keep on the --db file's volume: below it, new exports are refused (503 / UNAVAILABLE, "
+    "exporters retry) until space is freed. A size such as 200MB or 1GiB, or auto: a tenth of the volume, "
+    "at least 16 MiB and at most 1 GiB.",
+)
 def serve(
     db: Path,
     store: str | None,
@@ -259,6 +267,7 @@ def serve(
     redaction_config: Path | None,
     retention_days: float | None,
     retention_interval: float,
+    disk_reserve: str,
 ) -> None:
     """Run the collector: OTLP receivers, the store, the analyzer, the query API and the dashboard.
 
@@ -270,6 +279,7 @@ def serve(
     from collector.redact import RedactionConfigError, load_redactor
     from stepseven.service import ServeConfig, ServeError
     from stepseven.service import serve as run_service
+    from store.disk_space import DiskReserveError, parse_reserve
     from store.duckdb_store import StoreError
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -297,6 +307,10 @@ def serve(
         redactor=redactor,
     )
     try:
+        reserve = parse_reserve(disk_reserve)
+    except DiskReserveError as exc:
+        raise click.BadParameter(str(exc), param_hint="--disk-reserve") from None
+    try:
         analysis = load_config(analyzer_config)
     except ConfigFileError as exc:
         raise click.ClickException(str(exc)) from None
@@ -314,6 +328,7 @@ def serve(
         ui_port=None if no_ui else ui_port,
         retention_days=retention_days,
         retention_interval_seconds=retention_interval,
+        disk_reserve_bytes=reserve,
     )
     try:
         run_service(config, lambda line: click.echo(line, err=True))

@@ -38,9 +38,19 @@ from collector.limits import Counters
 from collector.session_worker import SessionWorker
 from stepseven import __version__
 from stepseven.ui import start_dashboard, stop_dashboard
-from store.duckdb_store import COLLECTOR_THREADS, DEFAULT_MEMORY_LIMIT, ROW_GROUP_SIZE, DuckDBStore, StoreError
+from store.disk_space import DiskSpace
+from store.duckdb_store import (
+    COLLECTOR_THREADS,
+    DEFAULT_MEMORY_LIMIT,
+    MIN_COLLECTOR_MEMORY,
+    ROW_GROUP_SIZE,
+    DuckDBStore,
+    StoreError,
+    memory_limit_bytes,
+)
 from store.journal import Journal, JournalError
 from store.retention import RetentionWorker
+from store.upkeep import StoreUpkeep
 from store.writer import VisibleReader, Writer
 
 if TYPE_CHECKING:
@@ -69,6 +79,7 @@ class ServeConfig:
     ui_port: int | None = None  # the dashboard, as a child process reading the query API
     retention_days: float | None = None  # delete data older than this, on a schedule
     retention_interval_seconds: float = 600.0
+    disk_reserve_bytes: int | None = None  # free space below which exports are refused; None: a tenth of the volume
 
 
 class _Server(uvicorn.Server):
@@ -107,6 +118,13 @@ def _open_store(config: ServeConfig) -> DuckDBStore | PostgresStore:
 
 def serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     config.collector.validate()
+    too_small = memory_limit_bytes(config.memory_limit) < memory_limit_bytes(MIN_COLLECTOR_MEMORY)
+    if config.store_url is None and too_small:
+        raise ServeError(
+            f"--memory-limit {config.memory_limit} is too small for the collector to commit a batch of exports "
+            f"and read long sessions; give at least {MIN_COLLECTOR_MEMORY} "
+            f"(the default is {DEFAULT_MEMORY_LIMIT})."
+        )
     keep_out("pandas")  # this process is the collector; the dashboard runs in its own
     # Arrow's default allocator (mimalloc) kept what the session worker's and the writer's Arrow
     # tables had used: on the 1M run the peak was 533-544 MB with the system allocator, 569-580 without.
@@ -150,6 +168,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         except JournalError as exc:
             store.close()
             raise StoreError(str(exc)) from None
+    disk = DiskSpace(store.folders(), config.disk_reserve_bytes) if isinstance(store, DuckDBStore) else None
     writer = Writer(
         store,
         cc.max_queue_items,
@@ -157,6 +176,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         on_commit=sessions.touch_batch,
         journal=journal,
         flush_items=ROW_GROUP_SIZE,
+        disk_problem=disk.problem if disk is not None else _no_disk_problem,
     )
 
     def exports_queued() -> bool:
@@ -172,6 +192,8 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         failures=store,
     )
     sessions.on_sessions = analysis.sessions_changed
+    if disk is not None:
+        sessions.disk_low = analysis.disk_low = disk.nearly_full
     retention = (
         RetentionWorker(
             store,
@@ -182,9 +204,12 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         if config.retention_days is not None
         else None
     )
+    upkeep = StoreUpkeep(store, writer.disk_problem, writer.retry_now) if isinstance(store, DuckDBStore) else None
     analysis.start()
     sessions.start()
     writer.start()
+    if upkeep is not None:
+        upkeep.start()
     started = time.time()
     build = decoder_build()
 
@@ -202,6 +227,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         problems = [
             problem
             for problem in (
+                writer.disk_problem(),
                 unstored(),
                 sessions.failing.problem("built into sessions"),
                 analysis.failing.problem("analyzed"),
@@ -213,7 +239,12 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             "problems": problems,
             "version": __version__,
             "uptime_seconds": round(time.time() - started, 1),
-            "store": {"backend": store.backend, "location": store.location, "reopens": store.reopens},
+            "store": {
+                "backend": store.backend,
+                "location": store.location,
+                "reopens": store.reopens,
+                **(_disk_report(store, disk) if isinstance(store, DuckDBStore) and disk is not None else {}),
+            },
             "writer": dataclasses.asdict(writer_stats),
             "decoders": (
                 {"workers": decoders.workers, "restarts": decoders.restarts, "build": build.state}
@@ -270,6 +301,8 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             sock.close()
         if decoders is not None:
             decoders.stop()
+        if upkeep is not None:
+            upkeep.stop()
         writer.stop()
         sessions.stop()
         analysis.stop()
@@ -321,12 +354,27 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     if retention is not None:
         await asyncio.to_thread(retention.stop)
     await asyncio.to_thread(writer.stop, config.shutdown_grace_seconds)
+    if upkeep is not None:
+        await asyncio.to_thread(upkeep.stop)
     await asyncio.to_thread(sessions.stop)
     # Unfinished analysis is not lost: the next start finds the sessions analyzed at an older version.
     await asyncio.to_thread(analysis.stop)
     await asyncio.to_thread(reader.close)
     await asyncio.to_thread(store.close)
     announce("stepseven stopped")
+
+
+def _no_disk_problem(needed_bytes: int) -> None:
+    return None  # PostgreSQL: the database server's disk is its own
+
+
+def _disk_report(store: DuckDBStore, disk: DiskSpace) -> dict[str, Any]:
+    state = disk.state()
+    return {
+        "wal_bytes": store.wal_bytes(),
+        "checkpoints": store.checkpoints,
+        "disk": dataclasses.asdict(state) if state is not None else None,
+    }
 
 
 def _uvicorn(app: Any) -> _Server:

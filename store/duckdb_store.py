@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import threading
 import time
@@ -84,7 +85,12 @@ CATALOG = "stepseven"
 # columns were zstd, below); 6,144 was slower and larger still. (Was 30,720, when every commit went
 # through the WAL.)
 ROW_GROUP_SIZE = 10_240
-WAL_AUTOCHECKPOINT = "64MB"
+# DuckDB checkpoints by itself past this much WAL; checkpoint_if_due does sooner, by size and by time.
+# Small flushes (fewer rows than a row group) go through the WAL, at about twice the bytes they take in
+# the file: a WAL of 64 MB filled a 64 MiB volume before it was ever checkpointed (docs/ingest.md).
+WAL_AUTOCHECKPOINT = "16MB"
+CHECKPOINT_WAL_BYTES = 8 * 1024 * 1024
+CHECKPOINT_SECONDS = 60.0
 # The content columns (RawColumn.content: attributes, events, log bodies) hold most of a span's bytes.
 # DuckDB's automatic choice for them was DICT_FSST, analysed anew for every row group; zstd halved the
 # writer's CPU per span and took a third of the disk (store_append.py, 200k spans: 7.3-9.5 against
@@ -100,6 +106,30 @@ def _create_column(element: CreateColumn, compiler: Any, **kw: Any) -> str:
     if element.element.info.get("content"):
         text += f" USING COMPRESSION {CONTENT_COMPRESSION}"
     return text
+
+
+# The smallest --memory-limit `serve` accepts. Measured with benchmarks/ingest_throughput.py (60,000
+# agent spans over HTTP): at 8 and 16 MB exports were refused, the flush of one batch ran out of
+# memory; 32 MB ingested them all, but one 1,024-row window of 40 KB spans, which the session worker
+# and the analyzer read (see _rowid_windows), takes 40 MB. Half the default, 64 MB, leaves room for both.
+MIN_COLLECTOR_MEMORY = "64MB"
+_DUCKDB_SIZES = {"bytes": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4}
+
+
+def memory_limit_bytes(memory_limit: str) -> int:
+    """What DuckDB reads a memory limit as, in bytes (StoreError if it cannot read it)."""
+    try:
+        con = duckdb.connect(":memory:", config={"memory_limit": memory_limit})
+    except duckdb.Error as exc:
+        raise StoreError(
+            f"--memory-limit {memory_limit!r} is not a size DuckDB reads ({exc}); give e.g. 256MB"
+        ) from None
+    try:
+        row = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    finally:
+        con.close()
+    number, unit = str(row[0] if row else "0 bytes").split()
+    return int(float(number) * _DUCKDB_SIZES.get(unit, 1))
 
 
 def _connect(path: Path, *, read_only: bool, memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection:
@@ -163,6 +193,9 @@ class DuckDBStore:
         self._cursor_lock = threading.Lock()
         self._invalidated = False  # stays set only if reopening failed: the next write or cursor retries
         self.reopens = 0  # times the database was reopened after a fatal error
+        self.checkpoints = 0  # run by checkpoint_if_due
+        self._checkpointed_at = time.monotonic()
+        self._checkpoint_retry_at = 0.0
         if read_only:
             self._check_version()
         else:
@@ -712,10 +745,61 @@ class DuckDBStore:
             raise
         return cursor
 
+    # -- the disk ---------------------------------------------------------------------------------
+
+    def folders(self) -> list[Path]:
+        """Where the store writes: its file, WAL, journal and spill folder all sit next to the file."""
+        return [self.path.parent]
+
+    def wal_bytes(self) -> int:
+        try:
+            return os.path.getsize(f"{self.path}.wal")
+        except OSError:
+            return 0
+
+    def checkpoint_if_due(self, *, low_disk: bool = False) -> bool:
+        """Moves the WAL into the file when it is large or old, or when the disk is low; True if it ran.
+
+        DuckDB only checkpoints by itself past wal_autocheckpoint bytes of WAL, which a quiet collector
+        may never reach: its WAL would hold hours of small flushes, about twice the bytes they take in
+        the file. A checkpoint that fails (a full disk) leaves the WAL as it was; nothing is lost.
+        """
+        if self.read_only:
+            return False
+        wal = self.wal_bytes()
+        now = time.monotonic()
+        if wal == 0 or now < self._checkpoint_retry_at:
+            return False
+        since = now - self._checkpointed_at
+        if not (wal >= CHECKPOINT_WAL_BYTES or since >= CHECKPOINT_SECONDS or (low_disk and since >= 5.0)):
+            return False
+        self._checkpointed_at = now
+        try:
+            with self._reading() as cursor:
+                cursor.execute(f"CHECKPOINT {CATALOG}")
+        except duckdb.Error as exc:
+            self._checkpoint_retry_at = now + 10.0
+            log.warning("could not checkpoint %s (%s); the WAL is kept and the checkpoint tried again", self.path, exc)
+            return False
+        self.checkpoints += 1
+        return True
+
     def close(self) -> None:
-        if not self.read_only:
-            self._con.execute("CHECKPOINT")
-        self._con.close()
+        """Checkpoints and closes; on a full disk the WAL stays, and is replayed on the next start."""
+        if not self.read_only and not self._invalidated:
+            try:
+                self._con.execute("CHECKPOINT")
+            except duckdb.Error as exc:
+                log.warning(
+                    "the last checkpoint of %s could not be written (%s); its WAL holds everything and is "
+                    "replayed on the next start",
+                    self.path,
+                    exc,
+                )
+        try:
+            self._con.close()
+        except duckdb.Error as exc:
+            log.warning("closing %s: %s", self.path, exc)
 
 
 def _count(cursor: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> int:

@@ -45,6 +45,14 @@ class StoreOutOfMemory(Exception):
     """The store ran out of its memory for one statement: the same work in smaller pieces may fit."""
 
 
+# The IPC streams that go from a decode worker to the collector and into the journal: lz4 makes them
+# 4.4 times smaller (2,358 against 538 bytes per agent span) for less time to write than a plain copy
+# (3.8 against 4.7 µs per span, in the decode worker) and about 1.2 µs per span to read back. The
+# journal then holds what a small volume can keep (docs/ingest.md, "Disk full"); zstd, at 283 bytes,
+# costs twice as long to read, in the collector's busiest process.
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
+
+
 class RowsError(ValueError):
     """Values that do not fit their columns (a decoder bug or a value it should have refused)."""
 
@@ -87,7 +95,7 @@ class Rows:
         if self.ipc is not None:
             return self.ipc
         sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, self.table.schema) as writer:
+        with pa.ipc.new_stream(sink, self.table.schema, options=_IPC_OPTIONS) as writer:
             writer.write_table(self.table)
         return sink.getvalue().to_pybytes()  # type: ignore[no-any-return]
 

@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 FLUSH_BYTES = 32 * 1024 * 1024
 
 
+# Disk room kept for one more request when the receivers decide whether to accept: twice the Arrow
+# size of a request of 512 agent spans of 2.3 KB (see _space_needed).
+REQUEST_HEADROOM_BYTES = 4 * 1024 * 1024
+
+
 class BatchStore(Protocol):
     def write(self, batch: Batch) -> WriteResult: ...
 
@@ -117,8 +122,11 @@ class Writer:
         flush_items: int = 10_240,
         flush_seconds: float = 2.0,
         flush_bytes: int = FLUSH_BYTES,
+        disk_problem: Callable[[int], str | None] = lambda needed: None,
     ) -> None:
         self._store = store
+        # A sentence while the disk cannot take this many more bytes (and its reserve).
+        self._disk_problem = disk_problem
         self._on_commit = on_commit
         self._max_queue = max_queue_items
         self._max_batch = max_batch_items
@@ -153,6 +161,7 @@ class Writer:
         self._unstored_items = 0
         self._flush_error: str | None = None
         self._journal_done = False
+        self._retry_now = False
         self._flusher: threading.Thread | None = None
         if journal is not None:
             self._recover(journal)
@@ -215,6 +224,12 @@ class Writer:
         if self._journal is not None and (self._flusher is None or not self._flusher.is_alive()):
             with self._journal_lock:
                 self._journal.close()
+
+    def retry_now(self) -> None:
+        """Whatever made the store refuse a flush is gone (space freed): retry without waiting out the backoff."""
+        with self._cond:
+            self._retry_now = True
+            self._cond.notify_all()
 
     def wait_visible(self, timeout: float) -> bool:
         """Waits until every batch acknowledged so far is in the store; False if ``timeout`` ran out.
@@ -337,7 +352,10 @@ class Writer:
                         fit.append(item)
                     else:
                         self._refuse([item], f"the store cannot take this batch: {problem}")
-                if fit:
+                if fit and (problem := self._disk_problem(self._space_needed(fit))) is not None:
+                    # Requests queued before the receivers began refusing must not fill the disk either.
+                    self._refuse(fit, problem)
+                elif fit:
                     self._acknowledge(fit)
         finally:
             with self._cond:
@@ -367,6 +385,20 @@ class Writer:
         for item in items:
             batch = item.batch
             item.future.set_result(WriteResult(len(batch.spans), len(batch.logs), len(batch.metric_points)))
+
+    def disk_problem(self) -> str | None:
+        """Why exports are refused for lack of disk now, or None: the reserve, what the journal still
+        holds, and room for a request, the same rule the journal applies to each request."""
+        return self._disk_problem(self._space_needed([]) + REQUEST_HEADROOM_BYTES)
+
+    def _space_needed(self, items: list[_Item]) -> int:
+        """Bytes the disk must still take for what the journal holds and these items: each is journaled
+        (compressed, about 0.4 of its Arrow size) and then flushed, through the store's WAL when a flush
+        is smaller than a row group (about the Arrow size again). Over-counted rather than under."""
+        with self._cond:
+            journaled = sum(e.nbytes for e in self._unflushed)
+        arrow = sum(item.batch.nbytes for item in items)
+        return 3 * journaled + 2 * arrow
 
     def _refuse(self, items: list[_Item], message: str) -> None:
         with self._cond:
@@ -458,7 +490,8 @@ class Writer:
                     return
                 # The store refuses for now (a full disk, out of memory, a reopen): try again later.
                 retry_after = min(30.0, max(1.0, retry_after * 2))
-                self._cond.wait_for(lambda: self._journal_done, retry_after)
+                self._cond.wait_for(lambda: self._journal_done or self._retry_now, retry_after)
+                self._retry_now = False
 
     def _flush(self, entries: list[_Unflushed]) -> list[_Unflushed]:
         """Writes entries to the store, at most flush_bytes a transaction; returns those it could not write."""
