@@ -116,12 +116,15 @@ class FailingWork:
             self._unsaved.clear()
             uncleared = sorted(self._uncleared)
             self._uncleared.clear()
+        refused: list[str] = []
+        refusal = ""
         for key, (attempts, error) in unsaved.items():
             session = key if self.stage == "analysis" else None
             try:
                 self._store.record_failure(self.stage, key, session, error, attempts)
             except Exception as exc:
-                log.warning("could not list %s %s as failing in the store (%s); kept in memory", self.what, key, exc)
+                refused.append(key)
+                refusal = str(exc)
                 with self._lock:
                     if key in self._failures:
                         self._unsaved.add(key)
@@ -130,6 +133,15 @@ class FailingWork:
                     self._listed.add(key)
                     if key not in self._failures:  # it succeeded meanwhile: its row goes again
                         self._uncleared.add(key)
+        if refused:
+            # Once for all of them: a store that refuses one (a full disk) refuses the others too.
+            log.warning(
+                "could not list %d %s as failing in the store (first: %s; %s); kept in memory and in /healthz",
+                len(refused),
+                self.what,
+                refused[0],
+                refusal,
+            )
         if uncleared:
             try:
                 self._store.clear_failures(self.stage, uncleared)

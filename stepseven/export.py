@@ -42,6 +42,7 @@ _SOURCES: dict[str, tuple[str, str, str]] = {
     "spans": ("*", "spans", "start_time_unix_nano"),
     "logs": ("*", "logs", "time_unix_nano"),
     "metrics": ("*", "metrics", "time_unix_nano"),
+    "derived_failures": ("*", "derived_failures", "last_failed_time_unix_nano"),
 }
 assert set(_SOURCES) == set(VIEWS)
 

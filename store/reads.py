@@ -17,6 +17,7 @@ Run = Callable[[str, list[Any], int], QueryResult]  # (sql, params, max rows) ->
 
 VIEWS = (
     "sessions", "steps", "llm_calls", "tool_calls", "handoffs", "findings", "redactions", "spans", "logs", "metrics",
+    "derived_failures",
 )  # fmt: skip
 
 SESSION_ORDER = {

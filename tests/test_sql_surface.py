@@ -36,6 +36,7 @@ TOKEN = "tok-" + "7" * 28
 DOCS = Path(__file__).parent.parent / "docs" / "sql.md"
 VIEWS = [
     "sessions", "steps", "llm_calls", "tool_calls", "handoffs", "findings", "redactions", "spans", "logs", "metrics",
+    "derived_failures",
 ]  # fmt: skip
 
 
@@ -551,6 +552,7 @@ KEYS = {
     "spans": "trace_id || ':' || span_id || ':' || start_time_unix_nano",
     "logs": "record_id",
     "metrics": "metric_name || ':' || time_unix_nano",
+    "derived_failures": "stage || ':' || key",
 }
 
 
