@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,6 +22,18 @@ from collector.sessions import assign_sessions, build_session, first_text, previ
 from store.model import Batch, SessionView, SpanRecord
 
 log = logging.getLogger(__name__)
+
+
+class PendingLog(Protocol):
+    """Where the traces still waiting at a stop are kept for the next start: the store's derived_pending_traces."""
+
+    def pending_traces(self) -> list[str]: ...
+    def save_pending_traces(self, trace_ids: Sequence[str]) -> None: ...
+    def clear_pending_traces(self, trace_ids: Sequence[str]) -> None: ...
+
+
+# How long a stop goes on rebuilding what is pending before it leaves the rest for the next start.
+STOP_DRAIN_SECONDS = 5.0
 
 
 class SessionStore(Protocol):
@@ -60,8 +73,10 @@ class SessionWorker:
         on_sessions: Callable[[Iterable[str]], None] | None = None,
         ingest_busy: Callable[[], bool] = lambda: False,
         failures: FailureLog | None = None,
+        pending: PendingLog | None = None,
     ) -> None:
-        """``failures``: where traces that fail on their own are listed across restarts (the store)."""
+        """``failures``: where traces that fail on their own are listed across restarts (the store);
+        ``pending``: where the traces still waiting at a stop are kept for the next start (the store)."""
         self.ingest_busy = ingest_busy  # the writer has exports queued (set once the writer exists)
         # The disk is nearly full: rebuilds wait (their traces stay pending) so that the last of the
         # reserve goes to checkpoints, which give space back.
@@ -73,6 +88,9 @@ class SessionWorker:
         # In the order they were first touched: a run takes the oldest, whose spans sit together in the
         # table, so its reads cover a few narrow rowid ranges instead of most of the table.
         self._pending: dict[str, None] = {}
+        self._pending_log = pending
+        self._saved: set[str] = set()  # traces the pending log lists, until they are built
+        self._drain_until = math.inf  # while stopping: after this, what is pending is saved, not built
         self.failing = FailingWork("traces", "sessions", failures)
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -93,15 +111,33 @@ class SessionWorker:
     def start(self) -> None:
         # Traces whose rebuild failed before a restart are retried first (the loop takes them as due).
         self.failing.load()
+        if self._pending_log is not None:
+            saved = self._pending_log.pending_traces()
+            if saved:
+                log.warning("building the sessions of %d traces a stopped collector left waiting", len(saved))
+            self._saved = set(saved)
+            self.touch(saved)
         self._thread = threading.Thread(target=self._run, name="stepseven-sessions", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Processes what is pending, then stops."""
+    def stop(self, drain_seconds: float = STOP_DRAIN_SECONDS) -> None:
+        """Processes what is pending for up to ``drain_seconds``, then stops; what is left waits in the
+        pending log for the next start (without one, everything pending is processed)."""
+        self._drain_until = time.monotonic() + drain_seconds if self._pending_log is not None else math.inf
         self._stopping = True
         self._wake.set()
         if self._thread is not None:
             self._thread.join(120)
+        with self._lock:
+            left, self._pending = list(self._pending), {}
+        if left and self._pending_log is not None:
+            try:
+                self._pending_log.save_pending_traces(left)
+            except Exception:
+                # Not lost either: the next start also builds every stored trace that is in no session.
+                log.exception("could not keep the %d traces still waiting for their sessions", len(left))
+            else:
+                log.warning("%d traces still waiting for their sessions are built on the next start", len(left))
 
     def stats(self) -> SessionWorkerStats:
         with self._lock:
@@ -135,10 +171,11 @@ class SessionWorker:
             self._wake.wait(self._interval)
             self._wake.clear()
             self.touch(self.failing.due())
-            while not self.disk_low() and (taken := self._take()):
+            while not self.disk_low() and time.monotonic() < self._drain_until and (taken := self._take()):
                 started = time.perf_counter()
                 # A run that fails is split down to single traces; one that still fails is retried later.
-                done, _ = run_split(taken, self.process, self.failing, "rebuild the sessions of traces")
+                done, failed = run_split(taken, self.process, self.failing, "rebuild the sessions of traces")
+                self._forget_saved(set(taken) - set(failed))
                 elapsed = time.perf_counter() - started
                 with self._lock:
                     self._runs += 1
@@ -153,6 +190,21 @@ class SessionWorker:
                     time.sleep((8 if self.ingest_busy() else 2) * elapsed)
             if self._stopping:
                 return
+
+    def _forget_saved(self, built: set[str]) -> None:
+        if not self._saved or self._pending_log is None:
+            return
+        done = sorted(self._saved & built)
+        if not done:
+            return
+        try:
+            self._pending_log.clear_pending_traces(done)
+        except Exception:
+            log.exception(
+                "could not delete %d built traces from the pending list; the next start builds them again", len(done)
+            )
+            return
+        self._saved.difference_update(done)
 
     def process(self, trace_ids: list[str]) -> int:
         """Recomputes every session these traces belong to now or belonged to before."""

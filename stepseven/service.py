@@ -154,7 +154,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     cc = config.collector
     store = _open_store(config)
     counters = Counters()
-    sessions = SessionWorker(store, failures=store)
+    sessions = SessionWorker(store, failures=store, pending=store)
     # Sessions are rebuilt from what is stored, but which traces await a rebuild is only held in memory:
     # a collector killed (or stopped past its grace period) under load leaves stored traces in no session.
     unbuilt = store.traces_without_sessions()

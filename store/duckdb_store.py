@@ -614,6 +614,27 @@ class DuckDBStore:
             error = error[: schema.FAILURE_ERROR_CHARS]
             cursor.execute(schema.RECORD_FAILURE_SQL, [stage, key, session_id, trace, error, attempts, now, now])
 
+    def pending_traces(self) -> list[str]:
+        """Traces a stopped collector left waiting for their sessions' rebuild."""
+        with self._reading() as cursor:
+            return [str(row[0]) for row in cursor.execute("SELECT trace_id FROM derived_pending_traces").fetchall()]
+
+    def save_pending_traces(self, trace_ids: Sequence[str]) -> None:
+        if not trace_ids:
+            return
+        with self._transaction() as cursor:
+            cursor.register("stepseven_keys", pa.table({"id": pa.array(list(trace_ids), pa.string())}))
+            cursor.execute(
+                "INSERT INTO derived_pending_traces SELECT DISTINCT id FROM stepseven_keys ON CONFLICT DO NOTHING"
+            )
+
+    def clear_pending_traces(self, trace_ids: Sequence[str]) -> None:
+        if not trace_ids:
+            return
+        with self._transaction() as cursor:
+            cursor.register("stepseven_keys", pa.table({"id": pa.array(list(trace_ids), pa.string())}))
+            cursor.execute("DELETE FROM derived_pending_traces WHERE trace_id IN (SELECT id FROM stepseven_keys)")
+
     def clear_failures(self, stage: str, keys: Sequence[str]) -> None:
         """Deletes the rows of keys that succeeded."""
         if not keys:

@@ -423,6 +423,22 @@ class PostgresStore:
         params = [stage, key, session_id, trace, error[: schema.FAILURE_ERROR_CHARS], attempts, now, now]
         self._execute(schema.RECORD_FAILURE_SQL, params)
 
+    def pending_traces(self) -> list[str]:
+        """Traces a stopped collector left waiting for their sessions' rebuild."""
+        with self._engine.connect() as connection:
+            return [str(row[0]) for row in connection.execute(sa.text("SELECT trace_id FROM derived_pending_traces"))]
+
+    def save_pending_traces(self, trace_ids: Sequence[str]) -> None:
+        if trace_ids:
+            self._execute(
+                "INSERT INTO derived_pending_traces SELECT DISTINCT unnest(CAST(? AS text[])) ON CONFLICT DO NOTHING",
+                [list(trace_ids)],
+            )
+
+    def clear_pending_traces(self, trace_ids: Sequence[str]) -> None:
+        if trace_ids:
+            self._execute("DELETE FROM derived_pending_traces WHERE trace_id = ANY(?)", [list(trace_ids)])
+
     def clear_failures(self, stage: str, keys: Sequence[str]) -> None:
         """Deletes the rows of keys that succeeded."""
         if keys:

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from store import raw_columns
 from store.raw_columns import ColumnType, RawColumn
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 metadata = sa.MetaData()
 
@@ -176,6 +176,16 @@ derived_work_failures = sa.Table(
 )
 FAILURE_ERROR_CHARS = 2000  # the most of an error a row keeps
 
+# Traces whose sessions were waiting for a rebuild when a collector stopped: a stop does not wait for a
+# backlog of tens of thousands (48 s on a 30 s burst), it leaves them here; a collector that starts
+# rebuilds them and deletes their rows once built.
+derived_pending_traces = sa.Table(
+    "derived_pending_traces",
+    metadata,
+    sa.Column("trace_id", sa.String, nullable=False),
+    sa.PrimaryKeyConstraint("trace_id"),
+)
+
 # Both stores' statements for it, with stepseven's own ``?`` placeholders. A key listed again keeps its
 # first failure; its attempts count on from the row's (collectors sharing a store add theirs up), or
 # from the caller's count when that is higher (an earlier write the store refused). A trace's session
@@ -198,9 +208,10 @@ LISTED_FAILURES_SQL = """SELECT key, session_id, error, attempts, first_failed_t
 # 5: on DuckDB, the views parse each span's attributes once (see _raw_spans); 6: each message attribute
 # its own column there, and a message attribute that starts like JSON but is not JSON reads as text;
 # 7: sessions.analysis and analyzed_at; 8: derived_work_failures, the derived_failures view, and
-# sessions.analysis 'failed'.
+# sessions.analysis 'failed'; 9: derived_pending_traces.
 TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {
-    2: (findings, analyses), 3: (), 4: (), 5: (), 6: (), 7: (), 8: (derived_work_failures,)
+    2: (findings, analyses), 3: (), 4: (), 5: (), 6: (), 7: (), 8: (derived_work_failures,),
+    9: (derived_pending_traces,),
 }  # fmt: skip
 
 schema_meta = sa.Table(

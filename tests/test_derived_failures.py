@@ -447,3 +447,28 @@ def test_a_store_of_schema_7_gets_the_listing_when_it_is_opened(open_store: Call
     api = Api(store)
     assert api.sql("SELECT key, error FROM derived_failures") == [["order-1", "ValueError: boom"]]
     api.close()
+
+
+# -- a stop under load does not wait for the backlog ------------------------------------------
+
+
+def test_a_stop_leaves_a_backlog_of_sessions_for_the_next_start_instead_of_waiting_for_it(
+    open_store: Callable[[], Any],
+) -> None:
+    store = open_store()
+    batch, traces = stored_conversations(store, ["conv-a", "conv-b", "conv-c"])
+    waiting = SessionWorker(store, pending=store)
+    waiting.touch_batch(batch)
+    started = time.monotonic()
+    waiting.stop(drain_seconds=0)  # as a stop under load, after its drain time: nothing more is built
+    assert time.monotonic() - started < 5
+    assert store.read("SELECT count(*) FROM sessions") == [(0,)]
+    assert sorted(store.pending_traces()) == sorted(batch.trace_ids())
+    store.close()
+
+    restarted = open_store()
+    again = SessionWorker(restarted, interval_seconds=0.05, pending=restarted)
+    again.start()
+    wait(lambda: {r[0] for r in restarted.read("SELECT session_id FROM sessions")} == set(traces))
+    wait(lambda: restarted.pending_traces() == [])  # built, so no longer listed
+    again.stop()
