@@ -27,6 +27,11 @@ class FindingStore(Protocol):
     def replace_findings(self, analyzed: dict[str, int], findings: list[Finding]) -> None: ...
 
 
+# A session waiting longer than this for its analysis, once quiet, makes the collector report itself
+# degraded: findings that far behind are missing where users look for them.
+WAIT_LIMIT_SECONDS = 600.0
+
+
 @dataclass(frozen=True, slots=True)
 class AnalysisWorkerStats:
     waiting_sessions: int
@@ -40,6 +45,17 @@ class AnalysisWorkerStats:
     failing: dict[str, object] | None = None
     # The last runs that raised (`failures` counts them), also those that succeeded once split.
     recent_failed_runs: tuple[dict[str, object], ...] = ()
+    oldest_wait_seconds: float = 0.0  # how long the session waiting longest has waited past its quiet time
+
+    def problem(self) -> str | None:
+        """A sentence for /healthz while analysis is further behind than WAIT_LIMIT_SECONDS."""
+        if self.oldest_wait_seconds <= WAIT_LIMIT_SECONDS:
+            return None
+        return (
+            f"{self.waiting_sessions:,} sessions wait for their analysis, the oldest for "
+            f"{self.oldest_wait_seconds / 60:.0f} minutes: their findings are not computed yet; they are "
+            "analyzed as the collector catches up"
+        )
 
 
 class AnalysisWorker:
@@ -61,6 +77,7 @@ class AnalysisWorker:
         self._quiet = quiet_seconds
         self._max = max_sessions_per_run
         self._changed: dict[str, float] = {}  # session -> monotonic time of its last change
+        self._started_at = time.monotonic()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -80,6 +97,7 @@ class AnalysisWorker:
                 self._changed[session] = now
 
     def start(self) -> None:
+        self._started_at = time.monotonic()
         # Sessions that changed before a restart and were never analyzed are picked up first, and so are
         # those whose analysis failed before it (listed in the store; _due takes them at once).
         self.sessions_changed(self._store.sessions_to_analyze())
@@ -100,6 +118,9 @@ class AnalysisWorker:
     def stats(self) -> AnalysisWorkerStats:
         with self._lock:
             waiting, busy, analyzed, findings = len(self._changed), self._busy, self._analyzed, self._findings
+            # A session is due once quiet; from then on it waits. Those due at start wait since the start.
+            due_since = min((max(at, self._started_at) for at in self._changed.values()), default=None)
+            oldest = time.monotonic() - self._quiet - due_since if due_since is not None else 0.0
             failures, last_ms = self.failing.failed_runs, round(self._last_ms, 1)
         return AnalysisWorkerStats(
             waiting,
@@ -111,6 +132,7 @@ class AnalysisWorker:
             len(self.failing),
             self.failing.report(),
             self.failing.recent_runs(),
+            round(max(0.0, oldest), 1),
         )
 
     def _due(self) -> list[str]:

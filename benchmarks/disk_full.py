@@ -33,8 +33,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from ingest_throughput import Job, _free_port, _fresh_requests, build_template_spans
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the checkout's packages
+from benchmarks.ingest_throughput import Job, _free_port, _fresh_requests, build_template_spans
 
 MIB = 1024 * 1024
 

@@ -265,6 +265,7 @@ class Collector:
                 break
         else:
             raise SystemExit("the collector did not start")
+        self.heavy_queries_run = 0
         self.peak_rss = 0  # the collector process alone
         self.peak_total = 0  # the collector and its decode workers, shared pages counted once (PSS)
         self._sampling = True
@@ -317,6 +318,22 @@ class Collector:
                 helpers += t.user + t.system
         t = main.cpu_times()
         return t.user + t.system, helpers
+
+    def sql(self, query: str) -> list[Any]:
+        response = httpx.post(f"http://127.0.0.1:{self.ports['api']}/api/v1/sql", json={"sql": query}, timeout=300)
+        response.raise_for_status()
+        return list(response.json()["rows"][0])
+
+    def query_heavily(self, done: threading.Event) -> None:
+        """Runs a cross join of spans over the query API, again and again, until ``done`` is set."""
+        heavy = (
+            "SELECT count(*) FROM (SELECT name FROM spans LIMIT 30000) a, (SELECT name FROM spans LIMIT 30000) b "
+            "WHERE a.name < b.name"
+        )
+        with httpx.Client(timeout=120) as client:
+            while not done.is_set():
+                client.post(f"http://127.0.0.1:{self.ports['api']}/api/v1/sql", json={"sql": heavy})
+                self.heavy_queries_run += 1
 
     def count(self) -> int:
         response = httpx.post(
@@ -394,7 +411,8 @@ def run(
     use_gzip: bool,
     template: bytes,
     postgres: PostgresDatabases | None = None,
-) -> dict[str, float]:
+    heavy_queries: int = 0,
+) -> dict[str, Any]:
     batches_total = max(exporters, spans // batch_size)
     with tempfile.TemporaryDirectory(prefix="stepseven-bench-") as tmp:
         collector = Collector(Path(tmp) / "bench.duckdb", postgres.create() if postgres else None)
@@ -419,7 +437,17 @@ def run(
         machine_before = psutil.cpu_times()
         started = time.perf_counter()
         go.set()
+        querying = threading.Event()
+        queriers = [
+            threading.Thread(target=collector.query_heavily, args=(querying,), daemon=True)
+            for _ in range(heavy_queries)
+        ]
+        for querier in queriers:
+            querier.start()
         outcomes = [results.get() for _ in workers]
+        querying.set()
+        for querier in queriers:
+            querier.join()
         # Counted in the store before the clock stops: on DuckDB the last acknowledged spans are in the
         # collector's journal, on disk, and the count waits for their flush into the store.
         durable = collector.count()
@@ -436,6 +464,16 @@ def run(
         analyzer = health["analyzer"]
         commits = health["writer"]["commits"]
         caught_up = collector.analysis_caught_up(started + elapsed) if CATCH_UP else None
+        # Nothing derived may be missing once caught up: every stored trace in a session, every session analyzed.
+        left_out = (
+            collector.sql(
+                "SELECT (SELECT count(DISTINCT trace_id) FROM spans "
+                "WHERE trace_id NOT IN (SELECT trace_id FROM steps)), "
+                "(SELECT count(*) FROM sessions), (SELECT count(*) FROM sessions WHERE analysis <> 'done')"
+            )
+            if CATCH_UP
+            else None
+        )
         collector.stop()
         if postgres is not None:
             disk = postgres.size()
@@ -443,6 +481,8 @@ def run(
         else:
             disk = sum(f.stat().st_size for f in Path(tmp).glob("bench.duckdb*"))
     return {
+        "heavy_queries_run": collector.heavy_queries_run,
+        "left_out": left_out,
         "acked": acked,
         "durable": durable,
         "seconds": elapsed,
@@ -489,6 +529,12 @@ def main() -> None:
         help="benchmark the PostgreSQL store: a server URL (postgresql://USER:PW@HOST/postgres; a fresh database "
         "is created and dropped per run) or 'local' for a throwaway server of the installed PostgreSQL",
     )
+    parser.add_argument(
+        "--heavy-queries",
+        type=int,
+        default=0,
+        help="users running this many cross joins over the query API at once, again and again, during the run",
+    )
     args = parser.parse_args()
     with contextlib.ExitStack() as stack:
         postgres = None
@@ -519,7 +565,14 @@ def _benchmark(args: argparse.Namespace, postgres: PostgresDatabases | None) -> 
     for protocol in protocols:
         print(f"{protocol}:", flush=True)
         r = run(
-            protocol, args.spans, args.exporters, args.batch_size, args.gzip and protocol == "http", template, postgres
+            protocol,
+            args.spans,
+            args.exporters,
+            args.batch_size,
+            args.gzip and protocol == "http",
+            template,
+            postgres,
+            args.heavy_queries,
         )
         print(
             f"  {protocol}: {r['durable_per_s']:,.0f} durable spans/s "
@@ -545,11 +598,19 @@ def _benchmark(args: argparse.Namespace, postgres: PostgresDatabases | None) -> 
             f"{r['failures']}",
             flush=True,
         )
+        if r["heavy_queries_run"]:
+            print(f"  meanwhile {r['heavy_queries_run']} heavy queries ran to their end or their timeout", flush=True)
         if CATCH_UP:
             late = r["caught_up_s"]
             print(
                 "  every session was analyzed "
                 + (f"{late:.0f} s after the last export" if late is not None else "NOT within 900 s"),
+                flush=True,
+            )
+            unbuilt, sessions, unanalyzed = r["left_out"]
+            print(
+                f"  then: {unbuilt:,} stored traces in no session; "
+                f"{unanalyzed:,} of {sessions:,} sessions not analyzed",
                 flush=True,
             )
         if r["durable"] != r["acked"]:

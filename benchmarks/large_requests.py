@@ -147,12 +147,12 @@ def agent_trace(rng: random.Random, session_id: str, turn: int, steps: int, star
     return Trace(trace_id, session_id, spans)
 
 
-def burst(seed: int = 30) -> list[Trace]:
-    """60 sessions of one 100-step trace, and one session of 100 such traces (10,000 steps)."""
+def burst(seed: int = 30, sessions: int = 60) -> list[Trace]:
+    """``sessions`` sessions of one 100-step trace, and one session of 100 such traces (10,000 steps)."""
     rng = random.Random(seed)
     start = time.time_ns() - 3_600 * 10**9
     traces = [agent_trace(rng, "long-session", turn, 100, start + turn * 10**9) for turn in range(100)]
-    traces += [agent_trace(rng, f"session-{s:03d}", 0, 100, start + s * 10**9) for s in range(60)]
+    traces += [agent_trace(rng, f"session-{s:04d}", 0, 100, start + s * 10**9) for s in range(sessions)]
     rng.shuffle(traces)
     return traces
 
@@ -334,6 +334,9 @@ def main() -> None:
     parser.add_argument(
         "--max-size", action="store_true", help="send single requests at the largest accepted size instead"
     )
+    parser.add_argument(
+        "--sessions", type=int, default=60, help="sessions of one 100-step trace besides the long one [60]"
+    )
     parser.add_argument("--requests", type=int, default=2, help="with --max-size: how many such requests [2]")
     parser.add_argument("--store", default=None, help="postgresql://... URL, or 'local' for a throwaway server")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for each stage [900]")
@@ -363,7 +366,7 @@ def main() -> None:
                 traces += n_traces
             sessions = traces
         else:
-            all_traces = burst()
+            all_traces = burst(sessions=args.sessions)
             bodies = [
                 request_of(all_traces[i : i + args.traces_per_export])
                 for i in range(0, len(all_traces), args.traces_per_export)

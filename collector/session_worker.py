@@ -34,6 +34,9 @@ class PendingLog(Protocol):
 
 # How long a stop goes on rebuilding what is pending before it leaves the rest for the next start.
 STOP_DRAIN_SECONDS = 5.0
+# A trace waiting longer than this for its session makes the collector report itself degraded. After a
+# million-span burst the backlog took about two minutes to build (docs/ingest.md).
+WAIT_LIMIT_SECONDS = 300.0
 
 
 class SessionStore(Protocol):
@@ -59,6 +62,17 @@ class SessionWorkerStats:
     failing: dict[str, object] | None = None
     # The last runs that raised (`failures` counts them), also those that succeeded once split.
     recent_failed_runs: tuple[dict[str, object], ...] = ()
+    oldest_wait_seconds: float = 0.0  # how long the trace waiting longest has waited for its rebuild
+
+    def problem(self) -> str | None:
+        """A sentence for /healthz while the backlog is older than WAIT_LIMIT_SECONDS."""
+        if self.oldest_wait_seconds <= WAIT_LIMIT_SECONDS:
+            return None
+        return (
+            f"{self.pending_traces:,} traces wait for their sessions, the oldest for "
+            f"{self.oldest_wait_seconds / 60:.0f} minutes: the sessions and findings of recent data are not "
+            "shown yet; they are built as the collector catches up"
+        )
 
 
 class SessionWorker:
@@ -87,7 +101,7 @@ class SessionWorker:
         self._max_traces = max_traces_per_run
         # In the order they were first touched: a run takes the oldest, whose spans sit together in the
         # table, so its reads cover a few narrow rowid ranges instead of most of the table.
-        self._pending: dict[str, None] = {}
+        self._pending: dict[str, float] = {}  # trace -> monotonic time it was first touched
         self._pending_log = pending
         self._saved: set[str] = set()  # traces the pending log lists, until they are built
         self._drain_until = math.inf  # while stopping: after this, what is pending is saved, not built
@@ -102,7 +116,10 @@ class SessionWorker:
 
     def touch(self, trace_ids: Iterable[str | None]) -> None:
         with self._lock:
-            self._pending.update((t, None) for t in trace_ids if t)
+            now = time.monotonic()
+            for trace_id in trace_ids:
+                if trace_id:
+                    self._pending.setdefault(trace_id, now)
 
     def touch_batch(self, batch: Batch) -> None:
         """The writer's commit hook."""
@@ -142,6 +159,8 @@ class SessionWorker:
     def stats(self) -> SessionWorkerStats:
         with self._lock:
             pending, busy, runs, updated = len(self._pending), self._busy, self._runs, self._updated
+            # Touched in order: the first one waits longest.
+            oldest = time.monotonic() - next(iter(self._pending.values())) if self._pending else 0.0
             failures, last_ms = self.failing.failed_runs, round(self._last_ms, 1)
         return SessionWorkerStats(
             pending,
@@ -153,6 +172,7 @@ class SessionWorker:
             len(self.failing),
             self.failing.report(),
             self.failing.recent_runs(),
+            round(oldest, 1),
         )
 
     def _take(self) -> list[str]:

@@ -7,7 +7,6 @@ in-flight exports get their commits, the writer drains, and the file is checkpoi
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
 import dataclasses
 import gc
@@ -16,13 +15,12 @@ import platform
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import uvicorn
 
 from analyzer.config import AnalyzerConfig
 from analyzer.worker import AnalysisWorker
@@ -36,7 +34,8 @@ from collector.import_guard import keep_out
 from collector.ingest import Ingest
 from collector.limits import Counters
 from collector.session_worker import SessionWorker
-from stepseven import __version__
+from stepseven import __version__, http_server
+from stepseven.http_server import Server, raise_open_file_limit
 from stepseven.ui import start_dashboard, stop_dashboard
 from store.disk_space import DiskSpace
 from store.duckdb_store import (
@@ -82,13 +81,6 @@ class ServeConfig:
     disk_reserve_bytes: int | None = None  # free space below which exports are refused; None: a tenth of the volume
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # One handler for the whole process (below), not one per uvicorn server.
-        yield
-
-
 def _bind(host: str, port: int, what: str, option: str) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -130,6 +122,7 @@ def serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     # tables had used: on the 1M run the peak was 533-544 MB with the system allocator, 569-580 without.
     pa.set_memory_pool(pa.system_memory_pool())
     _fix_mmap_threshold()
+    raise_open_file_limit()
     asyncio.run(_serve(config, announce))
 
 
@@ -222,18 +215,21 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             f"may count short (error: {stats.flush_error})"
         )
 
+    def current_problems() -> dict[str, str]:
+        """What keeps the collector from being fully up to date, by what it concerns."""
+        found = {
+            "disk": writer.disk_problem(),
+            "unstored records": unstored(),
+            "failing session rebuilds": sessions.failing.problem("built into sessions"),
+            "failing analyses": analysis.failing.problem("analyzed"),
+            "sessions backlog": sessions.stats().problem(),
+            "analysis backlog": analysis.stats().problem(),
+        }
+        return {kind: problem for kind, problem in found.items() if problem is not None}
+
     def health() -> dict[str, Any]:
         writer_stats = writer.stats()
-        problems = [
-            problem
-            for problem in (
-                writer.disk_problem(),
-                unstored(),
-                sessions.failing.problem("built into sessions"),
-                analysis.failing.problem("analyzed"),
-            )
-            if problem is not None
-        ]
+        problems = list(current_problems().values())
         return {
             "status": "degraded" if problems else "ok",
             "problems": problems,
@@ -260,7 +256,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             "endpoints": cc.endpoints() if config.receivers else {"otlp_http": None, "otlp_grpc": None},
         }
 
-    sockets: list[tuple[_Server, socket.socket]] = []
+    sockets: list[tuple[Server, socket.socket]] = []
     grpc_receiver: GrpcReceiver | None = None
     decoders: DecodePool | None = None
     # Queries wait for the flush of what was acknowledged before them (no wait without a journal).
@@ -337,6 +333,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     if config.receivers:
         announce(("warning: " if build.state != "compiled" else "") + build.describe())
 
+    watcher = asyncio.create_task(_log_problems(current_problems))
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait([stopper, *tasks], return_when=asyncio.FIRST_COMPLETED)
     announce("stepseven is stopping: draining the write queue")
@@ -349,6 +346,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         server.should_exit = True
     await asyncio.gather(*tasks, return_exceptions=True)
     stopper.cancel()
+    watcher.cancel()
     if decoders is not None:
         await asyncio.to_thread(decoders.stop)
     if retention is not None:
@@ -364,6 +362,23 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     announce("stepseven stopped")
 
 
+async def _log_problems(current: Callable[[], dict[str, str]], every_seconds: float = 5.0) -> None:
+    """Says in the log when the collector becomes degraded, why, and when each reason is gone."""
+    before: dict[str, str] = {}
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            now = await asyncio.to_thread(current)
+        except Exception:
+            log.exception("could not check the collector's health")
+            continue
+        for kind in now.keys() - before.keys():
+            log.warning("degraded (%s): %s", kind, now[kind])
+        for kind in before.keys() - now.keys():
+            log.warning("no longer degraded by %s", kind)
+        before = now
+
+
 def _no_disk_problem(needed_bytes: int) -> None:
     return None  # PostgreSQL: the database server's disk is its own
 
@@ -377,5 +392,5 @@ def _disk_report(store: DuckDBStore, disk: DiskSpace) -> dict[str, Any]:
     }
 
 
-def _uvicorn(app: Any) -> _Server:
-    return _Server(uvicorn.Config(app, log_level="warning", lifespan="off", timeout_keep_alive=30, access_log=False))
+def _uvicorn(app: Any) -> Server:
+    return http_server.server(app)

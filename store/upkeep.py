@@ -1,8 +1,8 @@
 """Keeps the DuckDB store's disk use near what its data needs: checkpoints by size and time, and on low disk.
 
-Runs in the collector beside the writer. While less than the reserve is free it says so once in the
-log (the receivers refuse new exports meanwhile, see store/disk_space.py), checkpoints so that the WAL
-shrinks, and asks the writer to retry a flush the full disk refused as soon as space is back.
+Runs in the collector beside the writer. While less than the reserve is free (the receivers refuse new
+exports meanwhile, see store/disk_space.py) it checkpoints so that the WAL shrinks, and asks the writer
+to retry a flush the full disk refused as soon as space is back.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ class StoreUpkeep:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._low = False
-        self.low_disk_episodes = 0  # times free space fell below the reserve
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="stepseven-upkeep", daemon=True)
@@ -48,13 +47,8 @@ class StoreUpkeep:
                 log.exception("store upkeep failed; trying again in %.0f s", INTERVAL_SECONDS)
 
     def run_once(self) -> None:
-        problem = self._disk_problem()
-        low = problem is not None
-        if problem is not None and not self._low:
-            self.low_disk_episodes += 1
-            log.warning("%s", problem)
-        elif self._low and not low:
-            log.warning("free space under %s is back above the reserve: exports are accepted again", self._store.path)
+        low = self._disk_problem() is not None  # the service's health watcher says it in the log
+        if self._low and not low:
             self._on_space_back()
         self._low = low
         self._store.checkpoint_if_due(low_disk=low)

@@ -472,3 +472,23 @@ def test_a_stop_leaves_a_backlog_of_sessions_for_the_next_start_instead_of_waiti
     wait(lambda: {r[0] for r in restarted.read("SELECT session_id FROM sessions")} == set(traces))
     wait(lambda: restarted.pending_traces() == [])  # built, so no longer listed
     again.stop()
+
+
+def test_a_backlog_older_than_its_limit_is_reported_until_it_is_built(
+    open_store: Callable[[], Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import collector.session_worker as session_worker
+
+    monkeypatch.setattr(session_worker, "WAIT_LIMIT_SECONDS", 0.2)
+    store = open_store()
+    batch, _ = stored_conversations(store, ["conv-a", "conv-b"])
+    sessions = SessionWorker(store, interval_seconds=0.05)
+    sessions.touch_batch(batch)
+    assert sessions.stats().problem() is None  # just touched
+    time.sleep(0.3)
+    problem = sessions.stats().problem()
+    assert problem is not None and problem.startswith("2 traces wait for their sessions")
+    sessions.start()
+    wait(lambda: sessions.stats().pending_traces == 0)
+    assert sessions.stats().problem() is None
+    sessions.stop()

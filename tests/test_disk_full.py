@@ -74,41 +74,45 @@ def test_a_collector_on_a_filling_disk_refuses_before_it_is_full_and_resumes_onc
     ballast = small_volume / "ballast"
     ballast.write_bytes(b"\0" * (16 * MIB))
     collector = RunningCollector(small_volume / "store.duckdb", "--disk-reserve", "12MB")
-    lowest = LowestFree(small_volume)
-    acknowledged: set[str] = set()
-    refusal = None
-    with httpx.Client(timeout=30) as client:
-        url = f"{collector.http_url}/v1/traces"
-        headers = {"Content-Type": "application/x-protobuf"}
-        for _ in range(200):
-            body, traces = _request(200)
-            response = client.post(url, content=body, headers=headers)
-            if response.status_code == 200:
-                acknowledged |= traces
-                continue
-            refusal = response
-            break
-        assert refusal is not None, "the collector never refused, though the volume is smaller than what was sent"
-        assert refusal.status_code == 503
-        assert refusal.headers["Retry-After"] == "5"
-        assert "reserve" in refusal.text and "space is freed" in refusal.text
-        health = collector.health()
-        assert health["status"] == "degraded"
-        assert any("reserve" in problem for problem in health["problems"])
-        assert health["store"]["disk"]["reserve_bytes"] == 12_000_000
-        assert len(acknowledged) > 1000
-
-        ballast.unlink()
-        deadline = time.monotonic() + 30
-        while True:
-            body, traces = _request(200)
-            response = client.post(url, content=body, headers=headers)
-            if response.status_code == 200:
-                acknowledged |= traces
+    try:
+        lowest = LowestFree(small_volume)
+        acknowledged: set[str] = set()
+        refusal = None
+        with httpx.Client(timeout=30) as client:
+            url = f"{collector.http_url}/v1/traces"
+            headers = {"Content-Type": "application/x-protobuf"}
+            for _ in range(200):
+                body, traces = _request(200)
+                response = client.post(url, content=body, headers=headers)
+                if response.status_code == 200:
+                    acknowledged |= traces
+                    continue
+                refusal = response
                 break
-            assert time.monotonic() < deadline, f"still refused 30 s after space was freed: {response.text}"
-            time.sleep(0.5)
-    assert lowest.stop() > 4 * MIB, "the collector let its own disk fill up"
+            assert refusal is not None, "the collector never refused, though the volume is smaller than what was sent"
+            assert refusal.status_code == 503
+            assert refusal.headers["Retry-After"] == "5"
+            assert "reserve" in refusal.text and "space is freed" in refusal.text
+            health = collector.health()
+            assert health["status"] == "degraded"
+            assert any("reserve" in problem for problem in health["problems"])
+            assert health["store"]["disk"]["reserve_bytes"] == 12_000_000
+            assert len(acknowledged) > 1000
+
+            ballast.unlink()
+            deadline = time.monotonic() + 30
+            while True:
+                body, traces = _request(200)
+                response = client.post(url, content=body, headers=headers)
+                if response.status_code == 200:
+                    acknowledged |= traces
+                    break
+                assert time.monotonic() < deadline, f"still refused 30 s after space was freed: {response.text}"
+                time.sleep(0.5)
+        assert lowest.stop() > 4 * MIB, "the collector let its own disk fill up"
+    except BaseException:
+        collector.kill()
+        raise
 
     started = time.monotonic()
     assert collector.stop() == 0
