@@ -44,6 +44,13 @@ class _TokenCheck(grpc.ServerInterceptor):  # type: ignore[misc]
         return grpc.stream_unary_rpc_method_handler(refuse)
 
 
+# A connection with no call for this long is closed (max_connection_idle); the HTTP receiver's
+# keep-alive timeout is the same.
+IDLE_SECONDS = 30
+# A connection that has not completed its HTTP/2 handshake by then is closed (gRPC's default is 120 s).
+HANDSHAKE_SECONDS = 10
+
+
 class GrpcReceiver:
     def __init__(self, ingest: Ingest, host: str, port: int, workers: int, token: str | None = None) -> None:
         self._ingest = ingest
@@ -58,6 +65,14 @@ class GrpcReceiver:
             options=[
                 ("grpc.max_receive_message_length", limits.max_decompressed_bytes + 1024 * 1024),
                 ("grpc.max_send_message_length", 4 * 1024 * 1024),
+                # Connections that send nothing are closed (exporters reconnect when they next export),
+                # and dead peers are found by keepalive pings: idle clients cannot pile up.
+                ("grpc.max_connection_idle_ms", IDLE_SECONDS * 1000),
+                ("grpc.server_handshake_timeout_ms", HANDSHAKE_SECONDS * 1000),
+                ("grpc.keepalive_time_ms", 60_000),
+                ("grpc.keepalive_timeout_ms", 20_000),
+                # Streams in flight per connection: each may hold a message of up to the limit.
+                ("grpc.max_concurrent_streams", 16),
             ],
         )
         for signal, service in _SERVICES.items():

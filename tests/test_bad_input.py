@@ -205,3 +205,49 @@ def test_cors_preflight_is_answered_for_configured_origins(tmp_path: object) -> 
         assert "access-control-allow-origin" not in other.headers
     finally:
         collector.stop()
+
+
+def test_many_gzip_bombs_at_once_are_inflated_within_a_bounded_budget(tmp_path: object) -> None:
+    """16 concurrent bodies of 120 KB that each inflate to 120 MiB (under the per-request limit)."""
+    import threading
+    from pathlib import Path
+
+    import psutil
+
+    collector = RunningCollector(Path(str(tmp_path)) / "s.duckdb")
+    try:
+        assert collector.proc is not None
+        server = psutil.Process(collector.proc.pid)
+        before = server.memory_info().rss
+        bomb = gzip.compress(bytes(120 * 1024 * 1024), 9)
+        assert len(bomb) < 200_000
+        statuses: list[int] = []
+        peak = before
+
+        def send() -> None:
+            response = httpx.post(
+                f"{collector.http_url}/v1/traces",
+                content=bomb,
+                headers={**PROTOBUF, "Content-Encoding": "gzip"},
+                timeout=120,
+            )
+            statuses.append(response.status_code)
+
+        senders = [threading.Thread(target=send) for _ in range(16)]
+        for sender in senders:
+            sender.start()
+        while any(s.is_alive() for s in senders):
+            peak = max(peak, server.memory_info().rss)
+            for sender in senders:
+                sender.join(0.01)
+        # Zeros are no valid request: each inflated one is refused as such (400); those that found
+        # the budget taken for too long are told to send again (503); none crashed the collector.
+        assert sorted(set(statuses)) <= [400, 503] and len(statuses) == 16
+        assert 400 in statuses
+        # One body at a time fits the budget (twice the largest body: the body and its copy to a decode
+        # worker); 2,185 MB before the budget, 247 MB with it (docs/ingest.md).
+        assert peak - before < 400 * 1024 * 1024, (before, peak)
+        good = httpx.post(f"{collector.http_url}/v1/traces", content=request_bytes(2), headers=PROTOBUF)
+        assert good.status_code == 200
+    finally:
+        collector.stop()

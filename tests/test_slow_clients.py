@@ -1,0 +1,67 @@
+"""Idle and slow clients cannot take the collector's ports away from exporters and users."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import grpc
+import httpx
+
+from stepseven.http_server import HEADER_SECONDS, raise_open_file_limit
+from tests.conftest import RunningCollector
+from tests.otlp import request_bytes
+
+TRACE_EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+PROTOBUF = {"Content-Type": "application/x-protobuf"}
+
+
+def _connect(port: int, first_bytes: bytes = b"") -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    if first_bytes:
+        sock.sendall(first_bytes)
+    return sock
+
+
+def _closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closed it: what it sent before (HTTP/2 settings, a GOAWAY) is read past."""
+    sock.settimeout(0.2)
+    try:
+        while sock.recv(65536):
+            pass
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+    return True
+
+
+def test_a_thousand_idle_and_slow_connections_neither_block_exports_nor_stay_open(tmp_path: Path) -> None:
+    raise_open_file_limit()  # this test's own 1,300 sockets
+    collector = RunningCollector(tmp_path / "s.duckdb")
+    held: list[socket.socket] = []
+    try:
+        # 700 that connect and say nothing, 400 that start a request and never finish its headers,
+        # and 200 that open the gRPC port and never complete the HTTP/2 handshake.
+        held += [_connect(collector.http_port) for _ in range(700)]
+        held += [_connect(collector.http_port, b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n") for _ in range(400)]
+        grpc_held = [_connect(collector.grpc_port) for _ in range(200)]
+        held += grpc_held
+
+        # Meanwhile, exports and queries are served as usual.
+        export = httpx.post(f"{collector.http_url}/v1/traces", content=request_bytes(2), headers=PROTOBUF, timeout=10)
+        assert export.status_code == 200
+        with grpc.insecure_channel(collector.grpc_endpoint) as channel:
+            channel.unary_unary(TRACE_EXPORT)(request_bytes(3), timeout=10)
+        assert collector.sql("SELECT count(*) AS n FROM spans") == [{"n": 5}]
+
+        # Past the header deadline (and gRPC's handshake timeout), the server has closed them all.
+        time.sleep(max(HEADER_SECONDS, 10) + 3)
+        still_open = [s for s in held if not _closed_by_server(s)]
+        assert still_open == [], f"{len(still_open)} of {len(held)} idle connections are still open"
+        assert collector.proc is not None and collector.proc.poll() is None
+    finally:
+        for sock in held:
+            sock.close()
+        collector.stop()
