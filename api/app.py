@@ -6,7 +6,12 @@ every read is one read-only statement over the documented views, with a row cap 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
 
@@ -165,6 +170,18 @@ def _validation_sentence(exc: RequestValidationError, path: str) -> str:
     return "The request is not valid (" + "; ".join(parts) + ")." + hint
 
 
+# User SQL statements run at once; more wait (up to the query timeout) for one to finish. Each runs on
+# the collector's DuckDB threads and cores it shares with ingest (docs/sql.md, "Queries and ingest").
+MAX_RUNNING_QUERIES = 2
+
+
+def _yield_to_ingest() -> None:
+    """Runs a query thread at a lower priority (nice 10) than ingest: the collector's DuckDB runs a
+    statement on the thread that calls it, so a heavy query then takes the cores ingest leaves."""
+    with contextlib.suppress(OSError, AttributeError):  # Linux: a thread id is a process id to setpriority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 def build_app(
     reader: Reader,
     health: Callable[[], dict[str, Any]],
@@ -174,6 +191,11 @@ def build_app(
     token: str | None = None,
     unstored: Callable[[], str | None] = lambda: None,
 ) -> FastAPI:
+    running_queries = asyncio.Semaphore(MAX_RUNNING_QUERIES)
+    query_threads = ThreadPoolExecutor(
+        MAX_RUNNING_QUERIES, thread_name_prefix="stepseven-sql", initializer=_yield_to_ingest
+    )
+
     def require_token(request: Request, _: Credentials) -> None:
         # HTTPBearer only documents the scheme in the OpenAPI document; the check is the collector's one.
         if not authorized(token, request.headers.get("authorization")):
@@ -234,15 +256,27 @@ def build_app(
     async def sql(body: SqlRequest, request: Request) -> Response:
         accept = request.headers.get("accept", "")
         try:
-            table, truncated = await run_in_threadpool(
+            await asyncio.wait_for(running_queries.acquire(), query_timeout_seconds)
+        except TimeoutError:
+            return _error(
+                f"{MAX_RUNNING_QUERIES} queries have been running for {query_timeout_seconds:g} s; send it again "
+                "when one finishes",
+                503,
+                {"Retry-After": "5"},
+            )
+        try:
+            table, truncated = await asyncio.get_running_loop().run_in_executor(
+                query_threads,
                 lambda: reader.run_arrow(
                     body.sql, list(body.params), max_rows=body.limit, timeout_seconds=query_timeout_seconds
-                )
+                ),
             )
         except QueryRefused as exc:
             return _error(str(exc), 400)
         except QueryFailed as exc:
             return _error(f"The query failed: {exc}", 400)
+        finally:
+            running_queries.release()
         flag = {"X-Stepseven-Truncated": "true" if truncated else "false"}
         # Acknowledged spans that the store refused so far: the result does not count them, so it says so.
         warning = unstored()
