@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
@@ -236,6 +236,19 @@ def build_app(
             raise HTTPException(400, f"The read failed: {exc}") from None
 
     guarded = [Depends(require_token)]
+
+    @app.middleware("http")
+    async def token_before_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # FastAPI reads a request's body before its dependencies run: without the token, a POST is
+        # refused here, before a byte of its body is read.
+        if request.method == "POST" and not authorized(token, request.headers.get("authorization")):
+            return _error(
+                "This collector needs a token: send the header `Authorization: Bearer TOKEN` "
+                "(the value of --token / STEPSEVEN_TOKEN).",
+                401,
+                {"WWW-Authenticate": "Bearer"},
+            )
+        return await call_next(request)
 
     @app.post(
         "/api/v1/sql",

@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -132,6 +133,19 @@ def memory_limit_bytes(memory_limit: str) -> int:
     return int(float(number) * _DUCKDB_SIZES.get(unit, 1))
 
 
+def _spill_cap(path: Path) -> int:
+    """What DuckDB may spill next to the store: a quarter of the free space at start, 64 MiB to 4 GiB.
+
+    DuckDB's own default is 90% of the free space: one large sort or join in a user's query could fill
+    the disk the journal and the WAL need. Past the cap the query fails with DuckDB's message.
+    """
+    try:
+        free = shutil.disk_usage(path.parent if path.parent.exists() else Path.cwd()).free
+    except OSError:
+        free = 0
+    return min(4 * 1024**3, max(64 * 1024**2, free // 4))
+
+
 def _connect(path: Path, *, read_only: bool, memory_limit: str, threads: int | None) -> duckdb.DuckDBPyConnection:
     config: dict[str, str | bool | int | float | list[str]] = {
         "autoinstall_known_extensions": False,
@@ -141,6 +155,7 @@ def _connect(path: Path, *, read_only: bool, memory_limit: str, threads: int | N
         "wal_autocheckpoint": WAL_AUTOCHECKPOINT,
         # Where DuckDB spills when the limit is reached; an in-memory instance would use ./.tmp.
         "temp_directory": f"{path}.tmp",
+        "max_temp_directory_size": f"{_spill_cap(path)}B",
     }
     literal = str(path).replace("'", "''")
     options = f"ROW_GROUP_SIZE {ROW_GROUP_SIZE}" + (", READ_ONLY" if read_only else "")

@@ -16,6 +16,7 @@ which DuckDB writes once, compressed, instead of into its WAL and again at a che
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -43,6 +44,10 @@ FLUSH_BYTES = 32 * 1024 * 1024
 
 # Disk room kept for one more request when the receivers decide whether to accept: twice the Arrow
 # size of a request of 512 agent spans of 2.3 KB (see _space_needed).
+# A query waits for the flush of what was acknowledged before it, but asks for at most one flush this
+# often: polling `count(*)` once brought ingest down to one commit per acknowledgement. A query then
+# waits up to this long more; the spans it must see are on disk in the journal meanwhile.
+QUERY_FLUSH_SECONDS = 0.25
 REQUEST_HEADROOM_BYTES = 4 * 1024 * 1024
 
 
@@ -156,6 +161,7 @@ class Writer:
         self._acked = 0  # acknowledgements so far (a sequence number)
         self._flushed = 0  # the acknowledgement up to which everything is in the store
         self._flush_wanted = False
+        self._flushed_at = -math.inf  # when the last flush began
         self._failed_flushes = 0
         # Acknowledged items the last flush could not store (retried until it can), and why.
         self._unstored_items = 0
@@ -411,9 +417,12 @@ class Writer:
     def _flush_due(self) -> bool:
         if not self._unflushed:
             return False
-        if self._unflushed_items >= self._flush_items or self._flush_wanted or self._journal_done:
+        if self._unflushed_items >= self._flush_items or self._journal_done:
             return True
-        return self._unflushed_since is not None and time.monotonic() - self._unflushed_since >= self._flush_seconds
+        now = time.monotonic()
+        if self._flush_wanted and now - self._flushed_at >= QUERY_FLUSH_SECONDS:
+            return True
+        return self._unflushed_since is not None and now - self._unflushed_since >= self._flush_seconds
 
     def _run_flush(self) -> None:
         while True:
@@ -438,6 +447,9 @@ class Writer:
                     wait = None
                     if self._unflushed_since is not None:
                         wait = max(0.001, self._unflushed_since + self._flush_seconds - time.monotonic())
+                    if self._flush_wanted and self._unflushed:
+                        wanted = max(0.001, self._flushed_at + QUERY_FLUSH_SECONDS - time.monotonic())
+                        wait = wanted if wait is None else min(wait, wanted)
                     self._cond.wait(wait)
             with self._journal_lock, self._cond:
                 shutting_down = self._journal_done
@@ -445,6 +457,7 @@ class Writer:
                 self._flushing_items, self._unflushed_items = self._unflushed_items, 0
                 self._unflushed_since = None
                 self._flush_wanted = False
+                self._flushed_at = time.monotonic()
                 target = self._acked
                 try:
                     # New appends go to a new segment, so that the ones holding these entries can go.

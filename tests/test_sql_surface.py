@@ -638,3 +638,18 @@ def test_exporting_a_session_that_does_not_exist_says_so(live: RunningCollector,
     with pytest.raises(ApiError):
         with ApiClient(live.api_url, token="wrong") as client:
             client.sql("SELECT 1")
+
+
+def test_a_query_without_the_token_is_refused_before_its_body_is_read(live: RunningCollector) -> None:
+    """A client announcing a 100 MB body and sending none gets its 401 at once; nothing waits for the body."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", live.api_port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /api/v1/sql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 100000000\r\n\r\n"
+        )
+        sock.settimeout(5)
+        answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+    assert b"Bearer" in answer
