@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import os
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, get_args
@@ -190,7 +190,17 @@ def build_app(
     session_steps: SessionSteps | None = None,
     token: str | None = None,
     unstored: Callable[[], str | None] = lambda: None,
+    hidden_paths: Sequence[tuple[str, str]] = (),
 ) -> FastAPI:
+    """``hidden_paths``: (folder, what to say instead) for folders error messages must not show."""
+    # Longest first, so that a folder inside another is replaced whole.
+    hidden = sorted(((p.rstrip("/"), say) for p, say in hidden_paths if p.rstrip("/")), key=lambda h: -len(h[0]))
+
+    def scrub(message: str) -> str:
+        for path, say in hidden:
+            message = message.replace(path, say)
+        return message
+
     running_queries = asyncio.Semaphore(MAX_RUNNING_QUERIES)
     query_threads = ThreadPoolExecutor(
         MAX_RUNNING_QUERIES, thread_name_prefix="stepseven-sql", initializer=_yield_to_ingest
@@ -233,7 +243,7 @@ def build_app(
         try:
             return await run_in_threadpool(fn, read, *args, **kwargs)
         except QueryFailed as exc:  # a timeout on a huge store, most likely
-            raise HTTPException(400, f"The read failed: {exc}") from None
+            raise HTTPException(400, scrub(f"The read failed: {exc}")) from None
 
     guarded = [Depends(require_token)]
 
@@ -285,9 +295,9 @@ def build_app(
                 ),
             )
         except QueryRefused as exc:
-            return _error(str(exc), 400)
+            return _error(scrub(str(exc)), 400)
         except QueryFailed as exc:
-            return _error(f"The query failed: {exc}", 400)
+            return _error(scrub(f"The query failed: {exc}"), 400)
         finally:
             running_queries.release()
         flag = {"X-Stepseven-Truncated": "true" if truncated else "false"}

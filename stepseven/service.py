@@ -274,6 +274,10 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             session_steps=session_steps,
             token=cc.token,
             unstored=unstored,
+            hidden_paths=[
+                *([(str(store.path.resolve().parent), "<store folder>")] if isinstance(store, DuckDBStore) else []),
+                (str(Path.home()), "~"),
+            ],
         )
         sockets.append((_uvicorn(api), _bind(cc.host, config.api_port, "the query API", "--api-port")))
         if config.receivers:

@@ -653,3 +653,35 @@ def test_a_query_without_the_token_is_refused_before_its_body_is_read(live: Runn
         answer = sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
     assert b"Bearer" in answer
+
+
+def test_an_error_message_names_no_folder_of_the_machine() -> None:
+    import asyncio
+
+    from api.app import build_app
+    from store.query import QueryFailed
+
+    class FailingReader:
+        dialect = "duckdb"
+
+        def run_arrow(self, sql: str, params: list[Any], **_: Any) -> Any:
+            raise QueryFailed('IO Error: Could not write file "/home/ana/traces/s.duckdb.tmp/duckdb_temp_1.block"')
+
+        def close(self) -> None:
+            pass
+
+    app = build_app(
+        FailingReader(),
+        lambda: {},
+        query_timeout_seconds=5,
+        hidden_paths=[("/home/ana/traces", "<store folder>"), ("/home/ana", "~")],
+    )
+
+    async def ask() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+            return await client.post("/api/v1/sql", json={"sql": "SELECT 1"})
+
+    answer = asyncio.run(ask())
+    assert answer.status_code == 400
+    assert "/home/ana" not in answer.text
+    assert "<store folder>/s.duckdb.tmp" in answer.json()["error"]
