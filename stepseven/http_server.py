@@ -77,8 +77,17 @@ def server(app: Any) -> Server:
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
             access_log=False,
             http=TimelyH11Protocol,
+            # Past this many open connections a request is answered 503 (exporters retry) instead of
+            # the process running out of files: a quarter of the open-file limit each, for the three
+            # servers and the store's files.
+            limit_concurrency=_connection_cap(),
         )
     )
+
+
+def _connection_cap() -> int:
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return 10_000 if soft == resource.RLIM_INFINITY else max(100, soft // 4)
 
 
 def raise_open_file_limit() -> int:
