@@ -24,9 +24,18 @@ _VOLATILE = re.compile(
 )
 
 
+# Every alternative of _VOLATILE needs a digit, or (a hash or a uuid of letters only) eight hex letters
+# in a row: a text with neither has nothing to mask, and is returned without running the regex, which
+# took 0.4 ms on a 1.8 KB tool result (the analyzer's largest cost on a 100k-span store).
+_MAY_BE_VOLATILE = re.compile(r"\d|[a-f]{8}", re.I)
+
+
 def gist(value: Any) -> str:
     """A result with its volatile tokens masked: two answers with the same gist say the same thing."""
-    return _VOLATILE.sub("#", canonical(value))
+    text = canonical(value)
+    if _MAY_BE_VOLATILE.search(text) is None:
+        return text
+    return _VOLATILE.sub("#", text)
 
 
 def canonical(value: Any) -> str:
