@@ -42,12 +42,12 @@ log = logging.getLogger(__name__)
 FLUSH_BYTES = 32 * 1024 * 1024
 
 
-# Disk room kept for one more request when the receivers decide whether to accept: twice the Arrow
-# size of a request of 512 agent spans of 2.3 KB (see _space_needed).
 # A query waits for the flush of what was acknowledged before it, but asks for at most one flush this
 # often: polling `count(*)` once brought ingest down to one commit per acknowledgement. A query then
 # waits up to this long more; the spans it must see are on disk in the journal meanwhile.
 QUERY_FLUSH_SECONDS = 0.25
+# Disk room kept for one more request when the receivers decide whether to accept: twice the Arrow
+# size of a request of 512 agent spans of 2.3 KB (see _space_needed).
 REQUEST_HEADROOM_BYTES = 4 * 1024 * 1024
 
 
@@ -162,6 +162,7 @@ class Writer:
         self._flushed = 0  # the acknowledgement up to which everything is in the store
         self._flush_wanted = False
         self._flushed_at = -math.inf  # when the last flush began
+        self._flushing_bytes = 0  # journal bytes of the flush being written
         self._failed_flushes = 0
         # Acknowledged items the last flush could not store (retried until it can), and why.
         self._unstored_items = 0
@@ -402,7 +403,7 @@ class Writer:
         (compressed, about 0.4 of its Arrow size) and then flushed, through the store's WAL when a flush
         is smaller than a row group (about the Arrow size again). Over-counted rather than under."""
         with self._cond:
-            journaled = sum(e.nbytes for e in self._unflushed)
+            journaled = sum(e.nbytes for e in self._unflushed) + self._flushing_bytes
         arrow = sum(item.batch.nbytes for item in items)
         return 3 * journaled + 2 * arrow
 
@@ -455,6 +456,7 @@ class Writer:
                 shutting_down = self._journal_done
                 entries, self._unflushed = self._unflushed, []
                 self._flushing_items, self._unflushed_items = self._unflushed_items, 0
+                self._flushing_bytes = sum(e.nbytes for e in entries)
                 self._unflushed_since = None
                 self._flush_wanted = False
                 self._flushed_at = time.monotonic()
@@ -466,7 +468,7 @@ class Writer:
                     log.exception("could not start a new journal segment; the current one is kept")
             kept = self._flush(entries) if entries else []
             with self._journal_lock, self._cond:
-                self._flushing_items = 0
+                self._flushing_items = self._flushing_bytes = 0
                 # Reads stop waiting even for entries the store refused: they wait for the store, not
                 # for the impossible; the failure is logged and counted.
                 self._flushed = max(self._flushed, target)
