@@ -35,7 +35,8 @@ class PendingLog(Protocol):
 # How long a stop goes on rebuilding what is pending before it leaves the rest for the next start.
 STOP_DRAIN_SECONDS = 5.0
 # A trace waiting longer than this for its session makes the collector report itself degraded. After a
-# million-span burst the backlog took about two minutes to build (docs/ingest.md).
+# million-span burst (148,000 traces) the backlog took about 7 minutes to build, and /healthz said so
+# for the last two (docs/ingest.md).
 WAIT_LIMIT_SECONDS = 300.0
 
 
