@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from analyzer.analyze import analyze_session
 from analyzer.config import AnalyzerConfig
 from analyzer.load import SESSIONS_PER_READ, Norms, load_sessions
-from collector.derived_work import FailingWork, FailureLog, run_split
+from collector.derived_work import FailingWork, FailureLog, backlog_problem, run_split
 from store.model import Finding
 
 log = logging.getLogger(__name__)
@@ -49,12 +49,11 @@ class AnalysisWorkerStats:
 
     def problem(self) -> str | None:
         """A sentence for /healthz while analysis is further behind than WAIT_LIMIT_SECONDS."""
-        if self.oldest_wait_seconds <= WAIT_LIMIT_SECONDS:
-            return None
-        return (
-            f"{self.waiting_sessions:,} sessions wait for their analysis, the oldest for "
-            f"{self.oldest_wait_seconds / 60:.0f} minutes: their findings are not computed yet; they are "
-            "analyzed as the collector catches up"
+        return backlog_problem(
+            f"{self.waiting_sessions:,} sessions wait for their analysis",
+            self.oldest_wait_seconds,
+            WAIT_LIMIT_SECONDS,
+            "their findings are not computed yet; they are analyzed as the collector catches up",
         )
 
 

@@ -30,13 +30,13 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script: the checkout's packages
-from benchmarks.ingest_throughput import Job, _free_port, _fresh_requests, build_template_spans
+from benchmarks.ingest_throughput import Job, _fresh_requests, build_template_spans
+from benchmarks.large_requests import collector
 
 MIB = 1024 * 1024
 
@@ -97,54 +97,16 @@ class Load:
                         time.sleep(float(response.headers.get("Retry-After", "1")))
 
 
-class Collector:
-    def __init__(self, db: Path) -> None:
-        self.http, self.api = _free_port(), _free_port()
-        args = [
-            sys.executable,
-            "-m",
-            "stepseven",
-            "serve",
-            "--no-ui",
-            "--db",
-            str(db),
-            "--grpc-port",
-            str(_free_port()),
-        ]
-        args += ["--http-port", str(self.http), "--api-port", str(self.api)]
-        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-        self.lines: list[str] = []
-        ready = threading.Event()
-
-        def pump() -> None:
-            assert self.proc.stderr is not None
-            for line in self.proc.stderr:
-                self.lines.append(line)
-                if "stepseven is ready" in line:
-                    ready.set()
-
-        threading.Thread(target=pump, daemon=True).start()
-        if not ready.wait(90):
-            self.proc.kill()
-            raise SystemExit("the collector did not start:\n" + "".join(self.lines))
-
-    def sql(self, query: str) -> dict[str, Any]:
-        response = httpx.post(f"http://127.0.0.1:{self.api}/api/v1/sql", json={"sql": query}, timeout=120)
-        response.raise_for_status()
-        return dict(response.json())
-
-    def health(self) -> dict[str, Any]:
-        return dict(httpx.get(f"http://127.0.0.1:{self.api}/healthz", timeout=30).json())
-
-    def terminate(self) -> tuple[float, int]:
-        started = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(120)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            code = -9
-        return time.monotonic() - started, code
+def terminate(proc: subprocess.Popen[str]) -> tuple[float, int]:
+    """SIGTERM, then how long the collector took to stop and its exit code (-9: killed after 120 s)."""
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(120)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = -9
+    return time.monotonic() - started, code
 
 
 class Disk:
@@ -249,61 +211,54 @@ def main() -> None:
             f.write(os.urandom(args.ballast_mib * MIB))
         usage = shutil.disk_usage(folder)
         print(f"volume {folder}: {usage.total / MIB:.0f} MiB, {usage.free / MIB:.1f} MiB free after the ballast")
-        collector = Collector(db)
-        disk = Disk(folder, db)
-        load = Load(f"http://127.0.0.1:{collector.http}/v1/traces", template, args.exporters)
-        load.start()
-        started = time.monotonic()
-        if not wait_refusing(load, args.refusing_seconds, 600):
-            raise SystemExit("the collector never refused; make the volume smaller or the ballast larger")
-        phase1 = {
-            "acked": load.acked,
-            "seconds to first refusal": round((load.first_refusal or started) - started, 1),
-            "lowest free MiB": round(disk.min_free / MIB, 1),
-            "files at lowest (MiB)": {k: round(v / MIB, 1) for k, v in disk.files_at_min.items()},
-            "health problems": collector.health()["problems"],
-            "free MiB now": round(shutil.disk_usage(folder).free / MIB, 1),
-            "files now (MiB)": {k: round(v / MIB, 1) for k, v in disk.files().items()},
-            "deleted but still open (MiB)": round(held_deleted(collector.proc.pid, folder) / MIB, 1),
-        }
-        print("phase 1, filling:", phase1)
+        with collector(db, None) as c:
+            disk = Disk(folder, db)
+            load = Load(f"http://127.0.0.1:{c.http_port}/v1/traces", template, args.exporters)
+            load.start()
+            started = time.monotonic()
+            if not wait_refusing(load, args.refusing_seconds, 600):
+                raise SystemExit("the collector never refused; make the volume smaller or the ballast larger")
+            phase1 = {
+                "acked": load.acked,
+                "seconds to first refusal": round((load.first_refusal or started) - started, 1),
+                "lowest free MiB": round(disk.min_free / MIB, 1),
+                "files at lowest (MiB)": {k: round(v / MIB, 1) for k, v in disk.files_at_min.items()},
+                "health problems": c.health()["problems"],
+                "free MiB now": round(shutil.disk_usage(folder).free / MIB, 1),
+                "files now (MiB)": {k: round(v / MIB, 1) for k, v in disk.files().items()},
+                "deleted but still open (MiB)": round(held_deleted(c.proc.pid, folder) / MIB, 1),
+            }
+            print("phase 1, filling:", phase1)
 
-        acked_before = load.acked
-        ballast.unlink()
-        freed = time.monotonic()
-        disk.reset()
-        while load.acked == acked_before and time.monotonic() - freed < 120:
-            time.sleep(0.05)
-        resumed = time.monotonic() - freed if load.acked > acked_before else None
-        wait_refusing(load, args.refusing_seconds, 300)
-        phase2 = {
-            "seconds until accepted again": round(resumed, 2) if resumed is not None else "never",
-            "acked in all": load.acked,
-            "lowest free MiB": round(disk.min_free / MIB, 1),
-            "files now (MiB)": {k: round(v / MIB, 1) for k, v in disk.files().items()},
-        }
-        print("phase 2, space freed:", phase2)
+            acked_before = load.acked
+            ballast.unlink()
+            freed = time.monotonic()
+            disk.reset()
+            while load.acked == acked_before and time.monotonic() - freed < 120:
+                time.sleep(0.05)
+            resumed = time.monotonic() - freed if load.acked > acked_before else None
+            wait_refusing(load, args.refusing_seconds, 300)
+            phase2 = {
+                "seconds until accepted again": round(resumed, 2) if resumed is not None else "never",
+                "acked in all": load.acked,
+                "lowest free MiB": round(disk.min_free / MIB, 1),
+                "files now (MiB)": {k: round(v / MIB, 1) for k, v in disk.files().items()},
+            }
+            print("phase 2, space freed:", phase2)
 
-        seconds, code = collector.terminate()
-        load.stop()
-        disk.stop()
-        traceback = any("Traceback" in line for line in collector.lines)
-        print(f"phase 3, SIGTERM under load: stopped in {seconds:.1f} s, exit code {code}, traceback: {traceback}")
-        if traceback or code != 0 or seconds > 10:
-            print("".join(collector.lines[-40:]))
+            seconds, code = terminate(c.proc)
+            load.stop()
+            disk.stop()
+            traceback = any("Traceback" in line for line in c.output)
+            print(f"phase 3, SIGTERM under load: stopped in {seconds:.1f} s, exit code {code}, traceback: {traceback}")
+            if traceback or code != 0 or seconds > 10:
+                print("".join(c.output[-40:]))
 
         acked = load.acked
-        again = Collector(db)
-        try:
-            answer = again.sql("SELECT count(*) FROM spans")
-            count = int(answer["rows"][0][0])
-            print(
-                f"phase 4, restart: {count:,} spans stored, {acked:,} acknowledged, "
-                f"missing {max(0, acked - count):,}; warning: {answer.get('warning')}"
-            )
-            print(f"statuses seen by the exporters: {load.statuses}")
-        finally:
-            again.terminate()
+        with collector(db, None) as again:
+            count = int(again.sql("SELECT count(*) FROM spans")[0][0])
+        print(f"phase 4, restart: {count:,} spans stored, {acked:,} acknowledged, missing {max(0, acked - count):,}")
+        print(f"statuses seen by the exporters: {load.statuses}")
         if count < acked:
             raise SystemExit(1)
 

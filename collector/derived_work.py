@@ -246,6 +246,13 @@ class FailingWork:
             )
 
 
+def backlog_problem(waiting: str, oldest_seconds: float, limit_seconds: float, meaning: str) -> str | None:
+    """The /healthz sentence for derived work that has waited longer than its limit, or None."""
+    if oldest_seconds <= limit_seconds:
+        return None
+    return f"{waiting}, the oldest for {oldest_seconds / 60:.0f} minutes: {meaning}"
+
+
 def run_split(
     keys: list[str], work: Callable[[list[str]], T], failing: FailingWork, what: str
 ) -> tuple[list[T], list[str]]:

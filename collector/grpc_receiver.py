@@ -94,6 +94,7 @@ class GrpcReceiver:
                         raise Unauthenticated(UNAUTHENTICATED)
                 if len(raw) > self._max_message:
                     raise PayloadTooLarge(f"the message has {len(raw)} bytes; the limit is {self._max_message}")
+                self._ingest.admit()
                 accepted = self._ingest.accept(signal, raw, PROTOBUF)
                 return bytes(self._ingest.wait(accepted).SerializeToString())
             except ExportError as err:

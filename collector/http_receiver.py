@@ -81,9 +81,6 @@ def build_app(ingest: Ingest, config: CollectorConfig, health: Callable[[], dict
             response = ingest.wait(accepted, timeout=0)
             return Response(encode(response, media), media_type=media)
         except ExportError as err:
-            # Its traceback holds the frames that held the request's (inflated) body: drop them now,
-            # not whenever the cyclic GC next runs.
-            err.__traceback__ = None
             ingest.refused(err)
             status = status_for(err)
             headers = {}

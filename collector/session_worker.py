@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from collector.derived_work import FailingWork, FailureLog, run_split
+from collector.derived_work import FailingWork, FailureLog, backlog_problem, run_split
 from collector.sessions import assign_sessions, build_session, first_text, preview_source
 from store.model import Batch, SessionView, SpanRecord
 
@@ -67,12 +67,11 @@ class SessionWorkerStats:
 
     def problem(self) -> str | None:
         """A sentence for /healthz while the backlog is older than WAIT_LIMIT_SECONDS."""
-        if self.oldest_wait_seconds <= WAIT_LIMIT_SECONDS:
-            return None
-        return (
-            f"{self.pending_traces:,} traces wait for their sessions, the oldest for "
-            f"{self.oldest_wait_seconds / 60:.0f} minutes: the sessions and findings of recent data are not "
-            "shown yet; they are built as the collector catches up"
+        return backlog_problem(
+            f"{self.pending_traces:,} traces wait for their sessions",
+            self.oldest_wait_seconds,
+            WAIT_LIMIT_SECONDS,
+            "the sessions and findings of recent data are not shown yet; they are built as the collector catches up",
         )
 
 

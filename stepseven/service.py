@@ -169,7 +169,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         on_commit=sessions.touch_batch,
         journal=journal,
         flush_items=ROW_GROUP_SIZE,
-        disk_problem=disk.problem if disk is not None else _no_disk_problem,
+        disk_problem=disk.problem if disk is not None else None,
     )
 
     def exports_queued() -> bool:
@@ -381,10 +381,6 @@ async def _log_problems(current: Callable[[], dict[str, str]], every_seconds: fl
         for kind in before.keys() - now.keys():
             log.warning("no longer degraded by %s", kind)
         before = now
-
-
-def _no_disk_problem(needed_bytes: int) -> None:
-    return None  # PostgreSQL: the database server's disk is its own
 
 
 def _disk_report(store: DuckDBStore, disk: DiskSpace) -> dict[str, Any]:

@@ -55,10 +55,6 @@ class DiskState:
     total_bytes: int
     reserve_bytes: int
 
-    @property
-    def low(self) -> bool:
-        return self.free_bytes < self.reserve_bytes
-
     def problem(self, needed_bytes: int = 0) -> str | None:
         """A sentence when less than the reserve (plus ``needed_bytes`` about to be written) is free."""
         if self.free_bytes >= self.reserve_bytes + needed_bytes:

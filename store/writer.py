@@ -127,11 +127,11 @@ class Writer:
         flush_items: int = 10_240,
         flush_seconds: float = 2.0,
         flush_bytes: int = FLUSH_BYTES,
-        disk_problem: Callable[[int], str | None] = lambda needed: None,
+        disk_problem: Callable[[int], str | None] | None = None,
     ) -> None:
         self._store = store
         # A sentence while the disk cannot take this many more bytes (and its reserve).
-        self._disk_problem = disk_problem
+        self._disk_problem = disk_problem or (lambda needed: None)
         self._on_commit = on_commit
         self._max_queue = max_queue_items
         self._max_batch = max_batch_items
