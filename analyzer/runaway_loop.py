@@ -279,13 +279,13 @@ def _streaks(calls: list[AnalysisStep], similar: float) -> list[list[AnalysisSte
     is progress, not a loop, and is not returned.
     """
     streaks: list[list[AnalysisStep]] = []
-    learned: set[str] = set()
+    learned: frozenset[str] = frozenset()
     streak: list[AnalysisStep] = []
     for call in calls:
         if _unrecorded(call):
             # Content capture off: nothing to compare, so nothing to conclude.
             streaks.append(streak)
-            streak, learned = [], set()
+            streak, learned = [], frozenset()
             continue
         asked = words(call.tool_arguments)
         # Volatile tokens (ids, counters) masked; an echo of the request ("no results for <query>") is no news.
