@@ -149,6 +149,24 @@ def rows_by_sql(read: Reader) -> SessionRowsReader:
 # Sessions read at a time: one read of 50 sessions' steps stays within a few tens of MB of DuckDB
 # memory, which the collector's ingest shares.
 SESSIONS_PER_READ = 50
+# The collector's analyzer knows the sessions' sizes and reads by steps instead: up to 2,000 steps a read
+# (a long session alone), 500 sessions at most. Each read has a fixed cost (a join over the raw spans'
+# rowid windows): 50 sessions of 7 steps a read cost 4.7 ms a session, 300 of them 1.9 ms.
+STEPS_PER_READ = 2000
+SESSIONS_PER_RUN = 500
+
+
+def reads_by_steps(step_counts: dict[str, int], steps_per_read: int = STEPS_PER_READ) -> list[list[str]]:
+    """The sessions in groups of at most ``steps_per_read`` steps (a larger session alone), in order."""
+    groups: list[list[str]] = []
+    steps = steps_per_read
+    for session, count in step_counts.items():
+        if steps + count > steps_per_read:
+            groups.append([])
+            steps = 0
+        groups[-1].append(session)
+        steps += count
+    return groups
 
 
 def iter_sessions(rows_of: SessionRowsReader, session_ids: Sequence[str]) -> Iterator[SessionSteps]:

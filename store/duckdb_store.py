@@ -588,6 +588,15 @@ class DuckDBStore:
             ).fetchall()
             return dict(rows)
 
+    def session_step_counts(self, session_ids: Sequence[str]) -> dict[str, int]:
+        with self._reading() as cursor:
+            cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(session_ids), pa.string())}))
+            rows = cursor.execute(
+                "SELECT session_id, step_count FROM derived_sessions "
+                "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
+            ).fetchall()
+            return dict(rows)
+
     def replace_findings(self, analyzed: dict[str, int], findings: list[Finding]) -> None:
         """Replaces the findings of the analyzed sessions (session_id -> the session version analyzed).
 

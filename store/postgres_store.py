@@ -354,6 +354,13 @@ class PostgresStore:
             )
         )
 
+    def session_step_counts(self, session_ids: Sequence[str]) -> dict[str, int]:
+        return dict(
+            self.read(
+                "SELECT session_id, step_count FROM derived_sessions WHERE session_id = ANY(?)", [list(session_ids)]
+            )
+        )
+
     def replace_findings(self, analyzed: dict[str, int], findings: list[Finding]) -> None:
         """Replaces the findings of the analyzed sessions; a finding found again keeps its detection time."""
         now = time.time_ns()
