@@ -34,6 +34,8 @@ _A2A = {"task_failed": "failed", "task_rejected": "rejected", "task_canceled": "
 
 def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
     found: list[Finding] = _never_delegated(session)
+    if not found:
+        found = _claimed_handoff(session)
     stops = limit_stops(session)
     # The session's loops, found once and only if a hand-off needs them (a limit above its target).
     loops = functools.cache(
@@ -67,6 +69,8 @@ def detect(session: SessionSteps, config: AnalyzerConfig) -> list[Finding]:
             found.append(failure)
             continue
         for check in (
+            _not_awaited,
+            _ended_on_a_call,
             _result_unused,
             cut_short,
             _empty_answer,
@@ -293,6 +297,87 @@ def _empty_payload(
         f"handoff {who} passed {what}: the first model call of {handoff.to_agent or 'the target'} "
         f"(step {first.step_index}) had no user request to work on.",
     )
+
+
+def _not_awaited(
+    session: SessionSteps,
+    config: AnalyzerConfig,
+    handoff: AnalysisHandoff,
+    delegating: AnalysisStep | None,
+    target: AnalysisStep | None,
+    who: str,
+) -> Finding | None:
+    """Fire and forget: the call meant to return the other agent's answer returned before that agent finished,
+    and the caller never took another step once it had (no later call that could have fetched the result).
+    Times only: holds with content off."""
+    if handoff.mechanism not in _RETURNING or delegating is None or target is None:
+        return None
+    if target.trace_id != delegating.trace_id:
+        return None  # another process's clock: its times cannot be set against the caller's
+    if target.end_time_unix_nano <= delegating.end_time_unix_nano:
+        return None
+    caller = delegating.agent_name or handoff.from_agent
+    if any(
+        s.agent_name == caller and s.start_time_unix_nano >= target.end_time_unix_nano
+        for s in session.steps
+        if s is not delegating
+    ):
+        return None  # the caller came back after the work was done (a status check, a later turn)
+    return finding(
+        session,
+        KIND,
+        "result_never_returned",
+        "high",
+        [delegating, target],
+        f"handoff {who}: {delegating.label} (step {delegating.step_index}) returned "
+        f"{(target.end_time_unix_nano - delegating.end_time_unix_nano) / 1e9:.1f} s before "
+        f"`{handoff.to_agent or 'the other agent'}` finished (step {target.step_index}), and "
+        f"`{caller or 'the caller'}` never took another step after that: the work was started, not awaited, "
+        "and its result reached no one.",
+    )
+
+
+def _ended_on_a_call(
+    session: SessionSteps,
+    config: AnalyzerConfig,
+    handoff: AnalysisHandoff,
+    delegating: AnalysisStep | None,
+    target: AnalysisStep | None,
+    who: str,
+) -> Finding | None:
+    """The agent that took the work stopped right after one of its tool calls, with no model call after it to read
+    the result and answer: an agent run ends with its model's answer, so this one was stopped (a token, time or
+    call limit that leaves no status). Structure only: holds with content off."""
+    if target is None or target.step_kind != "agent":
+        return None
+    own = [s for s in _run_of(session, target) if s.agent_name == target.agent_name and s is not target]
+    calls = [s for s in own if s.step_kind == "llm"]
+    if len(calls) < 2:
+        return None
+    last = max(own, key=lambda s: (s.end_time_unix_nano, s.step_index))
+    if last.step_kind != "tool" or last.failed or _ends_a_run(last.tool_name):
+        return None
+    return finding(
+        session,
+        KIND,
+        "stopped_before_answering",
+        "high",
+        [s for s in (delegating, target, last) if s],
+        f"handoff {who}: `{handoff.to_agent or target.agent_name or 'the other agent'}` stopped right after "
+        f"{last.label} (step {last.step_index}), with no model call after it to read the result and answer: "
+        "it was cut short, and what it had found never reached the caller as an answer.",
+    )
+
+
+def _ends_a_run(tool_name: str | None) -> bool:
+    """Tools whose call is the answer or the hand-back itself (final_answer, transfer_back_to_supervisor)."""
+    words = _name_words(tool_name)
+    return bool(words & _ENDING_WORDS) or _names_an_agent(tool_name)
+
+
+_ENDING_WORDS = frozenset(
+    "final answer respond response output result submit finish done exit stop end complete escalate".split()
+)
 
 
 def _later_caller_calls(session: SessionSteps, delegating: AnalysisStep) -> list[AnalysisStep]:
@@ -598,6 +683,113 @@ def _never_delegated(session: SessionSteps) -> list[Finding]:
             )
         )
     return found
+
+
+# An answer telling the user their request was passed on: "I've forwarded your dispute to our billing
+# specialist", "I have transferred you to the billing team".
+_CLAIMS_HANDOFF = re.compile(
+    r"\b(i'?ve|i have|has been|have been|is being|was|were)\s+(forwarded|transferred|handed (it |this )?(over|off)"
+    r"|passed (it |this )?(on|along)|routed|escalated)\b|\b(forwarded|transferred|handed over|routed|escalated) "
+    r"(you|your \w+|it|this|the \w+) to\b",
+    re.IGNORECASE,
+)
+
+
+def _claimed_handoff(session: SessionSteps) -> list[Finding]:
+    """The agent tells the user it passed the work on, but its last attempt to call anything failed and no other
+    agent ever ran: a call to an agent the framework rejected ("Unknown tool billing_specialist", a schema
+    the arguments broke) that the model then reported as done. Needs the answer's words: silent with content off.
+    """
+    agents = {s.agent_name for s in session.steps if s.agent_name}
+    if len(agents) > 1 or any(h.outcome == "completed" for h in session.handoffs):
+        return []
+    answers = [s for s in session.steps if s.step_kind in ("agent", "llm") and _answer_text(s)]
+    if not answers:
+        return []
+    last = max(answers, key=lambda s: (s.start_time_unix_nano, s.step_index))  # an agent's span starts first
+    claim = _CLAIMS_HANDOFF.search(_answer_text(last))
+    if claim is None:
+        return []
+    failed = _last_failed_call(session, last)
+    if failed is None:
+        return []
+    step, name, error = failed
+    return [
+        finding(
+            session,
+            KIND,
+            "delegation_failed",
+            "high",
+            [step, last],
+            f"`{last.agent_name or 'the agent'}` told the user '{short(_answer_text(last), 100)}', but its call to "
+            f"`{name}` failed ('{short(clean_error(error), 120)}', step {step.step_index}) and no other agent ever "
+            "ran: the work was never handed over.",
+            anchor=f"claimed:{step.span_id}",
+        )
+    ]
+
+
+def _answer_text(step: AnalysisStep) -> str:
+    text = output_text(step.output_messages)
+    if text or step.step_kind != "llm":
+        return text
+    return " ".join(
+        _final_answer(p.get("arguments"))
+        for m in step.output_messages or []
+        for p in m.get("parts") or []
+        if isinstance(p, dict) and p.get("type") == "tool_call" and p.get("name") == "final_answer"
+    )
+
+
+def _final_answer(arguments: object) -> str:
+    answer = arguments.get("answer") if isinstance(arguments, dict) else None
+    return answer if isinstance(answer, str) else canonical(arguments)
+
+
+def _last_failed_call(session: SessionSteps, answer: AnalysisStep) -> tuple[AnalysisStep, str, str] | None:
+    """The last call the agent attempted before ``answer``, if it failed and was not made again successfully: a
+    failed step (a tool, or a code agent's step naming the tool it could not run), or an error handed back to
+    the model as the call's result. (step, tool name, error)."""
+    attempts: list[tuple[int, AnalysisStep, str, str | None]] = []  # (start, step, name, error or None)
+    # Before the answering call; an agent step's answer comes at its end, after its own steps.
+    before = answer.end_time_unix_nano if answer.step_kind == "agent" else answer.start_time_unix_nano
+    for step in session.steps:
+        if step.start_time_unix_nano > before or step is answer:
+            continue
+        if step.step_kind == "tool" and step.tool_name and step.tool_name != "final_answer":
+            error = (step.error_message or step.error_type or "error") if step.failed else None
+            attempts.append((step.start_time_unix_nano, step, step.tool_name, error))
+        elif step.step_kind == "workflow" and step.failed and step.error_message:
+            match = re.search(r"Unknown tool (\w+)", step.error_message)
+            if match:
+                attempts.append((step.end_time_unix_nano, step, match.group(1), step.error_message))
+    for message in answer.input_messages or []:
+        for part in message.get("parts") or []:
+            if isinstance(part, dict) and part.get("type") == "tool_call_response":
+                text = canonical(part.get("response"))
+                if looks_like_error(text) or _NAMED_ERROR.match(text):
+                    name = _called_name(answer, part.get("id"))
+                    if name:
+                        attempts.append((answer.start_time_unix_nano - 1, answer, name, text))
+    if not attempts:
+        return None
+    attempts.sort(key=lambda a: a[0])
+    _, step, name, error = attempts[-1]
+    if error is None:
+        return None
+    return step, name, error
+
+
+_NAMED_ERROR = re.compile(r"\W*[\w.]*(Error|Exception)\b")  # "AI_InvalidToolInputError: Invalid input for tool ..."
+
+
+def _called_name(step: AnalysisStep, call_id: object) -> str | None:
+    """The name of the tool call ``call_id`` in the input messages of ``step``."""
+    for message in step.input_messages or []:
+        for part in message.get("parts") or []:
+            if isinstance(part, dict) and part.get("type") == "tool_call" and part.get("id") == call_id:
+                return str(part.get("name"))
+    return None
 
 
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*%?")

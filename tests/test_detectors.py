@@ -290,7 +290,12 @@ def test_a_remote_agent_in_a_trace_of_its_own_lost_its_context() -> None:
 
 def test_a_delegated_agent_that_takes_too_long_to_answer_is_flagged() -> None:
     s = _delegation("Refund R-1 issued.", "Your refund R-1 is issued.")
-    s.steps[2].end_time_unix_nano = s.steps[2].start_time_unix_nano + 15 * MINUTE
+    # The tool that asked waited for it, and the caller answered after that.
+    slow = s.steps[2].start_time_unix_nano + 15 * MINUTE - s.steps[2].end_time_unix_nano
+    s.steps[2].end_time_unix_nano += slow
+    s.steps[1].end_time_unix_nano += slow
+    s.steps[4].start_time_unix_nano += slow
+    s.steps[4].end_time_unix_nano += slow
     [found] = failed_handoff.detect(s.build(), CONFIG)
     assert found.sub_kind == "no_answer_in_time" and "15.0 minutes" in found.explanation
 

@@ -81,17 +81,24 @@ def test_a_collector_on_a_filling_disk_refuses_before_it_is_full_and_resumes_onc
         with httpx.Client(timeout=30) as client:
             url = f"{collector.http_url}/v1/traces"
             headers = {"Content-Type": "application/x-protobuf"}
+            transient: list[str] = []
             for _ in range(200):
                 body, traces = _request(200)
                 response = client.post(url, content=body, headers=headers)
                 if response.status_code == 200:
                     acknowledged |= traces
                     continue
+                if response.status_code == 503 and response.headers.get("Retry-After") == "1" and len(transient) < 20:
+                    # A busy writer (queue full, slow commit) says "again in a second"; an exporter retries
+                    # it, and so does this one. Only the reserve's refusal ends the filling.
+                    transient.append(response.text)
+                    time.sleep(1)
+                    continue
                 refusal = response
                 break
             assert refusal is not None, "the collector never refused, though the volume is smaller than what was sent"
-            assert refusal.status_code == 503
-            assert refusal.headers["Retry-After"] == "5"
+            assert refusal.status_code == 503, refusal.text
+            assert refusal.headers["Retry-After"] == "5", (refusal.text, transient)
             assert "reserve" in refusal.text and "space is freed" in refusal.text
             health = collector.health()
             assert health["status"] == "degraded"

@@ -137,6 +137,30 @@ SHAPES = [
         "crewai-c-handoff-unknown-coworker-004",
         "crewai-c2-ok-delegation-with-history-and-planning-011",
     ),
+    (
+        "a call to an agent the framework rejects, reported to the user as passed on",
+        "failed_handoff",
+        "smolagents-c-d269ddbac7e3",
+        "smolagents-c2-60620effeb12",
+    ),
+    (
+        "an agent-as-tool call that returns at once, its sub-agent finishing after the caller is gone",
+        "failed_handoff",
+        "strands-c2-303-fire-and-forget",
+        "strands-c2-408-subagent-retry-recovers",
+    ),
+    (
+        "a sub-agent stopped right after a tool call, before its model could answer (content off)",
+        "failed_handoff",
+        "strands-c2-103-cursor-poller-subagent",
+        "strands-c2-403-cursor-pager-finishes",
+    ),
+    (
+        "a loop that ends with its exit tool is not an agent stopped before answering",
+        "failed_handoff",
+        "strands-c2-103-cursor-poller-subagent",
+        "adk-c2-ok-loopagent-exits-after-fix-36b9ff",
+    ),
 ]
 
 
