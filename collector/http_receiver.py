@@ -26,7 +26,7 @@ from collector.errors import (
     status_for,
 )
 from collector.ingest import Ingest
-from collector.limits import InflateBudget, Lease, decompress
+from collector.limits import Lease, decompress
 from collector.signals import LOGS, METRICS, TRACES, Signal
 
 
@@ -49,13 +49,11 @@ async def _read_body(request: Request, max_bytes: int) -> bytes:
 
 def build_app(ingest: Ingest, config: CollectorConfig, health: Callable[[], dict[str, Any]]) -> Starlette:
     limits = config.limits
-    # Twice the largest body: two bombs at the limit at once, or many ordinary requests.
-    inflating = InflateBudget(2 * limits.max_decompressed_bytes)
 
     def decode_and_accept(signal: Signal, body: bytes, media: str, encoding: str) -> Any:
         # Blocking (decompression here, then the wait for a decode worker): on a thread, so the event
         # loop keeps serving other exporters.
-        with Lease(inflating) as lease:
+        with Lease(ingest.inflating) as lease:
             return ingest.accept(signal, decompress(body, encoding, limits.max_decompressed_bytes, lease), media)
 
     async def export(request: Request, signal: Signal) -> Response:

@@ -16,7 +16,7 @@ from collector import decode
 from collector.config import CollectorConfig
 from collector.decode_pool import DecodePool
 from collector.errors import DiskLow, ExportError, QueueFull, Unavailable
-from collector.limits import Counters
+from collector.limits import Counters, InflateBudget
 from collector.signals import Signal
 from store.model import WriteResult
 from store.writer import CommitFailed, Writer, WriterClosed
@@ -55,6 +55,9 @@ class Ingest:
         self.writer = writer
         self.counters = counters
         self.decoders = decoders
+        # Twice the largest body: two bombs at the limit at once, or many ordinary requests; shared by
+        # the HTTP and gRPC receivers, so that neither can take memory the other counted on.
+        self.inflating = InflateBudget(2 * config.limits.max_decompressed_bytes)
 
     def accept(self, signal: Signal, body: bytes, media: str) -> Accepted:
         """Decodes a request's (decompressed) body in a decode worker and queues it for the writer.

@@ -13,7 +13,7 @@ _INFLATE_STEP = 1024 * 1024
 
 
 class InflateBudget:
-    """Bytes that requests being decompressed may hold at once, across all of them.
+    """Bytes that requests being decompressed may hold at once, across all of them and both receivers.
 
     Each request's decompression is bounded on its own (max_decompressed_bytes), but 16 concurrent
     gzip bombs of 122 KB, each inflating to 120 MiB, took the collector to 2.2-3.2 GB. A request takes
@@ -60,6 +60,12 @@ class Lease:
         if self._budget is not None:
             self._budget.take(n)
             self.bytes += n
+
+    def keep(self, n: int) -> None:
+        """Gives back what was taken beyond ``n`` (room reserved for the largest body, once the real one is known)."""
+        if self._budget is not None and self.bytes > n:
+            self._budget.give_back(self.bytes - n)
+            self.bytes = n
 
     def __enter__(self) -> Lease:
         return self

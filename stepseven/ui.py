@@ -20,7 +20,7 @@ def start_dashboard(api_url: str, host: str, port: int, token: str | None = None
         [
             sys.executable,
             "-m",
-            "streamlit",
+            "stepseven.ui",
             "run",
             str(APP),
             "--server.address",
@@ -48,3 +48,22 @@ def stop_dashboard(process: subprocess.Popen[bytes], timeout: float = 10) -> Non
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout)
+
+
+def run_streamlit(argv: list[str]) -> None:
+    """The dashboard's process: Streamlit's own command line, its HTTP connections bounded like the collector's.
+
+    Streamlit serves with uvicorn and builds the uvicorn.Config itself, with the default protocol; naming
+    the collector's protocol as that default gives the dashboard port the same header deadline (a client
+    sending a byte a second held its connection for good).
+    """
+    import uvicorn.config
+    from streamlit.web import cli
+
+    uvicorn.config.HTTP_PROTOCOLS["auto"] = "stepseven.http_server:TimelyH11Protocol"
+    sys.argv = ["streamlit", *argv]
+    cli.main(prog_name="streamlit")  # exits with Streamlit's status, as `python -m streamlit` does
+
+
+if __name__ == "__main__":
+    run_streamlit(sys.argv[1:])

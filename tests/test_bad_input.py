@@ -251,3 +251,55 @@ def test_many_gzip_bombs_at_once_are_inflated_within_a_bounded_budget(tmp_path: 
         assert good.status_code == 200
     finally:
         collector.stop()
+
+
+def test_authenticated_grpc_bombs_at_once_are_received_within_the_same_budget(tmp_path: object) -> None:
+    """Eight concurrent gRPC calls, with the token, whose gzip messages each inflate to 100 MiB.
+
+    gRPC inflates a message as it receives it, before any check of ours; the receiver reserves room
+    in the budget the HTTP receiver uses before it asks for the message."""
+    import threading
+    from pathlib import Path
+
+    import psutil
+
+    token = "bomb-probe-token-0123456789"
+    collector = RunningCollector(Path(str(tmp_path)) / "s.duckdb", "--token", token)
+    try:
+        assert collector.proc is not None
+        server = psutil.Process(collector.proc.pid)
+        before = server.memory_info().rss
+        bomb = bytes(100 * 1024 * 1024)
+        metadata = (("authorization", f"Bearer {token}"),)
+        codes: list[grpc.StatusCode] = []
+
+        def send() -> None:
+            channel = grpc.insecure_channel(collector.grpc_endpoint, compression=grpc.Compression.Gzip)
+            export = channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+            try:
+                export(bomb, metadata=metadata, timeout=120)
+            except grpc.RpcError as err:
+                codes.append(err.code())
+            channel.close()
+
+        senders = [threading.Thread(target=send) for _ in range(8)]
+        for sender in senders:
+            sender.start()
+        peak = before
+        while any(s.is_alive() for s in senders):
+            peak = max(peak, server.memory_info().rss)
+            for sender in senders:
+                sender.join(0.01)
+        # Zeros are no valid request (INVALID_ARGUMENT); those that found no room are told to send
+        # again (UNAVAILABLE, which exporters retry).
+        assert set(codes) <= {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNAVAILABLE} and len(codes) == 8
+        assert grpc.StatusCode.INVALID_ARGUMENT in codes
+        # One message at a time: gRPC's inflated buffer, the bytes made of it and the decode worker's copy
+        # (about 300 MiB); all eight at once took 1.3 GB before.
+        assert peak - before < 640 * 1024 * 1024, (before, peak)
+        channel = grpc.insecure_channel(collector.grpc_endpoint)
+        export = channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
+        export(request_bytes(2), metadata=metadata, timeout=10)
+        channel.close()
+    finally:
+        collector.stop()

@@ -9,6 +9,7 @@ from pathlib import Path
 import grpc
 import httpx
 
+from collector.grpc_receiver import IDLE_SECONDS
 from stepseven.http_server import HEADER_SECONDS, raise_open_file_limit
 from tests.conftest import RunningCollector
 from tests.otlp import request_bytes
@@ -37,31 +38,62 @@ def _closed_by_server(sock: socket.socket) -> bool:
     return True
 
 
-def test_a_thousand_idle_and_slow_connections_neither_block_exports_nor_stay_open(tmp_path: Path) -> None:
+def _wait_for_dashboard(collector: RunningCollector) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{collector.ui_url}/_stcore/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "the dashboard did not start within 60 s"
+        time.sleep(0.2)
+
+
+def test_a_thousand_idle_and_slow_connections_neither_block_exports_nor_stay_open_on_any_port(tmp_path: Path) -> None:
     raise_open_file_limit()  # this test's own 1,300 sockets
-    collector = RunningCollector(tmp_path / "s.duckdb")
+    collector = RunningCollector(tmp_path / "s.duckdb", ui=True)
     held: list[socket.socket] = []
+    idle_channel = grpc.insecure_channel(collector.grpc_endpoint)
     try:
+        _wait_for_dashboard(collector)
+        # An exporter that exports once and then has nothing more to send for a while.
+        idle_channel.unary_unary(TRACE_EXPORT)(request_bytes(1), timeout=10)
+        idle_since = time.monotonic()
+        states: list[grpc.ChannelConnectivity] = []
+        idle_channel.subscribe(states.append)
         # 700 that connect and say nothing, 400 that start a request and never finish its headers,
-        # and 200 that open the gRPC port and never complete the HTTP/2 handshake.
+        # and 200 that open the gRPC port and never complete the HTTP/2 handshake; on the dashboard's
+        # port, 100 silent and 100 that start a request and never finish it.
         held += [_connect(collector.http_port) for _ in range(700)]
         held += [_connect(collector.http_port, b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n") for _ in range(400)]
         grpc_held = [_connect(collector.grpc_port) for _ in range(200)]
         held += grpc_held
+        held += [_connect(collector.ui_port) for _ in range(100)]
+        held += [_connect(collector.ui_port, b"GET / HTTP/1.1\r\nHost: x\r\n") for _ in range(100)]
 
         # Meanwhile, exports and queries are served as usual.
         export = httpx.post(f"{collector.http_url}/v1/traces", content=request_bytes(2), headers=PROTOBUF, timeout=10)
         assert export.status_code == 200
         with grpc.insecure_channel(collector.grpc_endpoint) as channel:
             channel.unary_unary(TRACE_EXPORT)(request_bytes(3), timeout=10)
-        assert collector.sql("SELECT count(*) AS n FROM spans") == [{"n": 5}]
+        assert collector.sql("SELECT count(*) AS n FROM spans") == [{"n": 6}]
+        assert httpx.get(f"{collector.ui_url}/_stcore/health", timeout=10).status_code == 200
 
         # Past the header deadline (and gRPC's handshake timeout), the server has closed them all.
         time.sleep(max(HEADER_SECONDS, 10) + 3)
         still_open = [s for s in held if not _closed_by_server(s)]
         assert still_open == [], f"{len(still_open)} of {len(held)} idle connections are still open"
         assert collector.proc is not None and collector.proc.poll() is None
+
+        # A connected gRPC client that makes no call is let go after one to two IDLE_SECONDS (the
+        # server's GOAWAY turns the client's channel idle; it reconnects when it next exports).
+        while states[-1] != grpc.ChannelConnectivity.IDLE and time.monotonic() < idle_since + 2 * IDLE_SECONDS + 5:
+            time.sleep(0.2)
+        assert states[-1] == grpc.ChannelConnectivity.IDLE, states
+        idle_channel.unary_unary(TRACE_EXPORT)(request_bytes(1), timeout=10)
     finally:
+        idle_channel.close()
         for sock in held:
             sock.close()
         collector.stop()
