@@ -38,7 +38,7 @@ def size_label(chars: int) -> str:
     """``1,048,564 characters (1.0 MiB)``: how big a text is, in words a user reads at a glance."""
     if chars < 1024:
         return f"{chars:,} characters"
-    unit, amount = ("MiB", chars / 2**20) if chars >= 2**20 else ("KiB", chars / 2**10)
+    unit, amount = ("MiB", chars / 2**20) if chars >= 1000 * 2**10 else ("KiB", chars / 2**10)
     return f"{chars:,} characters ({amount:.1f} {unit})"
 
 
@@ -61,9 +61,9 @@ def shown(text: str, limit: int = LONG_CHARS, head: int = HEAD_CHARS) -> Shown:
 
 def short_number(value: float) -> str:
     """``27,996,123`` as ``28.0M``: a figure that fits a narrow metric (the exact one goes beside it)."""
-    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e4, "k")):
+    for size, unit, suffix in ((1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):  # 9,999 still fits whole
         if abs(value) >= size:
-            return f"{value / size:.1f}{suffix}"
+            return f"{value / unit:.1f}{suffix}"
     return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
 
 

@@ -47,6 +47,9 @@ def hover(value: Any, limit: int = 200) -> str:
     return html.escape(visible(raw))
 
 
+TALL_CHARS, TALL_LINES, TALL_PIXELS = 2_500, 30, 420
+
+
 def long_text(value: Any, name: str, *, language: str = "text") -> None:
     """Trace content that may be huge: up to a few thousand characters shown, beyond that a head with
     the size and a download of the whole (a megabyte in a code block costs the browser seconds)."""
@@ -54,7 +57,10 @@ def long_text(value: Any, name: str, *, language: str = "text") -> None:
     if not isinstance(value, str) and value is not None:
         language = "json"
     seen = shown(whole)
-    st.code(seen.head, language=language if not seen.cut_here else "text", wrap_lines=True)
+    # A tall text scrolls in its own box, so that the turns after it stay near.
+    tall = len(seen.head) > TALL_CHARS or seen.head.count("\n") > TALL_LINES
+    st.code(seen.head, language=language if not seen.cut_here else "text", wrap_lines=True,
+            height=TALL_PIXELS if tall else "content")  # fmt: skip
     if seen.cut_here:
         st.caption(f"Showing the first {len(seen.head):,} of {size_label(seen.total)}.")
         st.download_button(
@@ -92,7 +98,7 @@ def conversation(items: Any, name: str) -> None:
                 where = f"{name}-{t + 1}-{p + 1}"
                 call_id = f"  ·  id {visible(part.call_id)}" if part.call_id else ""
                 if part.kind == "tool_call":
-                    st.text(f"→ calls {visible(part.name)}{call_id}")
+                    st.text(f"→ tool call {visible(part.name)}{call_id}")
                     if part.arguments is not None:
                         long_text(key_value_text(part.arguments), f"{where}-arguments")
                     elif part.text:

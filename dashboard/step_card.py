@@ -143,7 +143,8 @@ def draw(db: DashboardData, session_id: str, step: dict[str, Any], current: int,
         st.caption("the request the agent got")
         conversation(_turns_as_messages(exchange.request), f"{name}-request")
     if step.get("tool_arguments") is not None:
-        st.text(visible(f"tool arguments ({step.get('tool_name')})"))
+        tool = step.get("tool_name")
+        st.text(visible(f"tool arguments ({tool})" if tool else "tool arguments"))
         rows = key_values(step["tool_arguments"])
         long_text(key_value_text(rows) if rows else step["tool_arguments"], f"{name}-arguments")
 

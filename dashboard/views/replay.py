@@ -12,6 +12,7 @@ import streamlit as st
 from analyzer.config import AnalyzerConfig
 from api.client import ApiError
 from dashboard import step_card
+from dashboard.conversation import duration_label, short_number, visible
 from dashboard.data import PAGE, SessionFilter, parse_json, peaks
 from dashboard.render import data, empty_store_help, hover, text, unreachable
 
@@ -86,13 +87,15 @@ def go_to(step: int) -> None:
     params["step"] = str(min(max(step, 1), total))
 
 
-st.text(f"session {session_id}")
+st.text(visible(f"session {session_id}"))
 cols = st.columns(6)
 cols[0].metric("steps", total)
-cols[1].metric("duration", f"{summary['duration_ms'] / 1000:.1f} s")
+cols[1].metric("duration", duration_label(float(summary["duration_ms"])))
 cols[2].metric("LLM calls", int(summary["llm_calls"]))
 cols[3].metric("tool calls", int(summary["tool_calls"]))
-cols[4].metric("tokens", f"{int(summary['input_tokens']) + int(summary['output_tokens']):,}")
+tokens = int(summary["input_tokens"]) + int(summary["output_tokens"])
+# Short, or a narrow column cuts it to "29,231,…"; the exact figure on hover.
+cols[4].metric("tokens", short_number(tokens), help=f"{tokens:,} tokens (input and output)")
 cols[5].metric("errors", int(summary["error_count"]))
 
 # -- the navigator ---------------------------------------------------------------------------------
