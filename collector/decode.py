@@ -103,7 +103,7 @@ class _Converter:
                 self.redacted += n
             if len(s) > self.max_value:
                 self.truncated += 1
-                return s[: self.max_value] + f"...[stepseven: truncated {len(s) - self.max_value} chars]"
+                return cut_text(s, self.max_value)
             return s
         if kind == "int_value":
             return v.int_value
@@ -130,6 +130,83 @@ class _Converter:
             self.dropped += n - self.max_attributes
             return {kv.key: self.value(kv.value) for kv in kvs[: self.max_attributes]}, n - self.max_attributes
         return {kv.key: self.value(kv.value) for kv in kvs}, 0
+
+
+def _cut_mark(chars: int) -> str:
+    return f"...[stepseven: truncated {chars} chars]"
+
+
+def cut_text(s: str, limit: int) -> str:
+    """``s`` brought to about ``limit`` characters, the cut marked. A JSON object or array (the GenAI
+    messages are JSON text in one attribute) stays valid JSON: its longest strings are cut, each with
+    the mark, so that the messages, their roles and their order survive. Anything else is cut at the end."""
+    if s[:1] in ("[", "{"):
+        try:
+            document = orjson.loads(s)
+        except orjson.JSONDecodeError:
+            document = None
+        if isinstance(document, (dict, list)):
+            try:
+                written = _cut_json(document, len(s) - limit, limit)
+            except (orjson.JSONEncodeError, RecursionError):
+                written = None  # nested deeper than orjson writes (255 levels): hostile or odd, cut as text
+            if written is not None:
+                return written
+    return s[:limit] + _cut_mark(len(s) - limit)
+
+
+def _cut_json(document: Any, excess: int, limit: int) -> str | None:
+    """``document`` written in ``limit`` characters with its strings cut, or None if it will not fit."""
+    lengths: list[int] = []
+    _string_lengths(document, lengths)
+    for _attempt in range(4):  # escapes make the written length differ a little from the estimate
+        if _saved(lengths, 0) < excess:
+            return None  # mostly structure (many short messages): cutting every string is not enough
+        written = orjson.dumps(_cut_strings(document, _cap(lengths, excess))).decode()
+        if len(written) <= limit:
+            return written
+        excess += len(written) - limit
+    return None
+
+
+def _string_lengths(value: Any, found: list[int]) -> None:
+    if isinstance(value, str):
+        found.append(len(value))
+    elif isinstance(value, dict):
+        for item in value.values():
+            _string_lengths(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _string_lengths(item, found)
+
+
+def _saved(lengths: list[int], cap: int) -> int:
+    """Characters saved by keeping ``cap`` characters of every longer string (plus its mark)."""
+    return sum(max(0, n - cap - len(_cut_mark(n - cap))) for n in lengths)
+
+
+def _cap(lengths: list[int], excess: int) -> int:
+    """The longest cap on the strings that saves ``excess`` characters (0: cut all)."""
+    low, high = 0, max(lengths, default=0)
+    while low < high:  # the largest cap whose saving is still enough
+        middle = (low + high + 1) // 2
+        if _saved(lengths, middle) >= excess + 16:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _cut_strings(value: Any, cap: int) -> Any:
+    if isinstance(value, str):
+        if len(value) - cap > len(_cut_mark(len(value) - cap)):
+            return value[:cap] + _cut_mark(len(value) - cap)
+        return value
+    if isinstance(value, dict):
+        return {key: _cut_strings(item, cap) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cut_strings(item, cap) for item in value]
+    return value
 
 
 def _json(value: Any) -> str:

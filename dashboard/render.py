@@ -14,6 +14,7 @@ import orjson
 import streamlit as st
 
 from api.client import ApiError
+from dashboard.conversation import as_text, key_value_text, shown, size_label, turns, visible
 from dashboard.data import DashboardData
 from stepseven.samples import send_samples_command
 
@@ -30,47 +31,89 @@ def data() -> DashboardData:
 
 
 def text(value: Any, *, language: str = "text") -> None:
-    """Trace content as literal text (wrapped, copyable)."""
+    """Trace content as literal text (wrapped, copyable), invisible and reordering characters shown."""
     if value is None:
         return
     if not isinstance(value, str):
         value = orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
         language = "json"
-    st.code(value, language=language, wrap_lines=True)
+    st.code(visible(value), language=language, wrap_lines=True)
 
 
 def hover(value: Any, limit: int = 200) -> str:
     """Text for a Plotly hover label: escaped, because Plotly renders a subset of HTML there."""
     raw = "" if value is None else str(value)
     raw = raw if len(raw) <= limit else raw[: limit - 1] + "…"
-    return html.escape(raw)
+    return html.escape(visible(raw))
 
 
-def messages(items: Any) -> None:
-    """GenAI parts-model messages, one block per part, all as text."""
-    if not items:
-        return
-    if not isinstance(items, list):
-        text(items)
-        return
-    for message in items:
-        if not isinstance(message, dict):
-            text(message)
-            continue
-        st.text(f"[{message.get('role', '?')}]")
-        for part in message.get("parts") or []:
-            if not isinstance(part, dict):
-                text(part)
-            elif part.get("type") == "text":
-                text(part.get("content"))
-            elif part.get("type") == "tool_call":
-                st.text(f"→ tool call {part.get('name')} (id {part.get('id')})")
-                text(part.get("arguments"))
-            elif part.get("type") == "tool_call_response":
-                st.text(f"← tool result (id {part.get('id')})")
-                text(part.get("response"))
-            else:
-                text(part)
+TALL_CHARS, TALL_LINES, TALL_PIXELS = 2_500, 30, 420
+
+
+def long_text(value: Any, name: str, *, language: str = "text") -> None:
+    """Trace content that may be huge: up to a few thousand characters shown, beyond that a head with
+    the size and a download of the whole (a megabyte in a code block costs the browser seconds)."""
+    whole = as_text(value)
+    if not isinstance(value, str) and value is not None:
+        language = "json"
+    seen = shown(whole)
+    # A tall text scrolls in its own box, so that the turns after it stay near.
+    tall = len(seen.head) > TALL_CHARS or seen.head.count("\n") > TALL_LINES
+    st.code(seen.head, language=language if not seen.cut_here else "text", wrap_lines=True,
+            height=TALL_PIXELS if tall else "content")  # fmt: skip
+    if seen.cut_here:
+        st.caption(f"Showing the first {len(seen.head):,} of {size_label(seen.total)}.")
+        st.download_button(
+            f"download all {size_label(seen.total)}",
+            data=whole,
+            file_name=f"{name}.{'json' if language == 'json' else 'txt'}",
+            mime="application/json" if language == "json" else "text/plain",
+            key=f"download-{name}",
+            on_click="ignore",  # a download needs no rerun of the page
+            icon=":material/download:",
+        )
+    if seen.cut_by_collector:
+        st.caption(
+            f"The collector stored only the start of this value: {seen.cut_by_collector:,} characters past its "
+            "limit for one attribute (serve --max-attribute-value-bytes) were cut."
+        )
+
+
+# st.chat_message shows its own icon for "user" and "assistant"; the other roles get one of these.
+_AVATARS = {"system": ":material/settings:", "tool": ":material/build:", "developer": ":material/settings:"}
+_ASSISTANT = {"assistant", "model", "ai", "bot"}
+
+
+def conversation(items: Any, name: str) -> None:
+    """Messages as chat turns: who speaks, their text, tool calls with readable arguments, tool results.
+
+    ``name`` makes the downloads of this conversation's long parts distinct (file names and widget keys)."""
+    for t, turn in enumerate(turns(items)):
+        role = turn.role.lower()
+        speaker = "assistant" if role in _ASSISTANT else "user" if role in ("user", "human") else "other"
+        avatar = _AVATARS.get(role, ":material/chat:") if speaker == "other" else None
+        with st.chat_message(speaker, avatar=avatar):
+            st.text(visible(turn.role) if turn.role else "(no role)")
+            for p, part in enumerate(turn.parts):
+                where = f"{name}-{t + 1}-{p + 1}"
+                call_id = f"  ·  id {visible(part.call_id)}" if part.call_id else ""
+                if part.kind == "tool_call":
+                    st.text(f"→ tool call {visible(part.name)}{call_id}")
+                    if part.arguments is not None:
+                        long_text(key_value_text(part.arguments), f"{where}-arguments")
+                    elif part.text:
+                        long_text(part.text, f"{where}-arguments")
+                elif part.kind == "tool_result":
+                    st.text(f"← tool result{call_id}")
+                    long_text(part.text, f"{where}-result")
+                else:
+                    long_text(part.text, where, language="json" if part.kind == "other" else "text")
+
+
+def messages(items: Any, name: str = "messages") -> None:
+    """GenAI parts-model messages as chat turns (see ``conversation``)."""
+    if items:
+        conversation(items, name)
 
 
 def degraded_banner() -> None:

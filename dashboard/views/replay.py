@@ -11,8 +11,10 @@ import streamlit as st
 
 from analyzer.config import AnalyzerConfig
 from api.client import ApiError
+from dashboard import step_card
+from dashboard.conversation import duration_label, short_number, visible
 from dashboard.data import PAGE, SessionFilter, parse_json, peaks
-from dashboard.render import data, empty_store_help, hover, messages, text, unreachable
+from dashboard.render import data, empty_store_help, hover, text, unreachable
 
 WINDOWS = AnalyzerConfig()
 
@@ -85,13 +87,15 @@ def go_to(step: int) -> None:
     params["step"] = str(min(max(step, 1), total))
 
 
-st.text(f"session {session_id}")
+st.text(visible(f"session {session_id}"))
 cols = st.columns(6)
 cols[0].metric("steps", total)
-cols[1].metric("duration", f"{summary['duration_ms'] / 1000:.1f} s")
+cols[1].metric("duration", duration_label(float(summary["duration_ms"])))
 cols[2].metric("LLM calls", int(summary["llm_calls"]))
 cols[3].metric("tool calls", int(summary["tool_calls"]))
-cols[4].metric("tokens", f"{int(summary['input_tokens']) + int(summary['output_tokens']):,}")
+tokens = int(summary["input_tokens"]) + int(summary["output_tokens"])
+# Short, or a narrow column cuts it to "29,231,…"; the exact figure on hover.
+cols[4].metric("tokens", short_number(tokens), help=f"{tokens:,} tokens (input and output)")
 cols[5].metric("errors", int(summary["error_count"]))
 
 # -- the navigator ---------------------------------------------------------------------------------
@@ -152,73 +156,7 @@ left, right = st.columns([3, 2])
 
 # -- the step card ---------------------------------------------------------------------------------
 with left:
-    kind = step.get("step_kind") or "step"
-    st.subheader(f"Step {current} of {total} · {kind}")
-    st.text(
-        " · ".join(
-            str(v) for v in (step.get("name"), f"agent {step['agent_name']}" if step.get("agent_name") else None) if v
-        )
-    )
-    facts = st.columns(4)
-    facts[0].metric("status", str(step.get("status")))
-    latency = float(step.get("duration_ms") or 0)
-    facts[1].metric("latency", f"{latency:,.0f} ms" if latency >= 10 else f"{latency:.2f} ms")
-    if step.get("input_tokens") is not None:
-        facts[2].metric("input tokens", f"{int(step['input_tokens']):,}")
-    if step.get("output_tokens") is not None:
-        facts[3].metric("output tokens", f"{int(step['output_tokens']):,}")
-    model = step.get("response_model") or step.get("request_model")
-    if model:
-        st.text(f"model: {model}")
-    if step.get("status") == "error":
-        st.error("This step failed:")
-        text(" ".join(str(v) for v in (step.get("error_type"), step.get("error_message")) if v))
-
-    if kind == "llm" and step.get("input_tokens"):
-        window_size = WINDOWS.context_window(model)
-        if window_size:
-            share = float(step["input_tokens"]) / window_size
-            gauge = go.Figure(
-                go.Indicator(
-                    mode="gauge+number",
-                    value=round(share * 100, 1),
-                    number={"suffix": "%"},
-                    title={"text": f"context used ({window_size:,}-token window)"},
-                    gauge={"axis": {"range": [0, 100]}, "bar": {"color": "crimson" if share >= 0.9 else "seagreen"}},
-                )
-            )
-            gauge.update_layout(height=180, margin={"t": 40, "b": 0, "l": 20, "r": 20})
-            st.plotly_chart(gauge, width="stretch")
-
-    st.markdown("#### What it was given")
-    if step.get("system_instructions"):
-        with st.expander("system instructions"):
-            messages(step["system_instructions"]) if isinstance(step["system_instructions"], list) and all(
-                isinstance(p, dict) and "role" in p for p in step["system_instructions"]
-            ) else text(step["system_instructions"])
-    inputs = step.get("input_messages")
-    if kind == "llm" and isinstance(inputs, list):
-        previous = db.previous_call_inputs(window, session_id, current, step.get("agent_name"))
-        repeated = len(previous) if isinstance(previous, list) and inputs[: len(previous)] == previous else 0
-        if repeated:
-            with st.expander(f"{repeated} earlier message(s), repeated from the previous call"):
-                messages(inputs[:repeated])
-        st.caption(f"new at this step: {len(inputs) - repeated} message(s)")  # counts only, no content
-        messages(inputs[repeated:])
-    elif inputs:
-        messages(inputs)
-    if step.get("tool_arguments") is not None:
-        st.text(f"tool arguments ({step.get('tool_name')})")
-        text(step["tool_arguments"])
-
-    st.markdown("#### What it decided or returned")
-    if step.get("output_messages"):
-        messages(step["output_messages"])
-    if step.get("tool_result") is not None:
-        st.text("tool result")
-        text(step["tool_result"])
-    if not step.get("output_messages") and step.get("tool_result") is None:
-        st.caption("nothing recorded")
+    step_card.draw(db, str(session_id), step, current, total, window)
 
     made = handoffs[handoffs["delegating_step_index"] == current]
     received = handoffs[handoffs["target_step_index"] == current]
