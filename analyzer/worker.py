@@ -28,6 +28,8 @@ class FindingStore(Protocol):
     def replace_findings(self, analyzed: dict[str, int], findings: list[Finding]) -> None: ...
 
 
+# Past this wait of a due session (beyond its quiet time), analysis stops yielding most of the time.
+KEEP_UP_SECONDS = 2.0
 # A session waiting longer than this for its analysis, once quiet, makes the collector report itself
 # degraded: findings that far behind are missing where users look for them.
 WAIT_LIMIT_SECONDS = 600.0
@@ -156,11 +158,18 @@ class AnalysisWorker:
                 with self._lock:
                     self._last_ms = elapsed * 1000
                     self._busy = False
-                # Exports come first: while they keep the writer busy, take a quarter of the time (it
-                # was a ninth, and findings fell minutes behind under sustained load); with nothing else
-                # to do, no pause.
                 if self._ingest_busy():
-                    self._stop.wait(3 * elapsed)
+                    self._stop.wait(self._pause(elapsed))
+
+    def _pause(self, elapsed: float) -> float:
+        """How long to leave the cores to exports (and session rebuilds) after a run that took ``elapsed``,
+        while they are busy: a quarter of the time while what is due is fresh (a ninth left findings
+        minutes behind under sustained load), two thirds once a due session has waited KEEP_UP_SECONDS
+        past its quiet time, so that findings keep pace with the traffic."""
+        cutoff = time.monotonic() - self._quiet
+        with self._lock:
+            oldest = min(self._changed.values(), default=math.inf)
+        return elapsed / 2 if cutoff - oldest > KEEP_UP_SECONDS else 3 * elapsed
 
     def _current_norms(self) -> Norms:
         """The agents' usual figures, re-read when the store has grown by a tenth or a minute has passed.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -10,7 +11,7 @@ import grpc
 
 from collector.auth import UNAUTHENTICATED, authorized
 from collector.encoding import PROTOBUF
-from collector.errors import ExportError, InvalidRequest, PayloadTooLarge, Unauthenticated, status_for
+from collector.errors import ExportError, InvalidRequest, PayloadTooLarge, QueueFull, Unauthenticated, status_for
 from collector.ingest import Ingest
 from collector.limits import Lease
 from collector.signals import LOGS, METRICS, TRACES, Signal
@@ -54,6 +55,15 @@ IDLE_SECONDS = 15
 HANDSHAKE_SECONDS = 10
 
 
+# gRPC inflates a compressed message as it receives it, before any check of ours can meter it, into a
+# buffer that is then copied into bytes: twice the message. Messages are received in this many slots at
+# most, so that at most RECEIVE_SLOTS * 2 * --max-decompressed-bytes are being inflated at once (16
+# concurrent gzip bombs of 120 MiB took the collector 2.5 GB up without it). A slot is held only while
+# a message arrives: a few milliseconds for an exporter on the same network.
+RECEIVE_SLOTS = 2
+RECEIVE_WAIT_SECONDS = 0.5
+
+
 class GrpcReceiver:
     def __init__(self, ingest: Ingest, host: str, port: int, workers: int, token: str | None = None) -> None:
         self._ingest = ingest
@@ -62,6 +72,7 @@ class GrpcReceiver:
         # gRPC refuses larger messages itself (RESOURCE_EXHAUSTED); the headroom lets our own
         # check below answer with a counted refusal and a clear message first.
         self._max_message = limits.max_decompressed_bytes
+        self._receiving = threading.BoundedSemaphore(RECEIVE_SLOTS)
         self._server = grpc.server(
             ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stepseven-grpc"),
             interceptors=[_TokenCheck(token, ingest)] if token is not None else [],
@@ -81,8 +92,7 @@ class GrpcReceiver:
         for signal, service in _SERVICES.items():
             # No deserializer: the handler gets raw bytes, so a bad message is ours to refuse
             # with INVALID_ARGUMENT instead of gRPC's INTERNAL. A stream handler (the wire is the same
-            # for a unary call) so that the handler decides when the message is received: gRPC inflates
-            # a compressed message as it is received, and only once room for it is reserved.
+            # for a unary call) so that the handler decides when the message is received (_receive).
             handler = grpc.stream_unary_rpc_method_handler(self._handler(signal))
             self._server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, {"Export": handler}),))
         address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -98,17 +108,9 @@ class GrpcReceiver:
                     if not authorized(self._token, header if isinstance(header, str) else None):
                         raise Unauthenticated(UNAUTHENTICATED)
                 self._ingest.admit()
+                raw = self._receive(messages)
                 with Lease(self._ingest.inflating) as lease:
-                    # Room for the largest message twice (gRPC's inflated buffer and the bytes made of it),
-                    # given back once the real one is known: 16 concurrent gzip bombs of 120 MiB, inflated
-                    # by gRPC before any check, took the collector 2.5 GB up without it.
-                    lease.take(min(2 * self._max_message, self._ingest.inflating.total))
-                    raw = next(messages, None)
-                    if raw is None:
-                        raise InvalidRequest("the call carried no message")
-                    if len(raw) > self._max_message:
-                        raise PayloadTooLarge(f"the message has {len(raw)} bytes; the limit is {self._max_message}")
-                    lease.keep(2 * len(raw))  # the message, and its copy to a decode worker
+                    lease.take(2 * len(raw))  # the message, and its copy to a decode worker
                     accepted = self._ingest.accept(signal, raw, PROTOBUF)
                     del raw
                 return bytes(self._ingest.wait(accepted).SerializeToString())
@@ -118,6 +120,23 @@ class GrpcReceiver:
                 raise  # abort raises; this line is never reached
 
         return export
+
+    def _receive(self, messages: Iterator[bytes]) -> bytes:
+        """The call's message, received (and inflated, by gRPC) in one of RECEIVE_SLOTS at most."""
+        if not self._receiving.acquire(timeout=RECEIVE_WAIT_SECONDS):
+            raise QueueFull(
+                f"{RECEIVE_SLOTS} gRPC messages are being received at once (each may inflate to "
+                f"{self._max_message // (1024 * 1024)} MiB); send again in a moment"
+            )
+        try:
+            raw = next(messages, None)
+        finally:
+            self._receiving.release()
+        if raw is None:
+            raise InvalidRequest("the call carried no message")
+        if len(raw) > self._max_message:
+            raise PayloadTooLarge(f"the message has {len(raw)} bytes; the limit is {self._max_message}")
+        return raw
 
     def start(self) -> None:
         self._server.start()

@@ -38,6 +38,8 @@ STOP_DRAIN_SECONDS = 5.0
 # million-span burst (148,000 traces) the backlog took about 7 minutes to build, and /healthz said so
 # for the last two (docs/ingest.md).
 WAIT_LIMIT_SECONDS = 300.0
+# Past this wait of the oldest trace, rebuilds stop yielding most of the time to exports (``_pause``).
+KEEP_UP_SECONDS = 2.0
 
 
 class SessionStore(Protocol):
@@ -203,13 +205,23 @@ class SessionWorker:
                     self._last_ms = elapsed * 1000
                     self._busy = bool(self._pending)
                 if self._pending and not self._stopping:
-                    # Exports come first: while they keep the writer busy, take a ninth of a core at most
-                    # (as the analyzer does), otherwise a third. On the 1M-span ingest benchmark a ninth
-                    # took the main process from 91 to 76 µs of CPU per span; the backlog at the end of
-                    # the burst grew from about 90,000 traces to 130,000, built once the burst is over.
-                    time.sleep((8 if self.ingest_busy() else 2) * elapsed)
+                    time.sleep(self._pause(elapsed))
             if self._stopping:
                 return
+
+    def _pause(self, elapsed: float) -> float:
+        """How long to leave the cores to exports after a run that took ``elapsed``.
+
+        Exports come first while their backlog is young: a ninth of a core at most (on the 1M-span ingest
+        benchmark a ninth took the main process from 91 to 76 µs of CPU per span). But sessions must keep
+        pace with sustained traffic, or a user sees minutes-old sessions during an incident: once the
+        oldest trace has waited KEEP_UP_SECONDS, two thirds; with no exports waiting, no pause.
+        """
+        if not self.ingest_busy():
+            return 0.0
+        with self._lock:
+            oldest = next(iter(self._pending.values()), math.inf)
+        return elapsed / 2 if time.monotonic() - oldest > KEEP_UP_SECONDS else 8 * elapsed
 
     def _forget_saved(self, built: set[str]) -> None:
         if not self._saved or self._pending_log is None:

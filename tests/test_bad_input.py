@@ -256,8 +256,8 @@ def test_many_gzip_bombs_at_once_are_inflated_within_a_bounded_budget(tmp_path: 
 def test_authenticated_grpc_bombs_at_once_are_received_within_the_same_budget(tmp_path: object) -> None:
     """Eight concurrent gRPC calls, with the token, whose gzip messages each inflate to 100 MiB.
 
-    gRPC inflates a message as it receives it, before any check of ours; the receiver reserves room
-    in the budget the HTTP receiver uses before it asks for the message."""
+    gRPC inflates a message as it receives it, before any check of ours; the receiver receives two
+    messages at a time at most (collector.grpc_receiver.RECEIVE_SLOTS)."""
     import threading
     from pathlib import Path
 
@@ -294,9 +294,9 @@ def test_authenticated_grpc_bombs_at_once_are_received_within_the_same_budget(tm
         # again (UNAVAILABLE, which exporters retry).
         assert set(codes) <= {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.UNAVAILABLE} and len(codes) == 8
         assert grpc.StatusCode.INVALID_ARGUMENT in codes
-        # One message at a time: gRPC's inflated buffer, the bytes made of it and the decode worker's copy
-        # (about 300 MiB); all eight at once took 1.3 GB before.
-        assert peak - before < 640 * 1024 * 1024, (before, peak)
+        # Two messages at a time, each as gRPC's inflated buffer and the bytes made of it, and the decode
+        # worker's copy: 716 MiB measured; all eight at once took 1,226 MiB before.
+        assert peak - before < 900 * 1024 * 1024, (before, peak)
         channel = grpc.insecure_channel(collector.grpc_endpoint)
         export = channel.unary_unary("/opentelemetry.proto.collector.trace.v1.TraceService/Export")
         export(request_bytes(2), metadata=metadata, timeout=10)
