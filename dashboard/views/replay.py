@@ -11,6 +11,7 @@ import streamlit as st
 
 from analyzer.config import AnalyzerConfig
 from api.client import ApiError
+from dashboard.cost import COST_HELP, dollars, step_cost
 from dashboard.data import PAGE, SessionFilter, parse_json, peaks
 from dashboard.render import data, empty_store_help, hover, messages, text, unreachable
 
@@ -86,13 +87,18 @@ def go_to(step: int) -> None:
 
 
 st.text(f"session {session_id}")
-cols = st.columns(6)
+cols = st.columns([1, 1, 1, 1, 1, 1, 2])  # the cost's small amounts need room: $0.000079
 cols[0].metric("steps", total)
 cols[1].metric("duration", f"{summary['duration_ms'] / 1000:.1f} s")
 cols[2].metric("LLM calls", int(summary["llm_calls"]))
 cols[3].metric("tool calls", int(summary["tool_calls"]))
 cols[4].metric("tokens", f"{int(summary['input_tokens']) + int(summary['output_tokens']):,}")
 cols[5].metric("errors", int(summary["error_count"]))
+unpriced = int(summary.get("unpriced_calls") or 0)
+left_out = f" Not counted: {unpriced:,} LLM call(s) of a model with no price." if unpriced else ""
+cols[6].metric(
+    "cost", dollars(summary.get("cost_usd")) or ("no price" if unpriced else "none"), help=COST_HELP + left_out
+)
 
 # -- the navigator ---------------------------------------------------------------------------------
 nav = st.columns([1, 1, 2, 1.3, 1.3])
@@ -153,7 +159,7 @@ left, right = st.columns([3, 2])
 # -- the step card ---------------------------------------------------------------------------------
 with left:
     kind = step.get("step_kind") or "step"
-    st.subheader(f"Step {current} of {total} · {kind}")
+    st.subheader(f"Step {current} of {total} · {kind}{step_cost(step)}")
     st.text(
         " · ".join(
             str(v) for v in (step.get("name"), f"agent {step['agent_name']}" if step.get("agent_name") else None) if v
