@@ -8,6 +8,7 @@ llm_calls, steps and sessions), and in Chromium. Screenshots land in tests/artif
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.resources
 import json
@@ -110,6 +111,10 @@ def test_the_overview_bucket_fits_the_span_of_the_data() -> None:
 # -- the data: SESSIONS runs of one agent that loops, half on a priced model ---------------------------
 
 
+def _later(shift: int, match: re.Match[str]) -> str:
+    return f'"{match[1]}TimeUnixNano": "{int(match[2]) + shift}"'
+
+
 def runs(folder: Path, count: int = SESSIONS) -> Path:
     """``count`` copies of the looping session, a minute apart, each its own session and trace; even ones
     on gpt-4o-mini (priced), odd ones on a model the price table does not know."""
@@ -123,11 +128,7 @@ def runs(folder: Path, count: int = SESSIONS) -> Path:
             text = text.replace("fake-travel-model", "gpt-4o-mini")
         for trace in traces:
             text = text.replace(trace, hashlib.sha256(f"{trace}{i}".encode()).hexdigest()[:32])
-        text = re.sub(
-            r'"(start|end)TimeUnixNano": "(\d+)"',
-            lambda m, shift=shift: f'"{m[1]}TimeUnixNano": "{int(m[2]) + shift}"',
-            text,
-        )
+        text = re.sub(r'"(start|end)TimeUnixNano": "(\d+)"', functools.partial(_later, shift), text)
         resource_spans += json.loads(text)["resourceSpans"]
     path = folder / "runs.json"
     path.write_text(json.dumps({"resourceSpans": resource_spans}))
@@ -355,19 +356,21 @@ def test_the_overview_shows_the_cost_and_bars_at_the_scale_of_the_data(served: R
     page.goto(f"{served.ui_url}/overview")
     expect(page.get_by_text(f"counted per {bucket.name}.")).to_be_visible(timeout=30_000)
     total = served.sql("SELECT sum(cost_usd) AS c FROM sessions")[0]["c"]
-    expect(page.get_by_test_id("stMetric").filter(has_text="cost")).to_contain_text(dollars(total))
-    expect(page.get_by_text(re.compile(r"LLM calls have a model with no price"))).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="cost")).to_contain_text(dollars(total), timeout=30_000)
+    expect(page.get_by_text(re.compile(r"LLM calls have a model with no price"))).to_be_visible(timeout=30_000)
     expect(page.get_by_text(f"cost (US$) per {bucket.name}")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("cost per agent (US$)")).to_be_visible(timeout=30_000)
-    # Every chart over time spans the sessions (plus a bucket), not a year with the bars as slivers.
-    page.wait_for_timeout(1000)
-    ranges = page.evaluate(
-        "() => [...document.querySelectorAll('.js-plotly-plot')].filter(p => p._fullLayout.xaxis.type === 'date')"
-        ".map(p => p._fullLayout.xaxis.range)"
-    )
-    assert len(ranges) >= 5
+    # Every chart over time (sessions, tokens, steps, cost, errors, findings) spans the sessions plus a bucket,
+    # not a year with the bars as slivers.
+    dated = "[...document.querySelectorAll('.js-plotly-plot')].filter(p => p._fullLayout?.xaxis?.type === 'date')"
+    page.wait_for_function(f"() => {dated}.length >= 6", timeout=30_000)
+    ranges = page.evaluate(f"() => {dated}.map(p => p._fullLayout.xaxis.range)")
+    assert len(ranges) == 6
     for low, high in ranges:
         first, last = (datetime.fromisoformat(t).replace(tzinfo=UTC).timestamp() * 1e9 for t in (low, high))
         assert first <= span["first"] and last >= span["last"]
         assert (last - first) - (span["last"] - span["first"]) <= 3 * bucket.nanos
     page.screenshot(path=str(ARTIFACTS / "overview-cost.png"))
+    page.get_by_text("cost per agent (US$)").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "overview-cost-per-model-and-agent.png"))

@@ -128,7 +128,8 @@ for key, name in (("models", "model"), ("agents", "agent_name")):
             px.bar(priced, x="cost_usd", y=name, orientation="h", title=f"cost per {key[:-1]} (US$)")
             .update_xaxes(tickformat="$,.3~r", title=None)
             .update_yaxes(title=None)
-            .update_layout(height=140 + 30 * len(priced)),
+            # Plotly's default margins would leave a one-bar chart a sliver: room for the title and the ticks only.
+            .update_layout(height=110 + 40 * len(priced), margin={"t": 40, "b": 30}),
             width="stretch",
         )
 latency = frames["latency"]
