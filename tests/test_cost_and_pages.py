@@ -177,7 +177,7 @@ def test_each_llm_call_step_and_session_carries_its_cost_on_duckdb(served: Runni
     costs_are_stored(served)
 
 
-def test_a_store_from_before_cost_is_migrated_and_its_sessions_priced(tmp_path: Path) -> None:
+def test_a_store_from_before_cost_is_migrated_and_its_sessions_priced_with_the_users_prices(tmp_path: Path) -> None:
     db = tmp_path / "old.duckdb"
     collector = RunningCollector(db)
     try:
@@ -200,14 +200,22 @@ con.close()
 """],
         check=True,
     )  # fmt: skip
-    collector = RunningCollector(db)
+    # Started again with a price file of the user's that prices the made-up model as well.
+    mine = tmp_path / "prices.toml"
+    mine.write_text('[prices."fake-travel"]\ninput = 1\noutput = 2\n')
+    collector = RunningCollector(db, "--prices", str(mine))
     try:
         deadline = time.monotonic() + 60
-        priced = "SELECT cost_usd FROM sessions WHERE session_id = 'session-loop-000'"
-        while collector.sql(priced)[0]["cost_usd"] is None:
+        priced = "SELECT session_id, cost_usd FROM sessions ORDER BY session_id"
+        while any(s["cost_usd"] is None for s in collector.sql(priced)):
             assert time.monotonic() < deadline, "the migrated sessions were not priced"
             time.sleep(0.3)
         assert collector.sql("SELECT max(version) AS v FROM stepseven_schema")[0]["v"] == 10
+        costs = {s["session_id"]: s["cost_usd"] for s in collector.sql(priced)}
+        assert costs["session-loop-000"] == pytest.approx(expected_cost(collector, "session-loop-000"))
+        calls = collector.sql("SELECT input_tokens, output_tokens FROM llm_calls WHERE session_id = 'session-loop-001'")
+        mine_cost = sum(c["input_tokens"] * 1 + c["output_tokens"] * 2 for c in calls) / 1e6
+        assert costs["session-loop-001"] == pytest.approx(mine_cost)
     finally:
         collector.stop()
 
