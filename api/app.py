@@ -117,7 +117,7 @@ class View(BaseModel):
 
 
 ISO_TIME = r"^$|^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$"
-SessionOrder = Literal["newest", "oldest", "duration", "steps", "tokens", "errors"]
+SessionOrder = Literal["newest", "oldest", "duration", "steps", "tokens", "cost", "errors"]
 assert set(get_args(SessionOrder)) == set(reads.SESSION_ORDER)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {

@@ -115,10 +115,11 @@ class ApiClient:
         session_id: str = "",
         limit: int = 1000,
         notes: bool = False,
+        offset: int = 0,
     ) -> tuple[QueryResult, int]:
         params: dict[str, Any] = {
             "kind": kind, "severity": severity, "agent": agent, "session_id": session_id, "limit": limit,
-            "notes": "true" if notes else "",
+            "offset": offset, "notes": "true" if notes else "",
         }  # fmt: skip
         data = self._request("GET", "/api/v1/findings", params={k: v for k, v in params.items() if v != ""}).json()
         return _records(data["findings"], list(FINDING_COLUMNS)), int(data["total"])

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from collector.derived_work import FailingWork, FailureLog, backlog_problem, run_split
+from collector.pricing import DEFAULT_PRICES, PriceTable
 from collector.sessions import assign_sessions, build_session, first_text, preview_source
 from store.model import Batch, SessionView, SpanRecord
 
@@ -90,9 +91,12 @@ class SessionWorker:
         ingest_busy: Callable[[], bool] = lambda: False,
         failures: FailureLog | None = None,
         pending: PendingLog | None = None,
+        prices: PriceTable = DEFAULT_PRICES,
     ) -> None:
         """``failures``: where traces that fail on their own are listed across restarts (the store);
-        ``pending``: where the traces still waiting at a stop are kept for the next start (the store)."""
+        ``pending``: where the traces still waiting at a stop are kept for the next start (the store);
+        ``prices``: what the calls of the sessions built cost."""
+        self._prices = prices
         self.ingest_busy = ingest_busy  # the writer has exports queued (set once the writer exists)
         # The disk is nearly full: rebuilds wait (their traces stay pending) so that the last of the
         # reserve goes to checkpoints, which give space back.
@@ -266,7 +270,9 @@ class SessionWorker:
             session = members.get(record.trace_id)
             if session is not None:
                 by_session[session].append(record)
-        views = {session: build_session(session, by_session.get(session, []), logs) for session in affected}
+        views = {
+            session: build_session(session, by_session.get(session, []), logs, self._prices) for session in affected
+        }
         sources = {}
         for session, view in views.items():
             if view.summary is not None and view.summary.input_preview is None:

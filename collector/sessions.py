@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from collector.normalize import messages
+from collector.pricing import DEFAULT_PRICES, PriceTable
 from store.model import Handoff, SessionSummary, SessionView, SpanRecord, Step
 
 ERROR = 2
@@ -88,9 +89,13 @@ def preview_source(view: SessionView, spans: Iterable[SpanRecord]) -> tuple[str,
 
 
 def build_session(
-    session_id: str, spans: Iterable[SpanRecord], logs: Mapping[str, list[tuple[str, dict[str, Any]]]] | None = None
+    session_id: str,
+    spans: Iterable[SpanRecord],
+    logs: Mapping[str, list[tuple[str, dict[str, Any]]]] | None = None,
+    prices: PriceTable = DEFAULT_PRICES,
 ) -> SessionView:
-    """Steps, handoffs and the summary of one session from all of its spans (of every trace)."""
+    """Steps, handoffs and the summary of one session from all of its spans (of every trace), with the cost
+    of each call that carries the session's token usage."""
     spans = _dedupe(spans)
     if not spans:
         return SessionView()
@@ -154,8 +159,35 @@ def build_session(
         steps.append(step)
     by_span = {row[0].span_id: row[0] for row in step_rows}
     handoffs = _handoffs(session_id, steps, by_span)
+    unpriced = _price(steps, by_span, prices)
     summary = _summary(session_id, spans, steps, by_span, handoffs)
+    costs = [s.cost_usd for s in steps if s.cost_usd is not None]
+    summary.cost_usd = sum(costs) if costs else None
+    summary.unpriced_calls = unpriced
     return SessionView(steps, handoffs, summary)
+
+
+def _counted(steps: list[Step], by_span: dict[str, SpanRecord]) -> list[Step]:
+    """The steps whose token usage is the session's: its LLM calls, or when none of them recorded usage, its
+    top-level steps. Usage is counted once; agent spans that carry totals would count it twice."""
+    llm = [s for s in steps if by_span[s.span_id].step_kind == "llm"]
+    if any(by_span[s.span_id].input_tokens or by_span[s.span_id].output_tokens for s in llm):
+        return llm
+    return [s for s in steps if s.depth == 0]
+
+
+def _price(steps: list[Step], by_span: dict[str, SpanRecord], prices: PriceTable) -> int:
+    """Sets the cost of each counted step; returns how many recorded usage but have a model with no price."""
+    unpriced = 0
+    for step in _counted(steps, by_span):
+        span = by_span[step.span_id]
+        step.cost_usd = prices.cost(
+            span.response_model, span.request_model, span.input_tokens, span.output_tokens,
+            span.cache_read_input_tokens,
+        )  # fmt: skip
+        if step.cost_usd is None and (span.input_tokens is not None or span.output_tokens is not None):
+            unpriced += 1
+    return unpriced
 
 
 def _named_by_siblings(kids: Sequence[SpanRecord], agent: str | None) -> list[tuple[SpanRecord, str | None]]:
@@ -459,12 +491,7 @@ def _summary(
     for step in steps:
         if step.agent_name and step.agent_name not in agents:
             agents.append(step.agent_name)
-    # Usage is counted on LLM calls; agent spans that carry totals would count it twice.
-    counted = (
-        llm
-        if any(s.input_tokens or s.output_tokens for s in llm)
-        else [by_span[s.span_id] for s in steps if s.depth == 0]
-    )
+    counted = [by_span[s.span_id] for s in _counted(steps, by_span)]
     models = list(dict.fromkeys(m for s in llm if (m := s.response_model or s.request_model)))
     top = [by_span[s.span_id] for s in steps if s.depth == 0] or spans
     # The service that started the session (the earliest span's): the same whatever the arrival order.

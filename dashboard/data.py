@@ -12,6 +12,7 @@ import orjson
 import pandas as pd
 
 from api.client import ApiClient
+from dashboard.buckets import bucket_for
 from store.reads import SessionFilter
 
 __all__ = ["PAGE", "DashboardData", "SessionFilter", "parse_json", "peaks"]
@@ -73,9 +74,11 @@ class DashboardData:
         frame["start_time"] = pd.to_datetime(frame["start_time"], format="ISO8601")
         frame["duration_s"] = frame["duration_ms"] / 1000
         frame["tokens"] = frame["input_tokens"] + frame["output_tokens"]
+        frame["cost_usd"] = pd.to_numeric(frame["cost_usd"], errors="coerce")
         columns = [
-            "session_id", "start_time", "duration_s", "root_agent", "service_name", "step_count", "llm_calls",
-            "tool_calls", "handoff_count", "error_count", "tokens", "status", "findings", "input_preview",
+            "status", "error_count", "findings", "cost_usd", "unpriced_calls", "session_id", "start_time",
+            "duration_s", "root_agent", "step_count", "llm_calls", "tool_calls", "handoff_count", "tokens",
+            "service_name", "input_preview",
         ]  # fmt: skip
         return frame[columns], total
 
@@ -173,40 +176,84 @@ class DashboardData:
     # -- across sessions -----------------------------------------------------------------------
 
     def findings(
-        self, kind: str = "", severity: str = "", agent: str = "", limit: int = 1000, notes: bool = False
-    ) -> pd.DataFrame:
-        result, _ = self.client.findings(kind=kind, severity=severity, agent=agent, limit=limit, notes=notes)
+        self,
+        kind: str = "",
+        severity: str = "",
+        agent: str = "",
+        limit: int = 1000,
+        notes: bool = False,
+        offset: int = 0,
+    ) -> tuple[pd.DataFrame, int]:
+        """A page of findings, newest first, and how many match in all."""
+        result, total = self.client.findings(
+            kind=kind, severity=severity, agent=agent, limit=limit, notes=notes, offset=offset
+        )
         frame = pd.DataFrame(result.rows, columns=result.columns)
         frame["detected_at"] = pd.to_datetime(frame["detected_at"], format="ISO8601")
-        return frame[["detected_at", "session_id", "kind", "sub_kind", "severity", "agent_name", "step_indexes",
-                      "explanation"]]  # fmt: skip
+        columns = ["severity", "kind", "sub_kind", "agent_name", "session_id", "explanation", "detected_at",
+                   "step_indexes"]  # fmt: skip
+        return frame[columns], total
 
-    def overview(self) -> dict[str, pd.DataFrame]:
+    def session_span(self) -> dict[str, int]:
+        """When the stored sessions started (nanoseconds): the first, the last, the 1st percentile (past a few
+        stray old sessions), and how many there are; {} when there are none."""
+        frame = self.frame(
+            "SELECT min(first_time_unix_nano) AS first, max(first_time_unix_nano) AS last, "
+            "percentile_disc(0.01) WITHIN GROUP (ORDER BY first_time_unix_nano) AS p01, count(*) AS sessions "
+            "FROM sessions"
+        )
+        row = frame.iloc[0]
+        return {} if pd.isna(row["first"]) else {k: int(row[k]) for k in ("first", "last", "p01", "sessions")}
+
+    def overview(self, since: int, until: int) -> dict[str, Any]:
+        """The Overview's frames for the sessions that started from ``since`` to ``until`` (nanoseconds),
+        counted per time bucket sized to that span."""
+        bucket = bucket_for(since, until)
+        # Integer arithmetic on the nanosecond columns buckets the same on DuckDB and PostgreSQL.
+        start = "first_time_unix_nano - first_time_unix_nano % CAST($1 AS BIGINT)"
+        within = "first_time_unix_nano BETWEEN CAST($2 AS BIGINT) AND CAST($3 AS BIGINT)"
+        # The steps of those sessions: those that started since (the latest sessions' steps run past their start).
+        steps_within = "start_time_unix_nano >= CAST($1 AS BIGINT)"
+        per_bucket = self.frame(
+            f"SELECT {start} AS bucket, count(*) AS sessions, sum(step_count) AS steps, "
+            "sum(input_tokens + output_tokens) AS tokens, sum(error_count) AS errors, sum(cost_usd) AS cost_usd, "
+            f"sum(unpriced_calls) AS unpriced_calls FROM sessions WHERE {within} GROUP BY 1 ORDER BY 1",
+            [bucket.nanos, since, until],
+        )
+        findings = self.frame(
+            f"SELECT {start} AS bucket, f.kind, count(*) AS findings FROM findings f "
+            f"JOIN sessions s ON s.session_id = f.session_id WHERE f.severity <> 'note' AND {within} "
+            "GROUP BY 1, 2 ORDER BY 1",
+            [bucket.nanos, since, until],
+        )
+        for frame in (per_bucket, findings):
+            frame["time"] = pd.to_datetime(frame["bucket"].astype("int64"), unit="ns")
+        steps_range = [since]
         return {
-            "per_hour": self.frame(
-                "SELECT date_trunc('hour', start_time) AS hour, count(*) AS sessions, sum(step_count) AS steps, "
-                "sum(input_tokens + output_tokens) AS tokens, sum(error_count) AS errors "
-                "FROM sessions GROUP BY 1 ORDER BY 1"
-            ),
-            "findings_per_hour": self.frame(
-                "SELECT date_trunc('hour', detected_at) AS hour, kind, count(*) AS findings "
-                "FROM findings WHERE severity <> 'note' GROUP BY 1, 2 ORDER BY 1"
-            ),
+            "bucket": bucket,
+            "per_bucket": per_bucket,
+            "findings": findings,
             "agents": self.frame(
-                "SELECT agent_name, count(*) AS steps FROM steps WHERE agent_name IS NOT NULL "
-                "GROUP BY 1 ORDER BY 2 DESC LIMIT 15"
+                # Only LLM steps carry a cost: an agent's sum is that of the calls it made.
+                f"SELECT agent_name, count(*) AS steps, sum(cost_usd) AS cost_usd FROM steps "
+                f"WHERE agent_name IS NOT NULL AND {steps_within} "
+                "GROUP BY 1 ORDER BY 2 DESC LIMIT 15",
+                steps_range,
             ),
             "tools": self.frame(
                 "SELECT tool_name, count(*) AS calls, count(*) FILTER (WHERE status = 'error') AS errors "
-                "FROM steps WHERE tool_name IS NOT NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 15"
+                f"FROM steps WHERE tool_name IS NOT NULL AND {steps_within} GROUP BY 1 ORDER BY 2 DESC LIMIT 15",
+                steps_range,
             ),
             "models": self.frame(
                 "SELECT coalesce(response_model, request_model) AS model, count(*) AS calls, "
-                "sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens "
-                "FROM steps WHERE step_kind = 'llm' GROUP BY 1 ORDER BY 2 DESC LIMIT 15"
+                "sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0)) AS tokens, sum(cost_usd) AS cost_usd "
+                f"FROM steps WHERE step_kind = 'llm' AND {steps_within} GROUP BY 1 ORDER BY 2 DESC LIMIT 15",
+                steps_range,
             ),
             "latency": self.frame(
-                "SELECT step_kind, duration_ms FROM steps WHERE step_kind IN ('llm', 'tool') "
-                "ORDER BY start_time_unix_nano DESC LIMIT 20000"
+                f"SELECT step_kind, duration_ms FROM steps WHERE step_kind IN ('llm', 'tool') AND {steps_within} "
+                "ORDER BY start_time_unix_nano DESC LIMIT 20000",
+                steps_range,
             ),
         }

@@ -24,6 +24,7 @@ from dashboard.conversation import (
     system_text,
     visible,
 )
+from dashboard.cost import step_cost
 from dashboard.data import DashboardData, parse_json
 from dashboard.render import conversation, data, long_text, text
 
@@ -103,7 +104,7 @@ def draw(db: DashboardData, session_id: str, step: dict[str, Any], current: int,
          window: pd.DataFrame) -> None:  # fmt: skip
     """The card of step ``current``; ``window`` is the page of steps around it (for the repeated history)."""
     kind = str(step.get("step_kind") or "step")
-    st.subheader(f"Step {current} of {total} · {kind}")
+    st.subheader(f"Step {current} of {total} · {kind}{step_cost(step)}")
     who = [step.get("name"), f"agent {step['agent_name']}" if step.get("agent_name") else None]
     st.text(visible(" · ".join(str(v) for v in who if v)))
     model = _facts(step)

@@ -232,6 +232,15 @@ def cli() -> None:
     help="Seconds between retention runs (the first runs at start).",
 )
 @_option(
+    "--prices",
+    env="PRICES",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='TOML file of model prices in US dollars per million tokens, [prices."PREFIX"] with input, output '
+    "and cached_input; its rows add to and replace those shipped (collector/prices.toml). A model that "
+    "matches no prefix has no cost (NULL, not 0). Applies to sessions built from then on.",
+)
+@_option(
     "--disk-reserve",
     env="DISK_RESERVE",
     default="auto",
@@ -268,6 +277,7 @@ def serve(
     retention_days: float | None,
     retention_interval: float,
     disk_reserve: str,
+    prices: Path | None,
 ) -> None:
     """Run the collector: OTLP receivers, the store, the analyzer, the query API and the dashboard.
 
@@ -276,6 +286,7 @@ def serve(
     """
     from analyzer.config import ConfigFileError, load_config
     from collector.config import ConfigError, Limits
+    from collector.pricing import PriceFileError, load_prices
     from collector.redact import RedactionConfigError, load_redactor
     from stepseven.service import ServeConfig, ServeError
     from stepseven.service import serve as run_service
@@ -312,7 +323,8 @@ def serve(
         raise click.BadParameter(str(exc), param_hint="--disk-reserve") from None
     try:
         analysis = load_config(analyzer_config)
-    except ConfigFileError as exc:
+        price_table = load_prices(prices)
+    except (ConfigFileError, PriceFileError) as exc:
         raise click.ClickException(str(exc)) from None
     config = ServeConfig(
         db=db,
@@ -329,6 +341,7 @@ def serve(
         retention_days=retention_days,
         retention_interval_seconds=retention_interval,
         disk_reserve_bytes=reserve,
+        prices=price_table,
     )
     try:
         run_service(config, lambda line: click.echo(line, err=True))

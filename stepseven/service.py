@@ -33,6 +33,7 @@ from collector.http_receiver import build_app as build_http
 from collector.import_guard import keep_out
 from collector.ingest import Ingest
 from collector.limits import Counters
+from collector.pricing import DEFAULT_PRICES, PriceTable
 from collector.session_worker import SessionWorker
 from stepseven import __version__, http_server
 from stepseven.http_server import Server, raise_open_file_limit
@@ -79,6 +80,7 @@ class ServeConfig:
     retention_days: float | None = None  # delete data older than this, on a schedule
     retention_interval_seconds: float = 600.0
     disk_reserve_bytes: int | None = None  # free space below which exports are refused; None: a tenth of the volume
+    prices: PriceTable = DEFAULT_PRICES  # what LLM calls cost (collector/prices.toml and --prices)
 
 
 def _bind(host: str, port: int, what: str, option: str) -> socket.socket:
@@ -147,7 +149,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
     cc = config.collector
     store = _open_store(config)
     counters = Counters()
-    sessions = SessionWorker(store, failures=store, pending=store)
+    sessions = SessionWorker(store, failures=store, pending=store, prices=config.prices)
     # Sessions are rebuilt from what is stored, but which traces await a rebuild is only held in memory:
     # a collector killed (or stopped past its grace period) under load leaves stored traces in no session.
     unbuilt = store.traces_without_sessions()

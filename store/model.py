@@ -271,6 +271,7 @@ class Step:
     scope_id: str | None  # a sub-agent's own conversation id, when it differs from the session's
     input_messages: str | None = None  # filled only from linked log records
     output_messages: str | None = None
+    cost_usd: float | None = None  # this call's own usage priced (collector/pricing.py); None: unknown
 
 
 @dataclass(slots=True)
@@ -312,6 +313,8 @@ class SessionSummary:
     status: str
     input_preview: str | None
     child_scopes: list[str]
+    cost_usd: float | None = None  # the priced calls' sum; None when no call could be priced
+    unpriced_calls: int = 0  # calls with token usage whose model has no price (left out of cost_usd)
 
 
 @dataclass(slots=True)

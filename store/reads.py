@@ -26,13 +26,15 @@ SESSION_ORDER = {
     "duration": "duration_ms DESC",
     "steps": "step_count DESC",
     "tokens": "input_tokens + output_tokens DESC",
+    "cost": "cost_usd DESC NULLS LAST",
     "errors": "error_count DESC",
 }
 
 SESSION_COLUMNS = (
     "session_id", "start_time", "end_time", "duration_ms", "service_name", "root_agent", "agents", "trace_count",
     "step_count", "llm_calls", "tool_calls", "handoff_count", "error_count", "input_tokens", "output_tokens",
-    "cache_read_input_tokens", "reasoning_output_tokens", "models", "status", "input_preview",
+    "cache_read_input_tokens", "reasoning_output_tokens", "models", "status", "input_preview", "cost_usd",
+    "unpriced_calls",
 )  # fmt: skip
 
 FINDING_COLUMNS = (

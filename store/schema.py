@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from store import raw_columns
 from store.raw_columns import ColumnType, RawColumn
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 metadata = sa.MetaData()
 
@@ -55,6 +55,9 @@ def type_name(column: sa.Column[Any]) -> ColumnType:
     return _TYPE_NAMES[type(column.type)]
 
 
+# DuckDB's FLOAT has 24 bits of precision: a sum of dollars needs a DOUBLE (PostgreSQL's FLOAT is one).
+DOLLARS = sa.Float().with_variant(sa.Double(), "duckdb")
+
 # The raw tables' columns are defined in store/raw_columns.py, which the decode workers import.
 NORMALIZED_COLUMNS: tuple[sa.Column[Any], ...] = tuple(_columns(raw_columns.NORMALIZED))
 spans = sa.Table(raw_columns.SPANS_TABLE, metadata, *_columns(raw_columns.SPANS))
@@ -83,6 +86,8 @@ steps = sa.Table(
     # Only when the content came from linked log records; otherwise the span's own columns serve.
     sa.Column("input_messages", sa.JSON),
     sa.Column("output_messages", sa.JSON),
+    # US dollars of the step's own token usage (collector/pricing.py); NULL: no usage, or a model with no price.
+    sa.Column("cost_usd", DOLLARS),
 )
 
 handoffs = sa.Table(
@@ -127,6 +132,9 @@ sessions = sa.Table(
     sa.Column("input_preview", sa.String),
     sa.Column("child_scopes", sa.JSON, nullable=False),
     sa.Column("updated_time_unix_nano", sa.BigInteger, nullable=False),
+    # Last, as ALTER TABLE adds them to a store made before schema version 10.
+    sa.Column("cost_usd", DOLLARS),  # NULL when no call could be priced
+    sa.Column("unpriced_calls", sa.Integer, server_default="0"),
 )
 
 # Written by the analyzer: one row per finding, replaced whole per analyzed session.
@@ -208,10 +216,11 @@ LISTED_FAILURES_SQL = """SELECT key, session_id, error, attempts, first_failed_t
 # 5: on DuckDB, the views parse each span's attributes once (see _raw_spans); 6: each message attribute
 # its own column there, and a message attribute that starts like JSON but is not JSON reads as text;
 # 7: sessions.analysis and analyzed_at; 8: derived_work_failures, the derived_failures view, and
-# sessions.analysis 'failed'; 9: derived_pending_traces.
+# sessions.analysis 'failed'; 9: derived_pending_traces; 10: cost_usd in steps, llm_calls and sessions, and
+# sessions.unpriced_calls (the stored sessions are rebuilt to get them).
 TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {
     2: (findings, analyses), 3: (), 4: (), 5: (), 6: (), 7: (), 8: (derived_work_failures,),
-    9: (derived_pending_traces,),
+    9: (derived_pending_traces,), 10: (),
 }  # fmt: skip
 
 schema_meta = sa.Table(
@@ -312,7 +321,8 @@ def steps_query(dialect: str, where: str | None = None, steps_table: str = "deri
             r.handoff_from, r.handoff_to, r.conversation_id, {_KIND.replace("kind", "r.kind")} AS kind, r.links,
             {ts(dialect, "r.start_time_unix_nano")} AS start_time, {ts(dialect, "r.end_time_unix_nano")} AS end_time,
             (r.end_time_unix_nano - r.start_time_unix_nano) / CAST(1e6 AS FLOAT8) AS duration_ms,
-            r.start_time_unix_nano, r.end_time_unix_nano, r.service_name, r.dropped_attributes_count
+            r.start_time_unix_nano, r.end_time_unix_nano, r.service_name, r.dropped_attributes_count,
+            d.cost_usd
             FROM {steps_table} d JOIN {raw} r ON r.trace_id = d.trace_id AND r.span_id = d.span_id{where}"""
 
 
@@ -356,7 +366,8 @@ def _views(dialect: str) -> list[str]:
             input_preview, child_scopes, first_time_unix_nano, last_time_unix_nano,
             CASE WHEN a.session_updated_time_unix_nano >= s.updated_time_unix_nano THEN 'done'
                 WHEN f.key IS NOT NULL THEN 'failed' ELSE 'pending' END AS analysis,
-            {ts(dialect, "a.analyzed_time_unix_nano")} AS analyzed_at
+            {ts(dialect, "a.analyzed_time_unix_nano")} AS analyzed_at,
+            s.cost_usd, coalesce(s.unpriced_calls, 0) AS unpriced_calls
             FROM derived_sessions s LEFT JOIN derived_analyses a ON a.session_id = s.session_id
             LEFT JOIN derived_work_failures f ON f.stage = 'analysis' AND f.key = s.session_id""",
         f"""CREATE OR REPLACE VIEW llm_calls AS SELECT
@@ -364,7 +375,7 @@ def _views(dialect: str) -> list[str]:
             response_model, coalesce(response_model, request_model) AS model, input_tokens, output_tokens,
             cache_read_input_tokens, cache_creation_input_tokens, reasoning_output_tokens, finish_reasons,
             status, error_type, error_message, input_messages, output_messages, system_instructions,
-            start_time, end_time, duration_ms, start_time_unix_nano, end_time_unix_nano, service_name
+            start_time, end_time, duration_ms, start_time_unix_nano, end_time_unix_nano, service_name, cost_usd
             FROM ({steps_query(dialect, "r.step_kind = 'llm'")}) llm""",
         f"""CREATE OR REPLACE VIEW tool_calls AS SELECT
             session_id, step_index, trace_id, span_id, agent_name, tool_name, tool_call_id, tool_arguments,
@@ -421,4 +432,13 @@ def migration_statements(dialect: str, version: int) -> list[str]:
     if version == 4:
         # DuckDB cannot add a NOT NULL column with IF NOT EXISTS; the default fills every existing row.
         return ["ALTER TABLE raw_spans ADD COLUMN IF NOT EXISTS redacted_values BIGINT DEFAULT 0"]
+    if version == 10:
+        return [
+            "ALTER TABLE derived_steps ADD COLUMN IF NOT EXISTS cost_usd DOUBLE PRECISION",
+            "ALTER TABLE derived_sessions ADD COLUMN IF NOT EXISTS cost_usd DOUBLE PRECISION",
+            "ALTER TABLE derived_sessions ADD COLUMN IF NOT EXISTS unpriced_calls INTEGER DEFAULT 0",
+            # The stored sessions are priced by rebuilding them: the next start takes these as pending.
+            "INSERT INTO derived_pending_traces (trace_id) SELECT DISTINCT trace_id FROM derived_session_traces "
+            "ON CONFLICT DO NOTHING",
+        ]
     return []

@@ -131,13 +131,16 @@ def test_every_page_opens_on_an_empty_store_and_says_what_to_do(
         assert f"stepseven send --endpoint {empty.http_url} {SAMPLES}/*.json" in shown
 
 
-def test_sessions_are_listed_with_their_findings_and_a_replay_link(live: RunningCollector, monkeypatch: Any) -> None:
+def test_sessions_are_listed_with_their_findings_and_cost(live: RunningCollector, monkeypatch: Any) -> None:
     app = page("sessions", live, monkeypatch)
     [table] = app.dataframe
     rows = table.value.set_index("session_id")
     assert {"session-loop-001", "session-weather-001", "session-support-oi-001", "session-hostile"} <= set(rows.index)
     assert rows.loc["session-loop-001", "findings"] == "runaway_loop"
-    assert rows.loc["session-loop-001", "replay"] == "./replay?session=session-loop-001"
+    # The samples' models are made up: no price, and the calls that leaves out (a click opens the replay:
+    # tests/test_cost_and_pages.py, in Chromium).
+    calls = int(live.sql("SELECT llm_calls FROM sessions WHERE session_id = 'session-loop-001'")[0]["llm_calls"])
+    assert rows.loc["session-loop-001", "cost"] == f"no price ({calls} calls)"
 
 
 def test_replay_steps_forward_with_the_button(live: RunningCollector, monkeypatch: Any) -> None:
@@ -146,7 +149,7 @@ def test_replay_steps_forward_with_the_button(live: RunningCollector, monkeypatc
     assert "search_flights" in shown_text(app)
     next(b for b in app.button if b.label == "next ▶").click().run()
     assert not app.exception
-    assert app.subheader[0].value == "Step 4 of 9 · llm"
+    assert app.subheader[0].value == "Step 4 of 9 · llm · no price"  # a made-up model: no price
     assert app.query_params["step"] == ["4"] or app.query_params["step"] == "4"
     # The call repeats the conversation so far: only what is new is shown open.
     assert any("earlier message(s), repeated" in e.label for e in app.expander)
@@ -166,11 +169,12 @@ def test_hostile_prompts_are_shown_as_literal_text(live: RunningCollector, monke
     assert "<b>evil_agent</b>" in shown
 
 
-def test_findings_page_links_to_the_evidence(live: RunningCollector, monkeypatch: Any) -> None:
+def test_findings_page_shows_the_evidence_steps(live: RunningCollector, monkeypatch: Any) -> None:
     app = page("findings", live, monkeypatch)
     [table] = app.dataframe
-    links = set(table.value["replay"])
-    assert "./replay?session=session-loop-001&step=1" in links or "./replay?session=session-loop-001&step=3" in links
+    rows = table.value[table.value["session_id"] == "session-loop-001"]
+    # A click on a row opens the replay at the first of them (tests/test_cost_and_pages.py, in Chromium).
+    assert set(rows["kind"]) >= {"runaway_loop"} and all(e and e[0].isdigit() for e in rows["evidence"])
 
 
 def test_sql_page_runs_the_example_and_offers_csv(live: RunningCollector, monkeypatch: Any) -> None:

@@ -13,6 +13,7 @@ from analyzer.config import AnalyzerConfig
 from api.client import ApiError
 from dashboard import step_card
 from dashboard.conversation import duration_label, short_number, visible
+from dashboard.cost import COST_HELP, dollars
 from dashboard.data import PAGE, SessionFilter, parse_json, peaks
 from dashboard.render import data, empty_store_help, hover, text, unreachable
 
@@ -88,7 +89,7 @@ def go_to(step: int) -> None:
 
 
 st.text(visible(f"session {session_id}"))
-cols = st.columns(6)
+cols = st.columns([1, 1, 1, 1, 1, 1, 2])  # the cost's small amounts need room: $0.000079
 cols[0].metric("steps", total)
 cols[1].metric("duration", duration_label(float(summary["duration_ms"])))
 cols[2].metric("LLM calls", int(summary["llm_calls"]))
@@ -97,6 +98,11 @@ tokens = int(summary["input_tokens"]) + int(summary["output_tokens"])
 # Short, or a narrow column cuts it to "29,231,…"; the exact figure on hover.
 cols[4].metric("tokens", short_number(tokens), help=f"{tokens:,} tokens (input and output)")
 cols[5].metric("errors", int(summary["error_count"]))
+unpriced = int(summary.get("unpriced_calls") or 0)
+left_out = f" Not counted: {unpriced:,} LLM call(s) of a model with no price." if unpriced else ""
+cols[6].metric(
+    "cost", dollars(summary.get("cost_usd")) or ("no price" if unpriced else "none"), help=COST_HELP + left_out
+)
 
 # -- the navigator ---------------------------------------------------------------------------------
 nav = st.columns([1, 1, 2, 1.3, 1.3])

@@ -26,6 +26,11 @@ EXAMPLES = {
     "WHERE outcome <> 'completed'",
     "Sessions per hour": "SELECT date_trunc('hour', start_time) AS hour, count(*) AS sessions FROM sessions "
     "GROUP BY 1 ORDER BY 1",
+    "Cost per model": "SELECT model, count(*) AS calls, sum(cost_usd) AS cost_usd, "
+    "count(*) FILTER (WHERE cost_usd IS NULL) AS calls_without_cost FROM llm_calls "
+    "GROUP BY 1 ORDER BY 3 DESC NULLS LAST",
+    "Most expensive sessions": "SELECT session_id, root_agent, llm_calls, input_tokens, output_tokens, cost_usd, "
+    "unpriced_calls FROM sessions WHERE cost_usd IS NOT NULL ORDER BY cost_usd DESC LIMIT 20",
 }
 
 st.title("SQL")
@@ -39,14 +44,32 @@ with st.expander("Views and their columns"):
             st.text(f"{view}: " + ", ".join(f"{name} {kind}" for name, kind in columns))
     except ApiError as exc:
         text(str(exc))
-example = st.selectbox("Examples", list(EXAMPLES))
-sql = st.text_area("Query", value=EXAMPLES[example], height=140)
-if st.button("Run", type="primary") or "sql_result" not in st.session_state:
+
+
+def run(sql: str) -> None:
+    """Runs ``sql`` and keeps its result (or why it failed) with the query it answers."""
+    st.session_state["sql_ran"] = sql
     try:
         st.session_state["sql_result"] = data().frame(sql)
         st.session_state["sql_error"] = None
     except ApiError as exc:
         st.session_state["sql_result"], st.session_state["sql_error"] = None, str(exc)
+
+
+def pick() -> None:
+    """A picked example replaces the query and runs: the old result never sits under the new query."""
+    sql = EXAMPLES[st.session_state["sql_example"]]
+    st.session_state["sql_text"] = sql
+    run(sql)
+
+
+st.session_state.setdefault("sql_text", EXAMPLES[next(iter(EXAMPLES))])
+st.selectbox("Examples", list(EXAMPLES), key="sql_example", on_change=pick)
+sql = st.text_area("Query", key="sql_text", height=140)
+if st.button("Run", type="primary") or "sql_ran" not in st.session_state:
+    run(sql)
+if st.session_state["sql_ran"] != sql:
+    st.caption("The result below is of the query as it was when it last ran; Run to see this one's.")
 
 if st.session_state.get("sql_error"):
     st.error("The query failed:")
