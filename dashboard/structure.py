@@ -9,6 +9,7 @@ go through ``plain_label``; everything else is ``st.text`` / ``st.code`` or esca
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -161,7 +162,8 @@ def waterfall(figure: dict[str, Any] | None, session_key: str, current: int, go_
     st.markdown("#### Timeline")
     if figure is None:
         return
-    key = f"waterfall-{session_key}-{current}"
+    # Session ids are trace data: the widget key (a CSS class in the page) carries a checksum of it instead.
+    key = f"waterfall-{zlib.crc32(session_key.encode())}-{current}"
 
     def picked() -> None:
         points = st.session_state[key].selection.points

@@ -10,6 +10,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Status, StatusCode
 
 AGENTS = ("triage", "billing", "refunds", "shipping", "escalation")
 T0 = 1_780_000_000_000_000_000  # a fixed start, so the steps' times are the same on every run
@@ -20,7 +21,9 @@ def _provider(endpoint: str, spans: int, service: str) -> TracerProvider:
     # A queue that holds the whole session: past its queue the SDK drops spans with only a log line.
     provider.add_span_processor(
         BatchSpanProcessor(
-            OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"), max_queue_size=spans + 16, max_export_batch_size=512
+            OTLPSpanExporter(endpoint=f"{endpoint}/v1/traces"),
+            max_queue_size=spans + 16,
+            max_export_batch_size=min(4096, spans + 16),
         )
     )
     return provider
@@ -103,6 +106,8 @@ def send_handoff_session(endpoint: str, session_id: str, handoffs: int) -> None:
                     },
                     start_time=t + 1_000_000,
                 )
+                if k % 250 == 249:  # now and then a model call fails
+                    chat.set_status(Status(StatusCode.ERROR, "RateLimitError: slow down"))
                 chat.end(end_time=t + 300_000_000)
                 if k < handoffs:
                     handoff = tracer.start_span(

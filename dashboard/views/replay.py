@@ -19,7 +19,7 @@ from api.client import ApiError
 from dashboard import preload, timeline
 from dashboard import structure as panel
 from dashboard.data import PAGE, SessionFilter, parse_json
-from dashboard.keys import arrow_keys
+from dashboard.keys import step_keys
 from dashboard.render import data, empty_store_help, messages, text, unreachable
 
 WINDOWS = AnalyzerConfig()
@@ -114,14 +114,12 @@ cols[5].metric("errors", int(summary["error_count"]))
 
 # -- the navigator ---------------------------------------------------------------------------------
 nav = st.columns([1, 1, 2, 1.3, 1.3])
-# Callbacks move the step before the script reruns: one run per click, not two. The shortcuts are
-# Streamlit's own (shown on the buttons, ignored while typing in a field); the arrows go through
-# dashboard/keys.py, because a button takes one shortcut.
+# Callbacks move the step before the script reruns: one run per click, not two. ``shortcut=`` shows
+# the key on each button; the presses themselves go through dashboard/keys.py (see why there).
 nav[0].button("◀ previous", key="replay-previous", shortcut="K", disabled=current <= 1, width="stretch",
               on_click=go_to, args=(current - 1,))  # fmt: skip
 nav[1].button("next ▶", key="replay-next", shortcut="J", disabled=current >= total, width="stretch",
               on_click=go_to, args=(current + 1,))  # fmt: skip
-arrow_keys(previous="replay-previous", next="replay-next")
 
 
 def _from_widget(key: str) -> None:
@@ -153,6 +151,7 @@ nav[3].button("next error", key="replay-next-error", shortcut="E", width="stretc
               args=("error",))  # fmt: skip
 nav[4].button("next finding", key="replay-next-finding", shortcut="N", width="stretch", on_click=_to_next,
               args=("finding",))  # fmt: skip
+step_keys(previous="replay-previous", next="replay-next", finding="replay-next-finding", error="replay-next-error")
 if total > 1:
     st.slider(
         "step",
