@@ -124,6 +124,17 @@ def main() -> None:
             else:
                 raise SystemExit(f"the sessions were not built in time: {built}")
             print(f"sent and built in {time.monotonic() - started:.0f} s", flush=True)
+            # Measure a quiet collector: the analyzer has analyzed both sessions and has nothing waiting
+            # (analyzing a 20,000-step session takes the CPU the dashboard would use).
+            waited = time.monotonic()
+            while time.monotonic() - waited < 1800:
+                analyzer = httpx.get(f"{api}/healthz", timeout=30).json()["analyzer"]
+                analyzed = _sql(api, "SELECT count(*) FROM derived_analyses WHERE session_id LIKE ?",
+                                [f"session-%-{run}"])[0][0]  # fmt: skip
+                if analyzed == len(sessions) and analyzer["waiting_sessions"] == 0 and not analyzer["busy"]:
+                    break
+                time.sleep(2)
+            print(f"waited {time.monotonic() - waited:.0f} s for the analyzer to be idle", flush=True)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
                 page = browser.new_page(viewport={"width": 1500, "height": 1100})

@@ -78,7 +78,12 @@ def waterfall(outline: pd.DataFrame, first: int) -> dict[str, Any] | None:
     figure.update_layout(
         height=18 * len(frame) + 70,
         margin={"t": 10, "b": 40, "l": 10, "r": 10},
-        xaxis={"showticklabels": False, "title": f"steps {first} to {last}, in order of events (not to scale)"},
+        # Room on the right for the text of the last bars, which sits after them.
+        xaxis={
+            "showticklabels": False,
+            "title": f"steps {first} to {last}, in order of events (not to scale)",
+            "range": [-0.5, len(ticks) - 1 + max(3.0, 0.6 * len(ticks))],
+        },
         yaxis={"autorange": "reversed", "type": "category"},
         showlegend=False,
         bargap=0.25,

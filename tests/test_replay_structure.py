@@ -152,9 +152,12 @@ def _at(page: Page, step: int, total: int) -> None:
     expect(page.get_by_text(f"Step {step} of {total}", exact=False).first).to_be_visible(timeout=30_000)
 
 
-def _shot(page: Page, name: str) -> None:
+def _shot(page: Page, name: str, showing: str | None = None) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.wait_for_timeout(1200)  # the charts of the step draw after its card
+    page.locator('[data-test-script-state="notRunning"]').wait_for(timeout=30_000)  # the charts draw last
+    if showing:  # the page scrolls inside Streamlit's main block: bring that part into view
+        page.get_by_text(showing).first.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
@@ -163,7 +166,7 @@ def test_a_user_follows_a_handoff_to_the_sub_agent_and_back_and_walks_the_tree(
 ) -> None:
     _open(page, served, "session-handback-001", 4, 9)  # the triage agent hands off to billing
     expect(page.locator(".st-key-tree-4 button")).to_contain_text("#4 handoff to billing_agent → #5")
-    _shot(page, "replay-structure.png")
+    _shot(page, "replay-structure.png", showing="Timeline")
     page.get_by_role("button", name="→ billing_agent: first step, 5").click()
     _at(page, 5, 9)
     assert "step=5" in page.url
@@ -241,7 +244,7 @@ def test_compare_shows_what_changed_in_the_input_between_two_llm_calls(served: R
 def test_a_thousand_handoffs_and_twenty_thousand_steps_replay(served: RunningCollector, page: Page) -> None:
     _open(page, served, HANDOFFS, 1500, 3003)
     expect(page.get_by_text("1,000 handoff(s), one edge per pair of agents")).to_be_visible(timeout=30_000)
-    _shot(page, "replay-1000-handoffs.png")
+    _shot(page, "replay-1000-handoffs.png", showing="1,000 handoff(s), one edge per pair of agents")
     page.get_by_role("button", name="next ▶").click()
     _at(page, 1501, 3003)
     send_long_session(served.http_url, LONG, 20_000)
