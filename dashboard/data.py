@@ -15,7 +15,7 @@ from api.client import ApiClient
 from dashboard.buckets import bucket_for
 from store.reads import SessionFilter
 
-__all__ = ["PAGE", "DashboardData", "SessionFilter", "parse_json", "peaks"]
+__all__ = ["OUTLINE", "PAGE", "DashboardData", "SessionFilter", "parse_json", "peaks"]
 
 PAGE = 200  # steps per read around the current step
 
@@ -23,6 +23,20 @@ _STEP_LIST = [
     "step_index", "parent_step_index", "depth", "step_kind", "operation", "name", "agent_name", "tool_name",
     "status", "start_time_unix_nano", "end_time_unix_nano", "duration_ms", "input_tokens", "output_tokens",
     "request_model", "response_model", "handoff_to", "error_type",
+]  # fmt: skip
+
+
+# One light row per step of a whole session: the step tree, the waterfall and the token chart.
+OUTLINE = [
+    "step_index", "parent_step_index", "step_kind", "name", "agent_name", "tool_name", "status",
+    "start_time_unix_nano", "end_time_unix_nano", "input_tokens", "request_model", "response_model",
+]  # fmt: skip
+
+# What "find in this session" looks in: names, and the text of prompts, completions and tool values.
+_SEARCHED = [
+    "name", "agent_name", "tool_name", "error_message", "CAST(input_messages AS VARCHAR)",
+    "CAST(output_messages AS VARCHAR)", "CAST(system_instructions AS VARCHAR)", "CAST(tool_arguments AS VARCHAR)",
+    "CAST(tool_result AS VARCHAR)",
 ]  # fmt: skip
 
 
@@ -149,6 +163,25 @@ class DashboardData:
         )
         value = frame.iloc[0]["i"] if not frame.empty else None
         return None if value is None or pd.isna(value) else int(value)
+
+    def outline(self, session_id: str) -> pd.DataFrame:
+        """Every step of a session, without bodies (``OUTLINE`` columns), in step order."""
+        return self.session_steps(session_id, 1, 2**31 - 1, OUTLINE)
+
+    def search_steps(self, session_id: str, text: str, limit: int = 10_000) -> list[int]:
+        """The steps of a session whose names, messages or tool values contain ``text`` (any case).
+
+        One parameterized statement: the text is a value, never SQL, and strpos takes it literally (ILIKE
+        would read % and _ in it as wildcards)."""
+        if not text:
+            return []
+        where = " OR ".join(f"strpos(lower({column}), $2) > 0" for column in _SEARCHED)
+        frame = self.frame(
+            f"SELECT step_index FROM steps WHERE session_id = $1 AND ({where}) ORDER BY step_index",
+            [session_id, text.lower()],
+            limit=limit,
+        )
+        return [int(i) for i in frame["step_index"]]
 
     def handoffs(self, session_id: str) -> pd.DataFrame:
         return self.frame(

@@ -1,29 +1,35 @@
-"""Replay: walk one session step by step, like a debugger. The URL carries ?session=...&step=N."""
+"""Replay: walk one session step by step, like a debugger. The URL carries ?session=...&step=N.
+
+Around the step card: the navigator (buttons with keys: j/k or the arrows, n for the next finding,
+e for the next error), find-in-session, the handoff links, and beside the card the step tree, the
+waterfall, the agent graph and the token chart (dashboard/structure.py), built once per version of
+the session so that a step costs the same on a 20,000-step or 1,000-handoff session.
+"""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from analyzer.config import AnalyzerConfig
 from api.client import ApiError
-from dashboard import step_card
+from dashboard import preload, step_card, timeline
+from dashboard import structure as panel
 from dashboard.conversation import duration_label, short_number, visible
 from dashboard.cost import COST_HELP, dollars
-from dashboard.data import PAGE, SessionFilter, parse_json, peaks
-from dashboard.render import data, empty_store_help, hover, text, unreachable
+from dashboard.data import PAGE, SessionFilter, parse_json
+from dashboard.keys import step_keys
+from dashboard.render import data, empty_store_help, text, unreachable
 
 WINDOWS = AnalyzerConfig()
 
 
 # The summary is re-read every couple of seconds (a live session grows); what follows from it (the
-# handoffs, the token series, the pages of steps) is read once per version of the session, so that
-# "next" on a 20,000-step session reads only the new step. Findings are small and change when the
-# analyzer runs, which does not change the session: they get a short expiry instead.
+# handoffs, the outline, the step tree, the charts, the pages of steps) is built once per version of
+# the session, so that "next" on a 20,000-step session reads only the new step. Findings are small and
+# change when the analyzer runs, which does not change the session: they get a short expiry instead.
 @st.cache_data(ttl=2, show_spinner=False)
 def _summary(url: str, session_id: str) -> dict[str, Any] | None:
     return data().session(session_id)
@@ -33,10 +39,20 @@ def _version(summary: dict[str, Any]) -> tuple[int, int]:
     return int(summary["step_count"]), int(summary["last_time_unix_nano"])
 
 
-@st.cache_data(ttl=3600, max_entries=32, show_spinner=False)
-def _per_version(url: str, session_id: str, version: tuple[int, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    db = data()
-    return db.handoffs(session_id), db.context_series(session_id)
+# Resources, not data: read-only objects shared by the reruns, not copied (a 20,000-step tree would be).
+@st.cache_resource(ttl=3600, max_entries=8, show_spinner=False)
+def _structure(url: str, session_id: str, version: tuple[int, int]) -> panel.Structure:
+    return panel.build_structure(data(), session_id)
+
+
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
+def _waterfall(url: str, session_id: str, version: tuple[int, int], first: int) -> dict[str, Any] | None:
+    return timeline.waterfall(_structure(url, session_id, version).outline, first)
+
+
+@st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
+def _matches(url: str, session_id: str, version: tuple[int, int], text: str) -> list[int]:
+    return data().search_steps(session_id, text)
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -50,6 +66,7 @@ def _page_of_steps(url: str, session_id: str, start: int, version: tuple[int, in
 
 
 st.title("Replay")
+preload.element_code()  # with the first element: a fresh tab fetches the code of the elements meanwhile
 params = st.query_params
 db = data()
 
@@ -67,7 +84,6 @@ try:
         st.warning("There is no such session (yet). Pick one on the Sessions page.")
         st.stop()
     version = _version(summary)
-    handoffs, context = _per_version(db.client.url, session_id, version)
     findings = _findings(db.client.url, session_id)
 except ApiError as exc:
     unreachable(exc)
@@ -106,9 +122,12 @@ cols[6].metric(
 
 # -- the navigator ---------------------------------------------------------------------------------
 nav = st.columns([1, 1, 2, 1.3, 1.3])
-# Callbacks move the step before the script reruns: one run per click, not two.
-nav[0].button("◀ previous", disabled=current <= 1, width="stretch", on_click=go_to, args=(current - 1,))
-nav[1].button("next ▶", disabled=current >= total, width="stretch", on_click=go_to, args=(current + 1,))
+# Callbacks move the step before the script reruns: one run per click, not two. ``shortcut=`` shows
+# the key on each button; the presses themselves go through dashboard/keys.py (see why there).
+nav[0].button("◀ previous", key="replay-previous", shortcut="K", disabled=current <= 1, width="stretch",
+              on_click=go_to, args=(current - 1,))  # fmt: skip
+nav[1].button("next ▶", key="replay-next", shortcut="J", disabled=current >= total, width="stretch",
+              on_click=go_to, args=(current + 1,))  # fmt: skip
 
 
 def _from_widget(key: str) -> None:
@@ -136,8 +155,11 @@ def _to_next(what: str) -> None:
         go_to(found)
 
 
-nav[3].button("next error", width="stretch", on_click=_to_next, args=("error",))
-nav[4].button("next finding", width="stretch", on_click=_to_next, args=("finding",))
+nav[3].button("next error", key="replay-next-error", shortcut="E", width="stretch", on_click=_to_next,
+              args=("error",))  # fmt: skip
+nav[4].button("next finding", key="replay-next-finding", shortcut="N", width="stretch", on_click=_to_next,
+              args=("finding",))  # fmt: skip
+step_keys(previous="replay-previous", next="replay-next", finding="replay-next-finding", error="replay-next-error")
 if total > 1:
     st.slider(
         "step",
@@ -149,6 +171,15 @@ if total > 1:
         on_change=_from_widget,
         args=(f"slider-{current}",),
     )
+# After the navigator, so that its buttons show while a big session's outline is read the first time.
+try:
+    structure = _structure(db.client.url, session_id, version)
+except ApiError as exc:
+    unreachable(exc)
+    st.stop()
+handoffs = structure.handoffs
+panel.find(lambda text: _matches(db.client.url, str(session_id), version, text), current, go_to)
+panel.handoff_links(structure, current, go_to)
 
 # Only the page of steps holding the current one is read: a 20,000-step session stays light.
 start = (current - 1) // PAGE * PAGE + 1
@@ -172,92 +203,12 @@ with left:
 
 # -- beside it: timeline, agents, context, findings ------------------------------------------------
 with right:
-    st.markdown("#### Timeline")
-    if not window.empty:
-        frame = window.copy()
-        t0 = int(frame["start_time_unix_nano"].min())
-        frame["start_s"] = (frame["start_time_unix_nano"] - t0) / 1e9
-        frame["length_s"] = ((frame["end_time_unix_nano"] - frame["start_time_unix_nano"]) / 1e9).clip(lower=1e-3)
-        frame["lane"] = frame["agent_name"].fillna("(no agent)").map(hover)
-        colors = [
-            "crimson" if i == current else ("orange" if s == "error" else "steelblue")
-            for i, s in zip(frame["step_index"], frame["status"], strict=True)
-        ]
-        labels = [
-            hover(f"#{i} {k} {n}")
-            for i, k, n in zip(frame["step_index"], frame["step_kind"], frame["name"], strict=True)
-        ]
-        timeline = go.Figure(
-            go.Bar(
-                x=frame["length_s"],
-                base=frame["start_s"],
-                y=frame["lane"],
-                orientation="h",
-                marker_color=colors,
-                hovertext=labels,
-                hoverinfo="text",
-            )
-        )
-        timeline.update_layout(
-            height=max(200, 40 * frame["lane"].nunique() + 80),
-            margin={"t": 10, "b": 30, "l": 10, "r": 10},
-            xaxis_title=f"seconds (steps {start} to {start + len(frame) - 1})",
-            showlegend=False,
-        )
-        st.plotly_chart(timeline, width="stretch")
-
-    if not handoffs.empty:
-        st.markdown("#### Agents")
-        names = sorted({str(a) for a in pd.concat([handoffs["from_agent"], handoffs["to_agent"]]).dropna()})
-        position = {
-            name: (math.cos(2 * math.pi * k / len(names)), math.sin(2 * math.pi * k / len(names)))
-            for k, name in enumerate(names)
-        }
-        graph = go.Figure()
-        for _, h in handoffs.iterrows():
-            if h["from_agent"] in position and h["to_agent"] in position:
-                (x0, y0), (x1, y1) = position[h["from_agent"]], position[h["to_agent"]]
-                graph.add_annotation(
-                    x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y",
-                    showarrow=True, arrowhead=3, arrowwidth=1.5,
-                    arrowcolor="crimson" if h["outcome"] != "completed" else "grey",
-                )  # fmt: skip
-        graph.add_trace(
-            go.Scatter(
-                x=[position[n][0] for n in names],
-                y=[position[n][1] for n in names],
-                mode="markers+text",
-                text=[hover(n, 40) for n in names],
-                textposition="top center",
-                hovertext=[hover(n) for n in names],
-                hoverinfo="text",
-                marker={"size": 18},
-            )
-        )
-        graph.update_layout(
-            height=260, margin={"t": 10, "b": 10, "l": 10, "r": 10}, showlegend=False,
-            xaxis={"visible": False, "range": [-1.5, 1.5]}, yaxis={"visible": False, "range": [-1.5, 1.5]},
-        )  # fmt: skip
-        st.plotly_chart(graph, width="stretch")
-
-    if not context.empty:
-        st.markdown("#### Input tokens per LLM call")
-        shown = peaks(context, current)
-        chart = go.Figure(
-            go.Scatter(
-                x=shown["step_index"],
-                y=shown["input_tokens"],
-                mode="lines+markers" if len(shown) < 200 else "lines",
-                hovertext=[hover(f"step {i}: {m}") for i, m in zip(shown["step_index"], shown["model"], strict=True)],
-                hoverinfo="text+y",
-            )
-        )
-        windows = {WINDOWS.context_window(m) for m in context["model"]} - {None}
-        for size in windows:
-            chart.add_hline(y=size, line_dash="dash", annotation_text=f"window {size:,}")
-        chart.add_vline(x=current, line_color="crimson")
-        chart.update_layout(height=220, margin={"t": 10, "b": 30, "l": 10, "r": 10}, xaxis_title="step")
-        st.plotly_chart(chart, width="stretch")
+    panel.tree(structure, current, go_to)
+    panel.waterfall(
+        _waterfall(db.client.url, session_id, version, timeline.chunk_start(current)), session_id, current, go_to
+    )
+    panel.agent_graph(structure)
+    panel.tokens(structure, current)
 
     st.markdown("#### Findings")
     # One line of plain text (st.text, never markdown): the error can quote trace content.
@@ -274,3 +225,7 @@ with right:
         text(f["explanation"])
         if evidence:
             st.button(f"go to step {evidence[0]}", key=f"finding-{k}", on_click=go_to, args=(int(evidence[0]),))
+
+# -- under the card: compare this step's input with another's --------------------------------------
+with left:
+    panel.compare(lambda index: db.step(str(session_id), index), structure.outline, current, total)
