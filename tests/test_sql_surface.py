@@ -685,3 +685,53 @@ def test_an_error_message_names_no_folder_of_the_machine() -> None:
     assert answer.status_code == 400
     assert "/home/ana" not in answer.text
     assert "<store folder>/s.duckdb.tmp" in answer.json()["error"]
+
+
+def test_two_user_queries_run_at_once_below_ingest_and_a_third_is_told_to_come_back(tmp_path: Path) -> None:
+    """The query API runs two statements at a time, on threads at a lower priority than ingest; a third
+    waits for one of them up to the query timeout, then gets 503 with Retry-After (docs/sql.md)."""
+    import asyncio
+    import threading
+
+    from api.app import MAX_RUNNING_QUERIES, build_app
+    from store.duckdb_store import DuckDBStore
+
+    store = DuckDBStore(tmp_path / "s.duckdb")
+    real = store.reader()
+    release = threading.Event()
+    started: list[int] = []  # the scheduling priority of each query's thread
+
+    class HeldReader:
+        """The store's reader; each user statement waits until released, as a long one would run."""
+
+        dialect = real.dialect
+
+        def run_arrow(self, sql: str, params: list[Any], **options: Any) -> Any:
+            if not options.get("trusted"):
+                started.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+                assert release.wait(30)
+            return real.run_arrow(sql, params, **options)
+
+        def close(self) -> None:
+            real.close()
+
+    app = build_app(HeldReader(), dict, query_timeout_seconds=1)
+
+    async def scenario() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as client:
+            running = [
+                asyncio.create_task(client.post("/api/v1/sql", json={"sql": f"SELECT {i} AS n"}))
+                for i in range(MAX_RUNNING_QUERIES)
+            ]
+            while len(started) < MAX_RUNNING_QUERIES:
+                await asyncio.sleep(0.01)
+            third = await client.post("/api/v1/sql", json={"sql": "SELECT 99 AS n"})
+            release.set()
+            return [third, *await asyncio.gather(*running)]
+
+    third, *answered = asyncio.run(scenario())
+    assert third.status_code == 503 and third.headers["Retry-After"] == "5"
+    assert "send it again" in third.json()["error"]
+    assert sorted(r.json()["rows"][0][0] for r in answered) == list(range(MAX_RUNNING_QUERIES))
+    assert started == [10] * MAX_RUNNING_QUERIES  # nice 10: ingest's threads go first
+    store.close()
