@@ -159,7 +159,13 @@ class RunningCollector:
         assert self.proc is not None
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(60)
+        try:
+            code = self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            # Still failed, but killed and reaped here: a collector left running would hold its ports, and
+            # its pipe, closed by the garbage collector during a later test, would fail that one instead.
+            self.kill()
+            raise
         self._reap()
         return code
 
