@@ -61,12 +61,6 @@ class Lease:
             self._budget.take(n)
             self.bytes += n
 
-    def keep(self, n: int) -> None:
-        """Gives back what was taken beyond ``n`` (room reserved for the largest body, once the real one is known)."""
-        if self._budget is not None and self.bytes > n:
-            self._budget.give_back(self.bytes - n)
-            self.bytes = n
-
     def __enter__(self) -> Lease:
         return self
 
