@@ -8,10 +8,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
+from grpc._cython import cygrpc
 
 from collector.auth import UNAUTHENTICATED, authorized
 from collector.encoding import PROTOBUF
-from collector.errors import ExportError, InvalidRequest, PayloadTooLarge, QueueFull, Unauthenticated, status_for
+from collector.errors import (
+    ExportError,
+    InvalidRequest,
+    PayloadTooLarge,
+    QueueFull,
+    RequestTimeout,
+    Unauthenticated,
+    status_for,
+)
 from collector.ingest import Ingest
 from collector.limits import Lease
 from collector.signals import LOGS, METRICS, TRACES, Signal
@@ -62,6 +71,23 @@ HANDSHAKE_SECONDS = 10
 # a message arrives: a few milliseconds for an exporter on the same network.
 RECEIVE_SLOTS = 2
 RECEIVE_WAIT_SECONDS = 0.5
+# A call whose message has not arrived this long after its slot was taken is ended with
+# DEADLINE_EXCEEDED (retryable for exporters), so that a client that stalls or trickles cannot keep a
+# slot: two such calls once kept every other exporter out for as long as they stayed open. The SDK's
+# exporters give up on an export after 10 s themselves.
+RECEIVE_SECONDS = 10.0
+
+
+def _end_call(context: grpc.ServicerContext, details: str, ended: threading.Event) -> None:
+    """Ends a call from outside its handler, which is blocked receiving: with DEADLINE_EXCEEDED and the
+    reason where this grpcio exposes the call (``ServicerContext`` itself can only cancel, which the
+    client sees as CANCELLED, with no reason)."""
+    ended.set()
+    call: Any = getattr(getattr(context, "_rpc_event", None), "call", None)
+    try:
+        call.cancel(cygrpc.StatusCode.deadline_exceeded, details)
+    except Exception:  # a grpcio without that call: cancel without the reason
+        context.cancel()
 
 
 class GrpcReceiver:
@@ -108,7 +134,7 @@ class GrpcReceiver:
                     if not authorized(self._token, header if isinstance(header, str) else None):
                         raise Unauthenticated(UNAUTHENTICATED)
                 self._ingest.admit()
-                raw = self._receive(messages)
+                raw = self._receive(messages, context)
                 with Lease(self._ingest.inflating) as lease:
                     lease.take(2 * len(raw))  # the message, and its copy to a decode worker
                     accepted = self._ingest.accept(signal, raw, PROTOBUF)
@@ -121,16 +147,27 @@ class GrpcReceiver:
 
         return export
 
-    def _receive(self, messages: Iterator[bytes]) -> bytes:
-        """The call's message, received (and inflated, by gRPC) in one of RECEIVE_SLOTS at most."""
+    def _receive(self, messages: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
+        """The call's message, received (and inflated, by gRPC) in one of RECEIVE_SLOTS at most, within
+        RECEIVE_SECONDS of taking it."""
         if not self._receiving.acquire(timeout=RECEIVE_WAIT_SECONDS):
             raise QueueFull(
                 f"{RECEIVE_SLOTS} gRPC messages are being received at once (each may inflate to "
                 f"{self._max_message // (1024 * 1024)} MiB); send again in a moment"
             )
+        late = f"the message did not arrive within {RECEIVE_SECONDS:g} s"
+        ended = threading.Event()
+        timer = threading.Timer(RECEIVE_SECONDS, _end_call, (context, late, ended))
+        timer.daemon = True
+        timer.start()
         try:
             raw = next(messages, None)
+        except grpc.RpcError:
+            if not ended.is_set():
+                raise  # the client ended the call itself
+            raise RequestTimeout(late) from None
         finally:
+            timer.cancel()
             self._receiving.release()
         if raw is None:
             raise InvalidRequest("the call carried no message")

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
 import httpx
 
-from collector.grpc_receiver import IDLE_SECONDS
+from collector.grpc_receiver import IDLE_SECONDS, RECEIVE_SECONDS, RECEIVE_SLOTS
 from stepseven.http_server import HEADER_SECONDS, raise_open_file_limit
 from tests.conftest import RunningCollector
 from tests.otlp import request_bytes
@@ -96,4 +98,44 @@ def test_a_thousand_idle_and_slow_connections_neither_block_exports_nor_stay_ope
         idle_channel.close()
         for sock in held:
             sock.close()
+        collector.stop()
+
+
+def test_grpc_exporters_whose_message_never_arrives_lose_their_call_and_do_not_keep_others_out(tmp_path: Path) -> None:
+    collector = RunningCollector(tmp_path / "s.duckdb")
+    release = threading.Event()
+
+    def message_that_never_comes() -> Iterator[bytes]:
+        release.wait(120)  # the call is open, its message is not sent
+        yield request_bytes(1)
+
+    channel = grpc.insecure_channel(collector.grpc_endpoint)
+    try:
+        export = channel.stream_unary(TRACE_EXPORT)
+        started = time.monotonic()
+        stalled = [export.future(message_that_never_comes(), timeout=120) for _ in range(RECEIVE_SLOTS)]
+        time.sleep(1.0)
+        # While they hold every receive slot, another exporter is told to come back (and would retry).
+        try:
+            channel.unary_unary(TRACE_EXPORT)(request_bytes(2), timeout=10)
+            refused = None
+        except grpc.RpcError as err:
+            refused = err
+        assert refused is not None and refused.code() == grpc.StatusCode.UNAVAILABLE, refused
+
+        # The collector ends the stalled calls itself, with a retryable status that says why.
+        for call in stalled:
+            err = call.exception(timeout=RECEIVE_SECONDS + 20)
+            assert isinstance(err, grpc.RpcError)
+            assert err.code() == grpc.StatusCode.DEADLINE_EXCEEDED, err
+            assert f"did not arrive within {RECEIVE_SECONDS:g} s" in (err.details() or "")
+        assert time.monotonic() - started < RECEIVE_SECONDS + 10
+
+        # Their slots are free again: the exporter's retry goes through and is stored.
+        channel.unary_unary(TRACE_EXPORT)(request_bytes(2), timeout=10)
+        assert collector.sql("SELECT count(*) AS n FROM spans") == [{"n": 2}]
+        assert collector.proc is not None and collector.proc.poll() is None
+    finally:
+        release.set()
+        channel.close()
         collector.stop()
