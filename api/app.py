@@ -64,10 +64,16 @@ class SqlResult(BaseModel):
     rows: list[list[Any]]
     row_count: int
     truncated: bool = Field(description="True when the query had more rows than `limit`.")
+    pending_records: int = Field(
+        0,
+        description="Acknowledged records that were not in the store when the query began (in the journal, "
+        "written within seconds, or retried after a failed write): the result does not count them. "
+        "Also in the header X-Stepseven-Pending.",
+    )
     warning: str | None = Field(
         default=None,
-        description="Set when acknowledged records are not in the store yet, so the result may be short "
-        "(also in the header X-Stepseven-Warning).",
+        description="Why the result may be short, when pending_records is not 0 (also in the header "
+        "X-Stepseven-Warning).",
     )
 
 
@@ -189,7 +195,7 @@ def build_app(
     query_timeout_seconds: float,
     session_steps: SessionSteps | None = None,
     token: str | None = None,
-    unstored: Callable[[], str | None] = lambda: None,
+    pending: Callable[[], tuple[int, str | None]] = lambda: (0, None),
     hidden_paths: Sequence[tuple[str, str]] = (),
 ) -> FastAPI:
     """``hidden_paths``: (folder, what to say instead) for folders error messages must not show."""
@@ -287,6 +293,8 @@ def build_app(
                 503,
                 {"Retry-After": "5"},
             )
+        # Taken before the query: if nothing was waiting then, it sees every record acknowledged before it.
+        pending_records, warning = pending()
         try:
             table, truncated = await asyncio.get_running_loop().run_in_executor(
                 query_threads,
@@ -300,9 +308,7 @@ def build_app(
             return _error(scrub(f"The query failed: {exc}"), 400)
         finally:
             running_queries.release()
-        flag = {"X-Stepseven-Truncated": "true" if truncated else "false"}
-        # Acknowledged spans that the store refused so far: the result does not count them, so it says so.
-        warning = unstored()
+        flag = {"X-Stepseven-Truncated": "true" if truncated else "false", "X-Stepseven-Pending": str(pending_records)}
         if warning is not None:
             flag["X-Stepseven-Warning"] = warning
         if ARROW in accept:
@@ -320,6 +326,7 @@ def build_app(
                 "rows": [list(row) for row in result.rows],
                 "row_count": len(result.rows),
                 "truncated": truncated,
+                "pending_records": pending_records,
                 "warning": warning,
             },
             headers=flag,

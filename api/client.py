@@ -30,7 +30,9 @@ class ApiClient:
         token = token if token is not None else os.environ.get("STEPSEVEN_TOKEN") or None
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._http = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
-        # The collector's warning on the last SQL result (acknowledged spans not in the store yet), if any.
+        # On the last SQL result: acknowledged records it does not count yet (not in the store when it
+        # began), and the collector's sentence about them.
+        self.pending_records = 0
         self.warning: str | None = None
 
     def close(self) -> None:
@@ -55,18 +57,33 @@ class ApiClient:
         body: dict[str, Any] = {"sql": sql, "limit": limit}
         if params:
             body["params"] = params
-        data = self._request("POST", "/api/v1/sql", json=body).json()
+        response = self._request("POST", "/api/v1/sql", json=body)
+        self._note_pending(response)
+        data = response.json()
         return QueryResult(data["columns"], [tuple(row) for row in data["rows"]], data["truncated"])
 
     def sql_arrow(self, sql: str, params: list[Any] | None = None, *, limit: int = 10_000) -> tuple[pa.Table, bool]:
         """The result typed (timestamps stay timestamps), and whether rows were left out."""
+        table, truncated, _ = self.sql_arrow_warned(sql, params, limit=limit)
+        return table, truncated
+
+    def sql_arrow_warned(
+        self, sql: str, params: list[Any] | None = None, *, limit: int = 10_000
+    ) -> tuple[pa.Table, bool, str | None]:
+        """As ``sql_arrow``, with the collector's warning on this result (a client shared by threads cannot
+        rely on ``self.warning``)."""
         body: dict[str, Any] = {"sql": sql, "limit": limit, "params": params or []}
         response = self._request(
             "POST", "/api/v1/sql", json=body, headers={"Accept": "application/vnd.apache.arrow.stream"}
         )
         table = pa.ipc.open_stream(response.content).read_all()
+        self._note_pending(response)
+        truncated = response.headers.get("X-Stepseven-Truncated") == "true"
+        return table, truncated, response.headers.get("X-Stepseven-Warning")
+
+    def _note_pending(self, response: httpx.Response) -> None:
+        self.pending_records = int(response.headers.get("X-Stepseven-Pending", "0"))
         self.warning = response.headers.get("X-Stepseven-Warning")
-        return table, response.headers.get("X-Stepseven-Truncated") == "true"
 
     def sessions(self, f: SessionFilter) -> tuple[QueryResult, int]:
         """One page of sessions and how many match in all."""

@@ -71,6 +71,11 @@ class DashboardData:
         frame: pd.DataFrame = table.to_pandas()
         return frame
 
+    def frame_warned(self, sql: str, limit: int = 10_000) -> tuple[pd.DataFrame, str | None]:
+        """As ``frame``, with the collector's warning when acknowledged records are not counted yet."""
+        table, _, warning = self.client.sql_arrow_warned(sql, None, limit=limit)
+        return table.to_pandas(), warning
+
     def views(self) -> dict[str, list[tuple[str, str]]]:
         return self.client.views()
 

@@ -9,29 +9,27 @@ With a journal (the DuckDB store), acknowledging and storing are two steps on tw
 journal thread appends each group of requests to the journal, syncs it and answers their futures;
 the flush thread writes what the journal holds to the store in transactions of a row group or more,
 which DuckDB writes once, compressed, instead of into its WAL and again at a checkpoint
-(store/journal.py). Reads wait for the flush of everything acknowledged before them
-(``wait_visible``), so a query still sees every span that was acknowledged before it began.
+(store/journal.py). Reads see what is committed and never ask for a flush (a client polling
+``count(*)`` once turned every acknowledgement into a commit of its own); the query API says when
+acknowledged records are still in the journal (``stats().unflushed_items``), so a short count is
+never silent. ``wait_visible`` flushes at once, for tools that need everything in the store.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from store.model import Batch, StoreOutOfMemory, WriteResult
 
 if TYPE_CHECKING:  # the decode workers import this module for its errors: nothing heavy at run time
-    import pyarrow as pa
-
     from store.journal import Journal, Record
-    from store.query import Reader
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +38,10 @@ log = logging.getLogger(__name__)
 # message histories (tens of KB each) would make a row group hundreds of MB, more than the store's
 # memory limit holds, so their flushes are cut by bytes (docs/ingest.md, "Large requests").
 FLUSH_BYTES = 32 * 1024 * 1024
+# What the journal holds is written to the store at least this often (more often under load: a row group).
+FLUSH_SECONDS = 2.0
 
 
-# A query waits for the flush of what was acknowledged before it, but asks for at most one flush this
-# often: polling `count(*)` once brought ingest down to one commit per acknowledgement. A query then
-# waits up to this long more; the spans it must see are on disk in the journal meanwhile.
-QUERY_FLUSH_SECONDS = 0.25
 # Disk room kept for one more request when the receivers decide whether to accept: twice the Arrow
 # size of a request of 512 agent spans of 2.3 KB (see _space_needed).
 REQUEST_HEADROOM_BYTES = 4 * 1024 * 1024
@@ -125,7 +121,7 @@ class Writer:
         *,
         journal: Journal | None = None,
         flush_items: int = 10_240,
-        flush_seconds: float = 2.0,
+        flush_seconds: float = FLUSH_SECONDS,
         flush_bytes: int = FLUSH_BYTES,
         disk_problem: Callable[[int], str | None] | None = None,
     ) -> None:
@@ -161,7 +157,6 @@ class Writer:
         self._acked = 0  # acknowledgements so far (a sequence number)
         self._flushed = 0  # the acknowledgement up to which everything is in the store
         self._flush_wanted = False
-        self._flushed_at = -math.inf  # when the last flush began
         self._flushing_bytes = 0  # journal bytes of the flush being written
         self._failed_flushes = 0
         # Acknowledged items the last flush could not store (retried until it can), and why.
@@ -239,7 +234,8 @@ class Writer:
             self._cond.notify_all()
 
     def wait_visible(self, timeout: float) -> bool:
-        """Waits until every batch acknowledged so far is in the store; False if ``timeout`` ran out.
+        """Flushes now and waits until every batch acknowledged so far is in the store; False if ``timeout``
+        ran out. For tools and tests that need everything stored; queries never call it.
 
         Without a journal an acknowledged batch is committed already.
         """
@@ -420,10 +416,9 @@ class Writer:
             return False
         if self._unflushed_items >= self._flush_items or self._journal_done:
             return True
-        now = time.monotonic()
-        if self._flush_wanted and now - self._flushed_at >= QUERY_FLUSH_SECONDS:
+        if self._flush_wanted:
             return True
-        return self._unflushed_since is not None and now - self._unflushed_since >= self._flush_seconds
+        return self._unflushed_since is not None and time.monotonic() - self._unflushed_since >= self._flush_seconds
 
     def _run_flush(self) -> None:
         while True:
@@ -448,9 +443,6 @@ class Writer:
                     wait = None
                     if self._unflushed_since is not None:
                         wait = max(0.001, self._unflushed_since + self._flush_seconds - time.monotonic())
-                    if self._flush_wanted and self._unflushed:
-                        wanted = max(0.001, self._flushed_at + QUERY_FLUSH_SECONDS - time.monotonic())
-                        wait = wanted if wait is None else min(wait, wanted)
                     self._cond.wait(wait)
             with self._journal_lock, self._cond:
                 shutting_down = self._journal_done
@@ -459,7 +451,6 @@ class Writer:
                 self._flushing_bytes = sum(e.nbytes for e in entries)
                 self._unflushed_since = None
                 self._flush_wanted = False
-                self._flushed_at = time.monotonic()
                 target = self._acked
                 try:
                     # New appends go to a new segment, so that the ones holding these entries can go.
@@ -560,21 +551,3 @@ class Writer:
             log.warning("a transaction of %d records ran out of memory; writing it in two halves", len(batch))
             first, rest = batch.split(len(batch) // 2)
             return self._write_fitting(first) + self._write_fitting(rest)
-
-
-class VisibleReader:
-    """A reader whose queries see every batch acknowledged before they began (see ``wait_visible``)."""
-
-    def __init__(self, reader: Reader, writer: Writer) -> None:
-        self._reader = reader
-        self._writer = writer
-        self.dialect = reader.dialect
-
-    def run_arrow(
-        self, sql: str, params: list[Any], *, max_rows: int, timeout_seconds: float, trusted: bool = False
-    ) -> tuple[pa.Table, bool]:
-        self._writer.wait_visible(timeout_seconds)
-        return self._reader.run_arrow(sql, params, max_rows=max_rows, timeout_seconds=timeout_seconds, trusted=trusted)
-
-    def close(self) -> None:
-        self._reader.close()

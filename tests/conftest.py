@@ -133,8 +133,14 @@ class RunningCollector:
                 raise RuntimeError("the collector did not start:\n" + output)
 
     def sql(self, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """The rows, once they count every record acknowledged before: queries never wait for the journal's
+        flush, they say how many records they do not count yet, and this asks again, as a user would."""
+        deadline = time.monotonic() + 20
         with ApiClient(self.api_url) as client:
             result = client.sql(query, params)
+            while client.pending_records and time.monotonic() < deadline:
+                time.sleep(0.2)
+                result = client.sql(query, params)
         return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
     def settle(self, timeout: float = 30, *, analyzed: bool = False) -> None:
@@ -144,7 +150,9 @@ class RunningCollector:
         while quiet < 2:
             health = self.health()
             sessions = health["sessions"]
-            idle = health["writer"]["queued_items"] == 0 and sessions["pending_traces"] == 0 and not sessions["busy"]
+            writer = health["writer"]
+            idle = writer["queued_items"] == 0 and writer["unflushed_items"] == 0
+            idle = idle and sessions["pending_traces"] == 0 and not sessions["busy"]
             if analyzed:
                 idle = idle and health["analyzer"]["waiting_sessions"] == 0 and not health["analyzer"]["busy"]
             quiet = quiet + 1 if idle else 0

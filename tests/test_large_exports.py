@@ -22,7 +22,7 @@ from collector.session_worker import SessionWorker
 from store.duckdb_store import DuckDBStore
 from store.journal import Journal
 from store.model import Batch, StoreOutOfMemory, WriteResult
-from store.writer import VisibleReader, Writer
+from store.writer import Writer
 from tests.conftest import RunningCollector, store_args
 from tests.otlp import raw_request
 from tests.test_journal import _batch, _names
@@ -61,7 +61,7 @@ def test_a_flush_that_runs_out_of_memory_is_written_in_halves_and_nothing_is_los
     writer.start()
     names = [f"span-{i:02d}" for i in range(10)]
     writer.submit(_batch(*names)).result(10)
-    VisibleReader(store.reader(), writer).run_arrow("SELECT 1", [], max_rows=1, timeout_seconds=10)
+    assert writer.wait_visible(10)
     assert _names(store) == names
     assert max(limited.writes) <= 3 and sum(limited.writes) == 10
     stats = writer.stats()
@@ -319,7 +319,7 @@ def test_every_dashboard_page_says_when_the_collector_is_degraded_in_plain_text(
 
 
 def test_a_sql_result_says_when_acknowledged_records_are_not_in_the_store(tmp_path: Path) -> None:
-    """The query API adds the writer's warning to every SQL result while it has one, in JSON and as a header."""
+    """The query API says how many acknowledged records a result does not count, and why, in JSON and in headers."""
     import asyncio
 
     from api.app import build_app
@@ -327,7 +327,9 @@ def test_a_sql_result_says_when_acknowledged_records_are_not_in_the_store(tmp_pa
     store = DuckDBStore(tmp_path / "s.duckdb")
     store.write(_batch("stored"))
     warning: list[str | None] = ["3 acknowledged records are not in the store yet and are retried"]
-    app = build_app(store.reader(), dict, query_timeout_seconds=10, unstored=lambda: warning[0])
+    app = build_app(
+        store.reader(), dict, query_timeout_seconds=10, pending=lambda: (0 if warning[0] is None else 3, warning[0])
+    )
 
     async def ask() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
@@ -338,7 +340,9 @@ def test_a_sql_result_says_when_acknowledged_records_are_not_in_the_store(tmp_pa
     assert response.json()["rows"] == [[1]]
     assert response.json()["warning"] == warning[0]
     assert response.headers["X-Stepseven-Warning"] == warning[0]
+    assert response.json()["pending_records"] == 3 and response.headers["X-Stepseven-Pending"] == "3"
     warning[0] = None  # stored at last: no warning any more
     response = asyncio.run(ask())
     assert response.json()["warning"] is None and "X-Stepseven-Warning" not in response.headers
+    assert response.json()["pending_records"] == 0
     store.close()

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -77,8 +78,14 @@ def api(collector: RunningCollector) -> ApiClient:
 
 
 def rows(collector: RunningCollector, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """The rows once they count everything acknowledged before (see ``RunningCollector.sql``)."""
     with api(collector) as client:
         result = client.sql(sql, params, limit=1_000_000)
+        for _ in range(100):
+            if not client.pending_records:
+                break
+            time.sleep(0.2)
+            result = client.sql(sql, params, limit=1_000_000)
     return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
 
 
@@ -735,3 +742,44 @@ def test_two_user_queries_run_at_once_below_ingest_and_a_third_is_told_to_come_b
     assert sorted(r.json()["rows"][0][0] for r in answered) == list(range(MAX_RUNNING_QUERIES))
     assert started == [10] * MAX_RUNNING_QUERIES  # nice 10: ingest's threads go first
     store.close()
+
+
+def test_a_query_right_after_an_export_does_not_flush_the_journal_and_says_what_it_does_not_count_yet(
+    tmp_path: Path,
+) -> None:
+    """Polling must not turn every acknowledgement into a commit of its own: a query reads what is committed,
+    and says how many acknowledged records are still in the journal (written to the store every 2 s)."""
+    collector = RunningCollector(tmp_path / "s.duckdb")
+    try:
+        seen: list[tuple[int, int, str | None]] = []
+        earlier = 0  # spans of earlier attempts, stored
+        with ApiClient(collector.api_url) as client:
+            for _ in range(3):  # an export and a query closer than the 2 s flush interval
+                commits = collector.health()["writer"]["commits"]
+                exported = httpx.post(
+                    f"{collector.http_url}/v1/traces",
+                    content=request_bytes(3),
+                    headers={"Content-Type": "application/x-protobuf"},
+                    timeout=10,
+                )
+                assert exported.status_code == 200
+                polls = [client.sql("SELECT count(*) AS n FROM spans") for _ in range(10)]
+                seen = [(int(r.rows[0][0]), client.pending_records, client.warning) for r in polls[-1:]]
+                if collector.health()["writer"]["commits"] == commits and seen[0][1]:
+                    break
+                collector.settle()
+                earlier += 3
+            stored, pending, warning = seen[0]
+            assert pending == 3, seen  # ten queries, and the journal still holds the export: no flush asked
+            assert stored == earlier  # not this export yet
+            assert warning is not None and "3 acknowledged records are still in the journal" in warning
+            assert "every 2 s" in warning
+            # The scheduled flush brings them in; the warning goes with it.
+            deadline = time.monotonic() + 20
+            result = polls[-1]
+            while client.pending_records and time.monotonic() < deadline:
+                time.sleep(0.2)
+                result = client.sql("SELECT count(*) AS n FROM spans")
+            assert result.rows == [(earlier + 3,)] and client.warning is None
+    finally:
+        collector.stop()

@@ -50,10 +50,11 @@ def run(sql: str) -> None:
     """Runs ``sql`` and keeps its result (or why it failed) with the query it answers."""
     st.session_state["sql_ran"] = sql
     try:
-        st.session_state["sql_result"] = data().frame(sql)
+        st.session_state["sql_result"], st.session_state["sql_warning"] = data().frame_warned(sql)
         st.session_state["sql_error"] = None
     except ApiError as exc:
         st.session_state["sql_result"], st.session_state["sql_error"] = None, str(exc)
+        st.session_state["sql_warning"] = None
 
 
 def pick() -> None:
@@ -76,6 +77,9 @@ if st.session_state.get("sql_error"):
     text(st.session_state["sql_error"])
 result: pd.DataFrame | None = st.session_state.get("sql_result")
 if result is not None:
+    if st.session_state.get("sql_warning"):
+        # The collector's own sentence (counts and an error of its store), not trace content.
+        st.warning(st.session_state["sql_warning"] + ". Run again in a moment to count them.")
     st.caption(f"{len(result)} rows")
     st.dataframe(result, hide_index=True, width="stretch")
     st.download_button("Download CSV", result.to_csv(index=False), file_name="stepseven.csv", mime="text/csv")
