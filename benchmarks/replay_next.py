@@ -19,34 +19,17 @@ It prints p50 / p95 / max of both for each session.
 from __future__ import annotations
 
 import argparse
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/big_sessions.py builds the sessions
+from benchmarks.served import chromium_page, serve
 from tests.big_sessions import send_handoff_session, send_long_session
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _sql(api: str, sql: str, params: list[object]) -> list[list[object]]:
-    rows: list[list[object]] = httpx.post(f"{api}/api/v1/sql", json={"sql": sql, "params": params}, timeout=60).json()[
-        "rows"
-    ]
-    return rows
 
 
 def long_content(step: int) -> str | None:
@@ -87,24 +70,10 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="an existing store to serve (default: a throwaway one)")
     parser.add_argument("--clicks", type=int, default=40, help="clicks on next per session (default 40)")
     args = parser.parse_args()
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with tempfile.TemporaryDirectory(prefix="stepseven-replay-bench-") as tmp:
         db = args.db or Path(tmp) / "bench.duckdb"
-        ports = {name: _free_port() for name in ("grpc", "http", "api", "ui")}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "stepseven", "serve", "--db", str(db), "--grpc-port", str(ports["grpc"]),
-             "--http-port", str(ports["http"]), "--api-port", str(ports["api"]), "--ui-port", str(ports["ui"]),
-             "--analyze-after", "1"],
-            stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "ready" in line:
-                break
-        api, ui, otlp = (f"http://127.0.0.1:{ports[p]}" for p in ("api", "ui", "http"))
-        try:
-            spans = _sql(api, "SELECT count(*) FROM spans", [])[0][0]
+        with serve(db) as served:
+            spans = served.sql("SELECT count(*) FROM spans")[0][0]
             print(f"store: {db} ({spans:,} spans before the two sessions)", flush=True)
             run = f"{int(time.time())}"  # fresh session ids, so a store can be benchmarked more than once
             sessions = {
@@ -112,36 +81,17 @@ def main() -> None:
                 f"session-handoffs-1000-{run}": (3003, handoff_content),
             }
             started = time.monotonic()
-            send_long_session(otlp, f"session-steps-20000-{run}", 20_000)
-            send_handoff_session(otlp, f"session-handoffs-1000-{run}", 1000)
-            wanted = {(s, total) for s, (total, _) in sessions.items()}
-            while time.monotonic() - started < 900:
-                built = _sql(api, "SELECT session_id, step_count FROM sessions WHERE session_id LIKE ?",
-                             [f"session-%-{run}"])  # fmt: skip
-                if {(str(s), int(str(c))) for s, c in built} >= wanted:
-                    break
-                time.sleep(1)
-            else:
-                raise SystemExit(f"the sessions were not built in time: {built}")
+            send_long_session(served.otlp_http, f"session-steps-20000-{run}", 20_000)
+            send_handoff_session(served.otlp_http, f"session-handoffs-1000-{run}", 1000)
+            served.wait_built(f"session-%-{run}", {s: total for s, (total, _) in sessions.items()})
             print(f"sent and built in {time.monotonic() - started:.0f} s", flush=True)
-            # Measure a quiet collector: the analyzer has analyzed both sessions and has nothing waiting
-            # (analyzing a 20,000-step session takes the CPU the dashboard would use).
-            waited = time.monotonic()
-            while time.monotonic() - waited < 1800:
-                analyzer = httpx.get(f"{api}/healthz", timeout=30).json()["analyzer"]
-                analyzed = _sql(api, "SELECT count(*) FROM derived_analyses WHERE session_id LIKE ?",
-                                [f"session-%-{run}"])[0][0]  # fmt: skip
-                if analyzed == len(sessions) and analyzer["waiting_sessions"] == 0 and not analyzer["busy"]:
-                    break
-                time.sleep(2)
-            print(f"waited {time.monotonic() - waited:.0f} s for the analyzer to be idle", flush=True)
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
-                page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            waited = served.wait_analyzed(f"session-%-{run}", len(sessions))
+            print(f"waited {waited:.0f} s for the analyzer to be idle", flush=True)
+            with chromium_page() as page:
                 for session_id, (total, content) in sessions.items():
                     middle = total // 2
                     opened = time.perf_counter()
-                    page.goto(f"{ui}/replay?session={session_id}&step={middle}")
+                    page.goto(f"{served.ui}/replay?session={session_id}&step={middle}")
                     page.get_by_text(f"Step {middle} of {total}").first.wait_for(timeout=300_000)
                     page.locator(f'.st-key-tree-{middle} button[kind="primary"]').wait_for(timeout=300_000)
                     page.locator('[data-test-script-state="notRunning"]').wait_for(timeout=300_000)
@@ -159,10 +109,6 @@ def main() -> None:
                             f"({len(values)} clicks)",
                             flush=True,
                         )
-                browser.close()
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.communicate(timeout=120)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Big sessions sent the way an instrumented agent sends them (the OpenTelemetry SDK, OTLP/HTTP): a long
-single-agent run, and a run of agents handing off to each other many times. The replay tests and
-benchmarks/replay_next.py use them."""
+single-agent run, and a run of agents handing off to each other many times. The replay tests,
+benchmarks/replay_next.py and benchmarks/dashboard_latency.py use them."""
 
 from __future__ import annotations
 

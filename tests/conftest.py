@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import Browser, sync_playwright
 
 from api.client import ApiClient
 from collector.compiled import decoder_build
@@ -160,6 +162,19 @@ class RunningCollector:
                 raise TimeoutError(f"the collector did not settle: {health}")
             time.sleep(0.6)
 
+    def wait_for_dashboard(self, timeout: float = 60) -> None:
+        """The dashboard is a child process that starts after the collector says it is ready."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{self.ui_url}/_stcore/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the dashboard did not start within {timeout:g} s")
+            time.sleep(0.3)
+
     def health(self) -> dict[str, Any]:
         return dict(httpx.get(f"{self.api_url}/healthz", timeout=10).json())
 
@@ -260,3 +275,16 @@ def strict_collector(tmp_path: Path) -> Iterator[RunningCollector]:
     )
     yield running
     running.stop()
+
+
+# -- a real headless Chromium (Debian's package, driven by Playwright) for the dashboard's tests ------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()

@@ -5,21 +5,17 @@ Screenshots of the pages land in tests/artifacts/ (kept by CI) so a person can l
 
 from __future__ import annotations
 
-import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, expect
 
 from tests.conftest import RunningCollector
 from tests.test_dashboard import HOSTILE, hostile_capture
 from tests.test_sessions import SAMPLES, send
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -29,26 +25,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollecto
     send(collector, SAMPLES / "pydantic_ai_usage_limit.json", SAMPLES / "pydantic_ai_delegation.json")
     send(collector, hostile_capture(folder))
     collector.settle(analyzed=True)
-    deadline = time.monotonic() + 60
-    while True:  # the dashboard is a child process that starts after the collector says it is ready
-        try:
-            if httpx.get(f"{collector.ui_url}/_stcore/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError("the dashboard did not start")
-        time.sleep(0.5)
+    collector.wait_for_dashboard()
     yield collector
     collector.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -121,15 +100,7 @@ def test_a_collector_with_a_token_shows_nothing_in_the_dashboard_until_the_brows
         )  # fmt: skip
         assert sent.returncode == 0, sent.stderr
         collector.settle()
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{collector.ui_url}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the dashboard did not start"
-            time.sleep(0.5)
+        collector.wait_for_dashboard()
         context = browser.new_context(viewport={"width": 1500, "height": 1100})
         page = context.new_page()
         # No token: the sign-in form, and none of the data.

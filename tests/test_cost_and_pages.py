@@ -13,7 +13,6 @@ import hashlib
 import importlib.resources
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -21,9 +20,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from collector.pricing import DEFAULT_PRICES, Price, PriceFileError, PriceTable, load_prices
 from dashboard.buckets import bucket_for
@@ -32,7 +30,6 @@ from tests.conftest import RunningCollector, store_args
 from tests.test_sessions import SAMPLES, send
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TEMPLATE = SAMPLES / "pydantic_ai_usage_limit.json"  # one session that loops: a runaway_loop finding each
 MINUTE = 60 * 10**9
 SESSIONS = 520
@@ -229,26 +226,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollecto
     collector = RunningCollector(folder / "p.duckdb", "--analyze-after", "0.3", ui=True)
     send(collector, runs(folder))
     collector.settle(analyzed=True)
-    deadline = time.monotonic() + 60
-    while True:  # the dashboard is a child process that starts after the collector says it is ready
-        try:
-            if httpx.get(f"{collector.ui_url}/_stcore/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError("the dashboard did not start")
-        time.sleep(0.5)
+    collector.wait_for_dashboard()
     yield collector
     collector.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

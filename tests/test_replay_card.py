@@ -8,14 +8,12 @@ override shows as a marker, a 1 MiB prompt as its head, its size and a download.
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from dashboard.conversation import (
     HEAD_CHARS,
@@ -36,7 +34,6 @@ from tests.conftest import RunningCollector
 from tests.test_sessions import send
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 expect.set_options(timeout=20_000)  # a rerun draws its elements one by one, on a machine that may be busy
 
 # -- the pure helpers, fast --------------------------------------------------------------------------
@@ -107,26 +104,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollecto
     collector = RunningCollector(folder / "card.duckdb", "--analyze-after", "0.3", ui=True)
     send(collector, card_capture(folder))
     collector.settle(60)
-    deadline = time.monotonic() + 60
-    while True:  # the dashboard is a child process that starts after the collector says it is ready
-        try:
-            if httpx.get(f"{collector.ui_url}/_stcore/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError("the dashboard did not start")
-        time.sleep(0.5)
+    collector.wait_for_dashboard()
     yield collector
     collector.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

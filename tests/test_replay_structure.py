@@ -8,16 +8,13 @@ Screenshots land in tests/artifacts/.
 
 from __future__ import annotations
 
-import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pandas as pd
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from dashboard.compare import diff, visible
 from dashboard.step_tree import build_tree, window
@@ -28,7 +25,6 @@ from tests.conftest import RunningCollector
 from tests.test_sessions import SAMPLES, send
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HANDOFFS = "session-handoffs-1000"
 LONG = "session-steps-20000"
 expect.set_options(timeout=30_000)  # a page draws its card first, then the tree and the charts
@@ -107,26 +103,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCollecto
     send(collector, SAMPLES / "pydantic_ai_usage_limit.json", SAMPLES / "ok_openai_agents_handoff_back_once.json")
     send_handoff_session(collector.http_url, HANDOFFS, 1000)
     collector.settle(60, analyzed=True)
-    deadline = time.monotonic() + 60
-    while True:  # the dashboard is a child process that starts after the collector says it is ready
-        try:
-            if httpx.get(f"{collector.ui_url}/_stcore/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise TimeoutError("the dashboard did not start")
-        time.sleep(0.5)
+    collector.wait_for_dashboard()
     yield collector
     collector.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -40,25 +40,13 @@ def _closed_by_server(sock: socket.socket) -> bool:
     return True
 
 
-def _wait_for_dashboard(collector: RunningCollector) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{collector.ui_url}/_stcore/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the dashboard did not start within 60 s"
-        time.sleep(0.2)
-
-
 def test_a_thousand_idle_and_slow_connections_neither_block_exports_nor_stay_open_on_any_port(tmp_path: Path) -> None:
     raise_open_file_limit()  # this test's own 1,300 sockets
     collector = RunningCollector(tmp_path / "s.duckdb", ui=True)
     held: list[socket.socket] = []
     idle_channel = grpc.insecure_channel(collector.grpc_endpoint)
     try:
-        _wait_for_dashboard(collector)
+        collector.wait_for_dashboard()
         # An exporter that exports once and then has nothing more to send for a while.
         idle_channel.unary_unary(TRACE_EXPORT)(request_bytes(1), timeout=10)
         idle_since = time.monotonic()
@@ -125,10 +113,10 @@ def test_grpc_exporters_whose_message_never_arrives_lose_their_call_and_do_not_k
 
         # The collector ends the stalled calls itself, with a retryable status that says why.
         for call in stalled:
-            err = call.exception(timeout=RECEIVE_SECONDS + 20)
-            assert isinstance(err, grpc.RpcError)
-            assert err.code() == grpc.StatusCode.DEADLINE_EXCEEDED, err
-            assert f"did not arrive within {RECEIVE_SECONDS:g} s" in (err.details() or "")
+            ended = call.exception(timeout=RECEIVE_SECONDS + 20)
+            assert isinstance(ended, grpc.RpcError)
+            assert ended.code() == grpc.StatusCode.DEADLINE_EXCEEDED, ended
+            assert f"did not arrive within {RECEIVE_SECONDS:g} s" in (ended.details() or "")
         assert time.monotonic() - started < RECEIVE_SECONDS + 10
 
         # Their slots are free again: the exporter's retry goes through and is stored.
