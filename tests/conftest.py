@@ -50,10 +50,16 @@ class PortTaken(RuntimeError):
 class RunningCollector:
     """`stepseven serve` in a child process on free loopback ports."""
 
-    def __init__(self, db: Path, *extra: str, ui: bool = False) -> None:
+    def __init__(
+        self, db: Path, *extra: str, ui: bool = False, entry: tuple[str, ...] = ("-m", "stepseven"), **env: str
+    ) -> None:
+        """``entry``: how Python runs the command line (a test may run it behind a fault of its own), with
+        ``env`` added to the environment; both may be changed before ``start()`` runs it again."""
         self.db = db
         self.extra = extra
         self.ui = ui
+        self.entry = entry
+        self.env = env
         self.output: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
         for _attempt in range(3):
@@ -91,8 +97,7 @@ class RunningCollector:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "stepseven",
+                *self.entry,
                 "serve",
                 *(["--ui-port", str(self.ui_port)] if self.ui else ["--no-ui"]),
                 "--db",
@@ -108,7 +113,7 @@ class RunningCollector:
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
         ready = threading.Event()
         proc = self.proc

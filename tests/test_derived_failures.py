@@ -492,3 +492,72 @@ def test_a_backlog_older_than_its_limit_is_reported_until_it_is_built(
     wait(lambda: sessions.stats().pending_traces == 0)
     assert sessions.stats().problem() is None
     sessions.stop()
+
+
+# The collector, with the rebuild of one conversation's trace failing: the first time it is tried
+# alone it runs out of memory (so it is listed), and its retry hangs, for the test to kill -9 it there.
+FAULTY_SERVE = """
+import os, pathlib, time
+from store.duckdb_store import DuckDBStore
+from store.model import StoreOutOfMemory
+
+poison, marks = os.environ["TEST_POISON"], pathlib.Path(os.environ["TEST_MARKS"])
+read = DuckDBStore.session_inputs
+
+def session_inputs(self, trace_ids):
+    records, logs = read(self, trace_ids)
+    if any(record.conversation_id == poison for record in records):
+        if len(trace_ids) > 1 or not (marks / "failed alone").exists():
+            if len(trace_ids) == 1:
+                (marks / "failed alone").touch()
+            raise StoreOutOfMemory("Out of Memory Error: could not allocate block")
+        (marks / "retrying").touch()
+        time.sleep(600)
+    return records, logs
+
+DuckDBStore.session_inputs = session_inputs
+from stepseven.main import main
+main()
+"""
+
+
+def test_a_collector_killed_in_the_middle_of_a_retry_builds_the_listed_trace_when_it_starts_again(
+    tmp_path: Path,
+) -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    collector = RunningCollector(
+        tmp_path / "stepseven.duckdb",
+        "--analyze-after",
+        "1",
+        entry=("-c", FAULTY_SERVE),
+        TEST_POISON="order-3",
+        TEST_MARKS=str(marks),
+    )
+    try:
+        emit_conversations(OTLPSpanExporter(endpoint=f"{collector.http_url}/v1/traces"), SESSIONS)
+        # The others proceed; order-3's trace is listed, with the error, and retried after a while.
+        wait(lambda: len(collector.sql("SELECT * FROM sessions")) == len(SESSIONS) - 1, timeout=60)
+        wait(lambda: (marks / "retrying").exists(), timeout=60)
+        failures = collector.sql("SELECT stage, session_id, error, attempts FROM derived_failures")
+        assert [(f["stage"], f["session_id"], f["attempts"]) for f in failures] == [("sessions", None, 1)]
+        assert "Out of Memory" in failures[0]["error"]
+        health = collector.health()
+        assert health["status"] == "degraded" and any("built into sessions" in p for p in health["problems"])
+    finally:
+        collector.kill()  # in the middle of the retry
+
+    collector.entry, collector.env = ("-m", "stepseven"), {}
+    collector.start()
+    try:
+        wait(lambda: collector.sql("SELECT * FROM derived_failures") == [], timeout=60)
+        collector.settle(analyzed=True, timeout=60)
+        assert collector.sql("SELECT count(*) AS n FROM spans")[0]["n"] == 3 * len(SESSIONS)
+        built = collector.sql("SELECT session_id, analysis FROM sessions ORDER BY session_id")
+        assert built == [{"session_id": s, "analysis": "done"} for s in sorted(SESSIONS)]
+        assert collector.health()["status"] == "ok"
+        assert "listed as failing in the store" in "".join(collector.output)
+    finally:
+        assert collector.stop() == 0
