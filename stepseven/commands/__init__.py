@@ -1,0 +1,1 @@
+"""The `stepseven` commands, one module each; `stepseven.cli` puts them in one group."""
