@@ -752,7 +752,7 @@ class DuckDBStore:
                             f"SELECT session_id, {order}, {columns} "
                             f"FROM ({schema.steps_query('duckdb', window, 'stepseven_steps')}) steps"
                         ),
-                        _rowid_windows(cursor, "raw_spans"),
+                        _rowid_windows(cursor, "raw_spans", "stepseven_steps"),
                         rowid="r.rowid",
                     )
                     rows.sort(key=lambda row: (row[0], row[1]))
@@ -879,17 +879,20 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 READ_WINDOW_ROWS = 1024
 
 
-def _rowid_windows(cursor: duckdb.DuckDBPyConnection, table: str) -> list[tuple[int, int]]:
-    """Rowid windows of at most READ_WINDOW_ROWS rows covering the rows of the traces in ``stepseven_ids``.
+def _rowid_windows(cursor: duckdb.DuckDBPyConnection, table: str, spans: str | None = None) -> list[tuple[int, int]]:
+    """Rowid windows of at most READ_WINDOW_ROWS rows covering the rows of the traces in ``stepseven_ids``
+    (and only the spans in the ``span_id`` column of the table ``spans``, when given).
 
     A semi-join would read every projected column of the whole table; finding the rowids first reads
     one column, and rowid ranges let the scan skip every row group outside them (recent traces sit
-    together at the end of the table).
+    together at the end of the table). Narrowed to the spans wanted, one step of a 20,000-step trace is
+    read in one window instead of twenty.
     """
+    narrow = f" AND span_id IN (SELECT span_id FROM {spans})" if spans is not None else ""
     rowids = sorted(
         r[0]
         for r in cursor.execute(
-            f"SELECT rowid FROM {table} WHERE trace_id IN (SELECT trace_id FROM stepseven_ids)"
+            f"SELECT rowid FROM {table} WHERE trace_id IN (SELECT trace_id FROM stepseven_ids){narrow}"
         ).fetchall()
     )
     windows: list[tuple[int, int]] = []
