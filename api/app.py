@@ -57,6 +57,13 @@ class SqlRequest(BaseModel):
         description="Values for the placeholders, in order: $1, $2, ... (or ? on DuckDB); never paste values into sql.",
     )
     limit: int = Field(DEFAULT_MAX_ROWS, ge=1, le=MAX_ROWS_LIMIT, description="The most rows to return.")
+    wait_for_pending: bool = Field(
+        False,
+        description="First wait until every record acknowledged before the query is in the store, so that the "
+        "result counts them all: on DuckDB up to the journal's next write, every 2 s (the collector does not "
+        "write sooner for it). Without it the result counts what is in the store and says what it does not "
+        "count yet (pending_records).",
+    )
 
 
 class SqlResult(BaseModel):
@@ -196,6 +203,7 @@ def build_app(
     session_steps: SessionSteps | None = None,
     token: str | None = None,
     pending: Callable[[], tuple[int, str | None]] = lambda: (0, None),
+    wait_for_pending: Callable[[float], bool] = lambda timeout: True,
     hidden_paths: Sequence[tuple[str, str]] = (),
 ) -> FastAPI:
     """``hidden_paths``: (folder, what to say instead) for folders error messages must not show."""
@@ -294,7 +302,10 @@ def build_app(
                 {"Retry-After": "5"},
             )
         # Taken before the query: if nothing was waiting then, it sees every record acknowledged before it.
-        pending_records, warning = pending()
+        if body.wait_for_pending and await run_in_threadpool(wait_for_pending, query_timeout_seconds):
+            pending_records, warning = 0, None
+        else:
+            pending_records, warning = pending()
         try:
             table, truncated = await asyncio.get_running_loop().run_in_executor(
                 query_threads,

@@ -53,8 +53,11 @@ class ApiClient:
             raise ApiError(_message(response))
         return response
 
-    def sql(self, sql: str, params: list[Any] | None = None, *, limit: int = 10_000) -> QueryResult:
-        body: dict[str, Any] = {"sql": sql, "limit": limit}
+    def sql(
+        self, sql: str, params: list[Any] | None = None, *, limit: int = 10_000, wait_for_pending: bool = False
+    ) -> QueryResult:
+        """``wait_for_pending``: first wait until every span acknowledged before is in the store (seconds at most)."""
+        body: dict[str, Any] = {"sql": sql, "limit": limit, "wait_for_pending": wait_for_pending}
         if params:
             body["params"] = params
         response = self._request("POST", "/api/v1/sql", json=body)
@@ -62,17 +65,21 @@ class ApiClient:
         data = response.json()
         return QueryResult(data["columns"], [tuple(row) for row in data["rows"]], data["truncated"])
 
-    def sql_arrow(self, sql: str, params: list[Any] | None = None, *, limit: int = 10_000) -> tuple[pa.Table, bool]:
+    def sql_arrow(
+        self, sql: str, params: list[Any] | None = None, *, limit: int = 10_000, wait_for_pending: bool = False
+    ) -> tuple[pa.Table, bool]:
         """The result typed (timestamps stay timestamps), and whether rows were left out."""
-        table, truncated, _ = self.sql_arrow_warned(sql, params, limit=limit)
+        table, truncated, _ = self.sql_arrow_warned(sql, params, limit=limit, wait_for_pending=wait_for_pending)
         return table, truncated
 
     def sql_arrow_warned(
-        self, sql: str, params: list[Any] | None = None, *, limit: int = 10_000
+        self, sql: str, params: list[Any] | None = None, *, limit: int = 10_000, wait_for_pending: bool = False
     ) -> tuple[pa.Table, bool, str | None]:
         """As ``sql_arrow``, with the collector's warning on this result (a client shared by threads cannot
         rely on ``self.warning``)."""
-        body: dict[str, Any] = {"sql": sql, "limit": limit, "params": params or []}
+        body: dict[str, Any] = {
+            "sql": sql, "limit": limit, "params": params or [], "wait_for_pending": wait_for_pending
+        }  # fmt: skip
         response = self._request(
             "POST", "/api/v1/sql", json=body, headers={"Accept": "application/vnd.apache.arrow.stream"}
         )

@@ -285,6 +285,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             session_steps=session_steps,
             token=cc.token,
             pending=pending,
+            wait_for_pending=writer.wait_flushed,
             hidden_paths=[
                 *([(str(store.path.resolve().parent), "<store folder>")] if isinstance(store, DuckDBStore) else []),
                 (str(Path.home()), "~"),

@@ -233,6 +233,21 @@ class Writer:
             self._retry_now = True
             self._cond.notify_all()
 
+    def wait_flushed(self, timeout: float) -> bool:
+        """Waits, without asking for it, for the flush that brings every batch acknowledged so far into the
+        store (the next one is due within ``flush_seconds``); False if ``timeout`` ran out first."""
+        if self._journal is None:
+            return True
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            target = self._acked
+            while self._flushed < target:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+        return True
+
     def wait_visible(self, timeout: float) -> bool:
         """Flushes now and waits until every batch acknowledged so far is in the store; False if ``timeout``
         ran out. For tools and tests that need everything stored; queries never call it.

@@ -28,10 +28,16 @@ CAPTURE = next(p for p in CAPTURES if p.stem == "ok_openai_agents_handoff_back_o
 def shared(pg_cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningCollector, str]]:
     url = fresh_database(pg_cluster)
     collector = RunningCollector(
-        tmp_path_factory.mktemp("pg") / "unused.duckdb", "--store", url, "--query-timeout", "3"
+        tmp_path_factory.mktemp("pg") / "unused.duckdb",
+        "--store",
+        url,
+        "--query-timeout",
+        "3",
+        "--analyze-after",
+        "0.3",
     )
     send(collector, *CAPTURES)
-    collector.settle()
+    collector.settle(analyzed=True)  # the analyzer writing findings later would change the fingerprint
     yield collector, url
     collector.stop()
 

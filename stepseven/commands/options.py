@@ -78,7 +78,9 @@ def read_source(ctx: click.Context, url: str, db: Path, token: str | None) -> It
 
             def read_api(sql: str, params: list[Any], limit: int) -> tuple[Any, bool]:
                 try:
-                    result = client.sql_arrow(sql, params, limit=limit)
+                    # Everything exported before the command ran is counted: the collector's journal is
+                    # written to the store every 2 s, and the read waits for that write (never forces it).
+                    result = client.sql_arrow(sql, params, limit=limit, wait_for_pending=True)
                 except ApiError as exc:
                     raise click.ClickException(str(exc)) from None
                 if client.warning:
