@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import grpc
-from grpc._cython import cygrpc
 
 from collector.auth import UNAUTHENTICATED, authorized
 from collector.encoding import PROTOBUF
@@ -83,8 +82,10 @@ def _end_call(context: grpc.ServicerContext, details: str, ended: threading.Even
     reason where this grpcio exposes the call (``ServicerContext`` itself can only cancel, which the
     client sees as CANCELLED, with no reason)."""
     ended.set()
-    call: Any = getattr(getattr(context, "_rpc_event", None), "call", None)
     try:
+        from grpc._cython import cygrpc  # grpcio's own layer: not a public API, hence the fallback
+
+        call: Any = context._rpc_event.call
         call.cancel(cygrpc.StatusCode.deadline_exceeded, details)
     except Exception:  # a grpcio without that call: cancel without the reason
         context.cancel()
