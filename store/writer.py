@@ -236,26 +236,16 @@ class Writer:
     def wait_flushed(self, timeout: float) -> bool:
         """Waits, without asking for it, for the flush that brings every batch acknowledged so far into the
         store (the next one is due within ``flush_seconds``); False if ``timeout`` ran out first."""
-        if self._journal is None:
-            return True
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            target = self._acked
-            while self._flushed < target:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
-        return True
+        return self._wait_for_flush(timeout, ask=False)
 
     def wait_visible(self, timeout: float) -> bool:
         """Flushes now and waits until every batch acknowledged so far is in the store; False if ``timeout``
-        ran out. For tools and tests that need everything stored; queries never call it.
+        ran out. For tools and tests that need everything stored; queries never call it."""
+        return self._wait_for_flush(timeout, ask=True)
 
-        Without a journal an acknowledged batch is committed already.
-        """
+    def _wait_for_flush(self, timeout: float, *, ask: bool) -> bool:
         if self._journal is None:
-            return True
+            return True  # without a journal an acknowledged batch is committed already
         deadline = time.monotonic() + timeout
         with self._cond:
             target = self._acked
@@ -263,8 +253,9 @@ class Writer:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._flush_wanted = True
-                self._cond.notify_all()
+                if ask:
+                    self._flush_wanted = True
+                    self._cond.notify_all()
                 self._cond.wait(left)
         return True
 
