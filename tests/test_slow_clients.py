@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -13,6 +14,7 @@ import httpx
 
 from collector.grpc_receiver import IDLE_SECONDS, RECEIVE_SECONDS, RECEIVE_SLOTS
 from stepseven.http_server import HEADER_SECONDS, raise_open_file_limit
+from stepseven.service import _bind
 from tests.conftest import RunningCollector
 from tests.otlp import request_bytes
 
@@ -127,3 +129,30 @@ def test_grpc_exporters_whose_message_never_arrives_lose_their_call_and_do_not_k
         release.set()
         channel.close()
         collector.stop()
+
+
+def test_the_collectors_ports_answer_kept_alive_connections_without_waiting_for_a_delayed_ack() -> None:
+    """A dashboard or exporter reuses its connection; with Nagle's algorithm on, every answer after the
+    first waited 40 ms for the client's delayed ACK (h11 writes headers and body apart). asyncio turns
+    it off on the connections of a listening socket that says it is TCP, as the collector's now do."""
+    listener = _bind("127.0.0.1", 0, "a test port", "--port")
+    port = listener.getsockname()[1]
+    seen: list[int] = []
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            sock = transport.get_extra_info("socket")
+            seen.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    async def accept_one() -> None:
+        server = await asyncio.get_running_loop().create_server(Probe, sock=listener)  # as uvicorn serves
+        async with server:
+            await asyncio.to_thread(lambda: _connect(port).close())
+            for _ in range(100):
+                if seen:
+                    break
+                await asyncio.sleep(0.01)
+
+    asyncio.run(accept_one())
+    assert seen and seen[0] != 0, "the accepted connection keeps Nagle's algorithm on"
