@@ -162,16 +162,25 @@ def waterfall(figure: dict[str, Any] | None, session_key: str, current: int, go_
     st.markdown("#### Timeline")
     if figure is None:
         return
-    # Session ids are trace data: the widget key (a CSS class in the page) carries a checksum of it instead.
-    key = f"waterfall-{zlib.crc32(session_key.encode())}-{current}"
+    # One chart per chunk: the same figure and key on every step of it, so "next" leaves the chart as it
+    # is and moves only the style that marks the current bar. Session ids are trace data: the key (a CSS
+    # class in the page) carries a checksum of it. A pick starts a new chart, which drops the selection
+    # Plotly keeps (it would dim the other bars and swallow a second pick of the same one).
+    picks = int(st.session_state.get("waterfall-picks", 0))
+    first = int(figure["data"][0]["customdata"][0])
+    key = f"waterfall-{zlib.crc32(session_key.encode())}-{first}-{picks}"
 
     def picked() -> None:
         points = st.session_state[key].selection.points
         if points:
+            st.session_state["waterfall-picks"] = picks + 1
             go_to(int(points[0]["customdata"]))
 
+    css = timeline.current_bar_css(figure, key, current)
+    if css:
+        st.html(css)
     st.plotly_chart(
-        timeline.mark_waterfall(figure, current),
+        figure,
         width="stretch",
         key=key,
         on_select=picked,
@@ -191,11 +200,13 @@ def agent_graph(structure: Structure) -> None:
     st.plotly_chart(structure.graph, width="stretch", config={"displayModeBar": False})
 
 
-def tokens(structure: Structure, current: int) -> None:
-    if structure.tokens is None:
+def tokens(figure: dict[str, Any] | None, first: int, last: int) -> None:
+    """The token chart (``timeline.mark_chunk``'s, cached per chunk by the replay)."""
+    if figure is None:
         return
     st.markdown("#### Input tokens per LLM call")
-    st.plotly_chart(timeline.mark_tokens(structure.tokens, current), width="stretch")
+    st.caption(f"the band: steps {first:,} to {last:,}, the timeline's")
+    st.plotly_chart(figure, width="stretch")
 
 
 # -- find in the session ----------------------------------------------------------------------------

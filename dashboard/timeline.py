@@ -6,7 +6,8 @@
 - The agent graph: one edge per pair of agents with the number of handoffs on it. One annotation
   per handoff cost 3 s a step at 100 handoffs and never drew at 713.
 - The token chart: input tokens per LLM call, against the model's window.
-Each returns a plain figure dict; the current step's marks are added per step by ``mark_*``.
+Each returns a plain figure dict. The current step is marked by a style on the waterfall
+(``current_bar_css``) and, on the token chart, by a band over the waterfall's chunk (``mark_chunk``).
 """
 
 from __future__ import annotations
@@ -93,18 +94,25 @@ def waterfall(outline: pd.DataFrame, first: int) -> dict[str, Any] | None:
     return dict(figure.to_plotly_json())
 
 
-def mark_waterfall(figure: dict[str, Any], current: int) -> go.Figure:
-    """The cached waterfall with the current step's bar and row marked."""
-    marked = go.Figure(figure)
-    bar = marked.data[0]
-    steps = list(bar.customdata)
-    if current in steps:
-        colors = list(bar.marker.color)
-        colors[steps.index(current)] = CURRENT
-        bar.marker.color = colors
-        marked.add_hrect(y0=steps.index(current) - 0.5, y1=steps.index(current) + 0.5, fillcolor=CURRENT,
-                         opacity=0.12, line_width=0)  # fmt: skip
-    return marked
+def current_bar_css(figure: dict[str, Any], widget_key: str, current: int) -> str:
+    """CSS that marks the current step's bar and row label in the waterfall drawn under ``widget_key``.
+
+    The mark is a style, not part of the figure: Streamlit identifies a chart by its figure, so a figure
+    that changed with every step was a new chart, built from scratch by Plotly in the browser on every
+    "next". Plotly draws one ``g.point`` per bar, in the order of the data.
+    """
+    steps = list(figure["data"][0]["customdata"])
+    if current not in steps:
+        return ""
+    scope = f".st-key-{widget_key}"
+    # The row label is found by its text (Plotly keeps it in data-unformatted): labels may be skipped
+    # or drawn in reverse order, bars are not.
+    return (
+        f"<style>{scope} .barlayer .point:nth-child({steps.index(current) + 1}) path "
+        f"{{ fill: {CURRENT} !important; }}\n"
+        f'{scope} .yaxislayer-above text[data-unformatted="#{int(current)}"] '
+        f"{{ fill: {CURRENT} !important; font-weight: bold; }}</style>"
+    )
 
 
 def agent_graph(handoffs: pd.DataFrame) -> tuple[dict[str, Any] | None, int]:
@@ -207,7 +215,11 @@ def token_chart(shown: pd.DataFrame, windows: set[int]) -> dict[str, Any]:
     return dict(chart.to_plotly_json())
 
 
-def mark_tokens(figure: dict[str, Any], current: int) -> go.Figure:
+def mark_chunk(figure: dict[str, Any], first: int, last: int) -> dict[str, Any]:
+    """The token chart with the waterfall's steps (``first`` to ``last``) as a band: it changes once per
+    chunk, not per step, so "next" does not rebuild the chart (see ``current_bar_css``)."""
     marked = go.Figure(figure)
-    marked.add_vline(x=current, line_color=CURRENT)
-    return marked
+    # A solid edge: on a 20,000-step axis the band of 30 steps is narrower than a pixel.
+    marked.add_vrect(x0=first - 0.5, x1=last + 0.5, fillcolor="rgba(220, 20, 60, 0.15)", line_color=CURRENT,
+                     line_width=1.5, opacity=1)  # fmt: skip
+    return dict(marked.to_plotly_json())

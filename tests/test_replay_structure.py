@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from dashboard.compare import diff, visible
 from dashboard.step_tree import build_tree, window
@@ -157,6 +157,10 @@ def test_a_user_follows_a_handoff_to_the_sub_agent_and_back_and_walks_the_tree(
     expect(page.locator(".st-key-tree-8 button")).to_have_attribute("kind", "primary")
 
 
+def _fill(element: Locator) -> str:
+    return str(element.evaluate("e => getComputedStyle(e).fill"))
+
+
 def test_a_bar_of_the_waterfall_opens_its_step(served: RunningCollector, page: Page) -> None:
     _open(page, served, "session-handback-001", 2, 9)
     bars = page.locator(".stPlotlyChart .bars .point path")
@@ -164,6 +168,27 @@ def test_a_bar_of_the_waterfall_opens_its_step(served: RunningCollector, page: P
     bars.nth(5).click(force=True)  # the sixth row: step 6
     _at(page, 6, 9)
     assert "step=6" in page.url
+    # A second pick works too (the first one's selection is not kept to swallow it).
+    page.locator('[data-test-script-state="notRunning"]').wait_for(timeout=30_000)
+    bars.nth(2).click(force=True)
+    _at(page, 3, 9)
+
+
+def test_the_waterfall_marks_the_current_step_and_next_moves_the_mark(served: RunningCollector, page: Page) -> None:
+    crimson = "rgb(220, 20, 60)"
+    _open(page, served, "session-handback-001", 4, 9)
+    bars = page.locator(".stPlotlyChart .bars .point path")
+    expect(bars).to_have_count(9, timeout=30_000)
+    page.locator('[data-test-script-state="notRunning"]').wait_for(timeout=30_000)
+    assert [_fill(bars.nth(k)) == crimson for k in range(9)] == [k == 3 for k in range(9)]
+    assert _fill(page.locator('.stPlotlyChart text[data-unformatted="#4"]')) == crimson
+    assert _fill(page.locator('.stPlotlyChart text[data-unformatted="#5"]')) != crimson
+    page.get_by_role("button", name="next ▶").click()
+    _at(page, 5, 9)
+    page.locator('[data-test-script-state="notRunning"]').wait_for(timeout=30_000)
+    expect(bars.nth(4)).to_have_css("fill", crimson)
+    assert [_fill(bars.nth(k)) == crimson for k in range(9)] == [k == 4 for k in range(9)]
+    assert _fill(page.locator('.stPlotlyChart text[data-unformatted="#5"]')) == crimson
 
 
 def test_keys_move_between_steps_findings_and_errors(served: RunningCollector, page: Page) -> None:

@@ -50,6 +50,12 @@ def _waterfall(url: str, session_id: str, version: tuple[int, int], first: int) 
     return timeline.waterfall(_structure(url, session_id, version).outline, first)
 
 
+@st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
+def _tokens(url: str, session_id: str, version: tuple[int, int], first: int, last: int) -> dict[str, Any] | None:
+    figure = _structure(url, session_id, version).tokens
+    return None if figure is None else timeline.mark_chunk(figure, first, last)
+
+
 @st.cache_data(ttl=3600, max_entries=64, show_spinner=False)
 def _matches(url: str, session_id: str, version: tuple[int, int], text: str) -> list[int]:
     return data().search_steps(session_id, text)
@@ -204,11 +210,10 @@ with left:
 # -- beside it: timeline, agents, context, findings ------------------------------------------------
 with right:
     panel.tree(structure, current, go_to)
-    panel.waterfall(
-        _waterfall(db.client.url, session_id, version, timeline.chunk_start(current)), session_id, current, go_to
-    )
+    chunk, chunk_end = timeline.chunk_start(current), min(timeline.chunk_start(current) + timeline.CHUNK - 1, total)
+    panel.waterfall(_waterfall(db.client.url, session_id, version, chunk), session_id, current, go_to)
     panel.agent_graph(structure)
-    panel.tokens(structure, current)
+    panel.tokens(_tokens(db.client.url, session_id, version, chunk, chunk_end), chunk, chunk_end)
 
     st.markdown("#### Findings")
     # One line of plain text (st.text, never markdown): the error can quote trace content.
