@@ -47,6 +47,18 @@ class PortTaken(RuntimeError):
     pass
 
 
+def counted_rows(client: ApiClient, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    """The rows, once they count every record acknowledged before: queries never wait for the journal's
+    flush, they say how many records they do not count yet, and this asks again (20 s at most), as a user
+    would."""
+    deadline = time.monotonic() + 20
+    result = client.sql(query, params, limit=1_000_000)
+    while client.pending_records and time.monotonic() < deadline:
+        time.sleep(0.2)
+        result = client.sql(query, params, limit=1_000_000)
+    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+
+
 class RunningCollector:
     """`stepseven serve` in a child process on free loopback ports."""
 
@@ -140,15 +152,9 @@ class RunningCollector:
                 raise RuntimeError("the collector did not start:\n" + output)
 
     def sql(self, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        """The rows, once they count every record acknowledged before: queries never wait for the journal's
-        flush, they say how many records they do not count yet, and this asks again, as a user would."""
-        deadline = time.monotonic() + 20
+        """The rows, once they count every record acknowledged before (see ``counted_rows``)."""
         with ApiClient(self.api_url) as client:
-            result = client.sql(query, params)
-            while client.pending_records and time.monotonic() < deadline:
-                time.sleep(0.2)
-                result = client.sql(query, params)
-        return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+            return counted_rows(client, query, params)
 
     def settle(self, timeout: float = 30, *, analyzed: bool = False) -> None:
         """Waits until everything received is committed and every session is rebuilt (and analyzed)."""

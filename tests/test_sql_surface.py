@@ -10,7 +10,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.sdk.trace.export import SpanExportResult
 
 from api.client import ApiClient, ApiError
-from tests.conftest import BACKENDS, RunningCollector, store_args
+from tests.conftest import BACKENDS, RunningCollector, counted_rows, store_args
 from tests.otlp import emit_agent_run, raw_request, raw_span, request_bytes
 from tests.test_sessions import CAPTURES, SAMPLES, STEP_COLUMNS
 
@@ -78,15 +77,8 @@ def api(collector: RunningCollector) -> ApiClient:
 
 
 def rows(collector: RunningCollector, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    """The rows once they count everything acknowledged before (see ``RunningCollector.sql``)."""
     with api(collector) as client:
-        result = client.sql(sql, params, limit=1_000_000)
-        for _ in range(100):
-            if not client.pending_records:
-                break
-            time.sleep(0.2)
-            result = client.sql(sql, params, limit=1_000_000)
-    return [dict(zip(result.columns, row, strict=True)) for row in result.rows]
+        return counted_rows(client, sql, params)
 
 
 def post_sql(collector: RunningCollector, body: dict[str, Any], **headers: str) -> httpx.Response:

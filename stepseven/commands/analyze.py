@@ -11,8 +11,8 @@ import orjson
 
 from api import DEFAULT_URL
 from stepseven.commands.options import (
-    DEFAULT_DB,
     F,
+    db_option,
     default_samples,
     given,
     option,
@@ -42,13 +42,7 @@ def _threshold_options(fn: F) -> F:
 @click.command()
 @click.option("--session", "sessions", multiple=True, help="Analyze only this session (repeatable).")
 @option("--url", env="URL", default=DEFAULT_URL, help="Query API of a running collector (findings are printed only).")
-@option(
-    "--db",
-    env="DB",
-    default=DEFAULT_DB,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Analyze this DuckDB file directly (only when no collector holds it); the findings are saved in it.",
-)
+@db_option("Analyze this DuckDB file directly (only when no collector holds it); the findings are saved in it.")
 @option(
     "--config",
     "config_file",

@@ -44,15 +44,14 @@ def token_option(fn: F) -> F:
     )(fn)
 
 
+def db_option(help: str) -> Callable[[F], F]:
+    """--db (STEPSEVEN_DB): the DuckDB file, with what this command does with it."""
+    return option("--db", env="DB", default=DEFAULT_DB, type=click.Path(dir_okay=False, path_type=Path), help=help)
+
+
 def read_source_options(fn: F) -> F:
     """--url and --db for the commands that read (see `read_source`): the API of a running collector, else the file."""
-    fn = option(
-        "--db",
-        env="DB",
-        default=DEFAULT_DB,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Read this DuckDB file directly (only when no collector holds it).",
-    )(fn)
+    fn = db_option("Read this DuckDB file directly (only when no collector holds it).")(fn)
     return option("--url", env="URL", default=DEFAULT_URL, help="Query API of a running collector.")(fn)
 
 

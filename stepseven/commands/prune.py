@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from stepseven.commands.options import (
-    DEFAULT_DB,
-    option,
+    db_option,
 )
 
 
@@ -18,13 +17,7 @@ from stepseven.commands.options import (
               help="Delete what is older than this UTC date or time.")  # fmt: skip
 @click.option("--older-than-days", type=click.FloatRange(min=0, min_open=True), default=None,
               help="Or: delete what is older than this many days.")  # fmt: skip
-@option(
-    "--db",
-    env="DB",
-    default=DEFAULT_DB,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The DuckDB file to prune (a running collector prunes itself: serve --retention-days).",
-)
+@db_option("The DuckDB file to prune (a running collector prunes itself: serve --retention-days).")
 def prune(before: datetime | None, older_than_days: float | None, db: Path) -> None:
     """Delete old data by hand: whole sessions whose last span ended before the cutoff (with their
     spans, steps, handoffs and findings), and log records and metric points older than it.

@@ -8,19 +8,12 @@ import click
 import orjson
 
 from stepseven.commands.options import (
-    DEFAULT_DB,
-    option,
+    db_option,
 )
 
 
 @click.command()
-@option(
-    "--db",
-    env="DB",
-    default=DEFAULT_DB,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The DuckDB file to update (stop the collector that holds it first).",
-)
+@db_option("The DuckDB file to update (stop the collector that holds it first).")
 def renormalize(db: Path) -> None:
     """Recompute the normalized GenAI columns, sessions, steps and handoffs from the raw spans.
 

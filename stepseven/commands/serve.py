@@ -10,21 +10,15 @@ import click
 from collector.config import CollectorConfig
 from stepseven.commands.options import (
     COLLECTOR_DEFAULTS,
-    DEFAULT_DB,
     LIMIT_DEFAULTS,
+    db_option,
     option,
 )
 from store.duckdb_store import COLLECTOR_THREADS, DEFAULT_MEMORY_LIMIT
 
 
 @click.command()
-@option(
-    "--db",
-    env="DB",
-    default=DEFAULT_DB,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The DuckDB file the collector owns (created if missing).",
-)
+@db_option("The DuckDB file the collector owns (created if missing).")
 @option(
     "--store",
     env="STORE",
