@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from analyzer.config import AnalyzerConfig
@@ -35,9 +36,9 @@ class Structure:
     outline: pd.DataFrame
     context: pd.DataFrame  # step_index, agent_name, model, input_tokens of each LLM call
     tree: StepTree
-    graph: dict[str, Any] | None
+    graph: go.Figure | None
     agents_left_out: int
-    tokens: dict[str, Any] | None
+    tokens: go.Figure | None
 
 
 def build_structure(db: DashboardData, session_id: str) -> Structure:
@@ -158,7 +159,7 @@ def handoff_links(structure: Structure, current: int, go_to: GoTo) -> None:
 # -- charts -----------------------------------------------------------------------------------------
 
 
-def waterfall(figure: dict[str, Any] | None, session_key: str, current: int, go_to: GoTo) -> None:
+def waterfall(figure: go.Figure | None, session_key: str, current: int, go_to: GoTo) -> None:
     st.markdown("#### Timeline")
     if figure is None:
         return
@@ -167,7 +168,7 @@ def waterfall(figure: dict[str, Any] | None, session_key: str, current: int, go_
     # class in the page) carries a checksum of it. A pick starts a new chart, which drops the selection
     # Plotly keeps (it would dim the other bars and swallow a second pick of the same one).
     picks = int(st.session_state.get("waterfall-picks", 0))
-    first = int(figure["data"][0]["customdata"][0])
+    first = int(figure.data[0].customdata[0])
     key = f"waterfall-{zlib.crc32(session_key.encode())}-{first}-{picks}"
 
     def picked() -> None:
@@ -200,7 +201,7 @@ def agent_graph(structure: Structure) -> None:
     st.plotly_chart(structure.graph, width="stretch", config={"displayModeBar": False})
 
 
-def tokens(figure: dict[str, Any] | None, first: int, last: int) -> None:
+def tokens(figure: go.Figure | None, first: int, last: int) -> None:
     """The token chart (``timeline.mark_chunk``'s, cached per chunk by the replay)."""
     if figure is None:
         return

@@ -6,14 +6,15 @@
 - The agent graph: one edge per pair of agents with the number of handoffs on it. One annotation
   per handoff cost 3 s a step at 100 handoffs and never drew at 713.
 - The token chart: input tokens per LLM call, against the model's window.
-Each returns a plain figure dict. The current step is marked by a style on the waterfall
-(``current_bar_css``) and, on the token chart, by a band over the waterfall's chunk (``mark_chunk``).
+Each returns a Plotly figure, which the replay caches and hands to Streamlit as it is: a figure
+passed as a dict is validated by Plotly on every run (15 ms for the waterfall). The current step is
+marked by a style on the waterfall (``current_bar_css``) and, on the token chart, by a band over the
+waterfall's chunk (``mark_chunk``).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -35,8 +36,8 @@ def _seconds(ns: float) -> str:
     return f"{seconds * 1000:,.0f} ms" if seconds < 1 else f"{seconds:,.1f} s"
 
 
-def waterfall(outline: pd.DataFrame, first: int) -> dict[str, Any] | None:
-    """Steps ``first`` to ``first + CHUNK - 1`` as a waterfall (figure dict), or None when there are none."""
+def waterfall(outline: pd.DataFrame, first: int) -> go.Figure | None:
+    """Steps ``first`` to ``first + CHUNK - 1`` as a waterfall, or None when there are none."""
     frame = outline[(outline["step_index"] >= first) & (outline["step_index"] < first + CHUNK)]
     if frame.empty:
         return None
@@ -91,17 +92,17 @@ def waterfall(outline: pd.DataFrame, first: int) -> dict[str, Any] | None:
         dragmode=False,
         clickmode="event+select",
     )
-    return dict(figure.to_plotly_json())
+    return figure
 
 
-def current_bar_css(figure: dict[str, Any], widget_key: str, current: int) -> str:
+def current_bar_css(figure: go.Figure, widget_key: str, current: int) -> str:
     """CSS that marks the current step's bar and row label in the waterfall drawn under ``widget_key``.
 
     The mark is a style, not part of the figure: Streamlit identifies a chart by its figure, so a figure
     that changed with every step was a new chart, built from scratch by Plotly in the browser on every
     "next". Plotly draws one ``g.point`` per bar, in the order of the data.
     """
-    steps = list(figure["data"][0]["customdata"])
+    steps = [int(i) for i in figure.data[0].customdata]
     if current not in steps:
         return ""
     scope = f".st-key-{widget_key}"
@@ -115,7 +116,7 @@ def current_bar_css(figure: dict[str, Any], widget_key: str, current: int) -> st
     )
 
 
-def agent_graph(handoffs: pd.DataFrame) -> tuple[dict[str, Any] | None, int]:
+def agent_graph(handoffs: pd.DataFrame) -> tuple[go.Figure | None, int]:
     """The agents and one edge per (from, to) pair with its count; and how many agents were left out."""
     pairs = handoffs.dropna(subset=["from_agent", "to_agent"])
     if pairs.empty:
@@ -195,10 +196,10 @@ def agent_graph(handoffs: pd.DataFrame) -> tuple[dict[str, Any] | None, int]:
         height=280, margin={"t": 10, "b": 10, "l": 10, "r": 10}, showlegend=False, dragmode=False,
         xaxis={"visible": False, "range": [-1.6, 1.6]}, yaxis={"visible": False, "range": [-1.5, 1.5]},
     )  # fmt: skip
-    return dict(figure.to_plotly_json()), left_out
+    return figure, left_out
 
 
-def token_chart(shown: pd.DataFrame, windows: set[int]) -> dict[str, Any]:
+def token_chart(shown: pd.DataFrame, windows: set[int]) -> go.Figure:
     """Input tokens per LLM call (``shown``: step_index, model, input_tokens), with the models' windows."""
     chart = go.Figure(
         go.Scatter(
@@ -212,14 +213,14 @@ def token_chart(shown: pd.DataFrame, windows: set[int]) -> dict[str, Any]:
     for size in sorted(windows):
         chart.add_hline(y=size, line_dash="dash", annotation_text=f"window {size:,}")
     chart.update_layout(height=220, margin={"t": 10, "b": 30, "l": 10, "r": 10}, xaxis_title="step")
-    return dict(chart.to_plotly_json())
+    return chart
 
 
-def mark_chunk(figure: dict[str, Any], first: int, last: int) -> dict[str, Any]:
+def mark_chunk(figure: go.Figure, first: int, last: int) -> go.Figure:
     """The token chart with the waterfall's steps (``first`` to ``last``) as a band: it changes once per
     chunk, not per step, so "next" does not rebuild the chart (see ``current_bar_css``)."""
     marked = go.Figure(figure)
     # A solid edge: on a 20,000-step axis the band of 30 steps is narrower than a pixel.
     marked.add_vrect(x0=first - 0.5, x1=last + 0.5, fillcolor="rgba(220, 20, 60, 0.15)", line_color=CURRENT,
                      line_width=1.5, opacity=1)  # fmt: skip
-    return dict(marked.to_plotly_json())
+    return marked

@@ -70,9 +70,10 @@ def test_a_thousand_handoffs_make_one_edge_per_pair_of_agents() -> None:
     )  # fmt: skip
     figure, left_out = agent_graph(handoffs)
     assert figure is not None and left_out == 0
-    labels = [t for trace in figure["data"] if trace.get("mode") == "markers+text" for t in trace.get("text", [])]
+    spec = figure.to_dict()
+    labels = [t for trace in spec["data"] if trace.get("mode") == "markers+text" for t in trace.get("text", [])]
     assert sorted(t for t in labels if t.isdigit()) == ["333", "333", "334"]  # one count per pair
-    assert not figure["layout"].get("annotations")  # no annotation per handoff: that is what never drew
+    assert not spec["layout"].get("annotations")  # no annotation per handoff: that is what never drew
 
 
 def test_names_from_traces_stay_literal_in_button_labels_and_diffs() -> None:

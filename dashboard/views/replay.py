@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from analyzer.config import AnalyzerConfig
@@ -46,12 +47,12 @@ def _structure(url: str, session_id: str, version: tuple[int, int]) -> panel.Str
 
 
 @st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
-def _waterfall(url: str, session_id: str, version: tuple[int, int], first: int) -> dict[str, Any] | None:
+def _waterfall(url: str, session_id: str, version: tuple[int, int], first: int) -> go.Figure | None:
     return timeline.waterfall(_structure(url, session_id, version).outline, first)
 
 
 @st.cache_resource(ttl=3600, max_entries=64, show_spinner=False)
-def _tokens(url: str, session_id: str, version: tuple[int, int], first: int, last: int) -> dict[str, Any] | None:
+def _tokens(url: str, session_id: str, version: tuple[int, int], first: int, last: int) -> go.Figure | None:
     figure = _structure(url, session_id, version).tokens
     return None if figure is None else timeline.mark_chunk(figure, first, last)
 
