@@ -147,11 +147,16 @@ def agent_trace(rng: random.Random, session_id: str, turn: int, steps: int, star
     return Trace(trace_id, session_id, spans)
 
 
-def burst(seed: int = 30, sessions: int = 60) -> list[Trace]:
-    """``sessions`` sessions of one 100-step trace, and one session of 100 such traces (10,000 steps)."""
+def burst(seed: int = 30, sessions: int = 60, long_sessions: int = 1) -> list[Trace]:
+    """``sessions`` sessions of one 100-step trace, and ``long_sessions`` sessions of 100 such traces
+    (10,000 steps each; the first is called long-session)."""
     rng = random.Random(seed)
     start = time.time_ns() - 3_600 * 10**9
-    traces = [agent_trace(rng, "long-session", turn, 100, start + turn * 10**9) for turn in range(100)]
+    traces = [
+        agent_trace(rng, "long-session" if n == 0 else f"long-session-{n:03d}", turn, 100, start + turn * 10**9)
+        for n in range(long_sessions)
+        for turn in range(100)
+    ]
     traces += [agent_trace(rng, f"session-{s:04d}", 0, 100, start + s * 10**9) for s in range(sessions)]
     rng.shuffle(traces)
     return traces
@@ -337,6 +342,7 @@ def main() -> None:
     parser.add_argument(
         "--sessions", type=int, default=60, help="sessions of one 100-step trace besides the long one [60]"
     )
+    parser.add_argument("--long-sessions", type=int, default=1, help="sessions of 10,000 steps (100 traces each) [1]")
     parser.add_argument("--requests", type=int, default=2, help="with --max-size: how many such requests [2]")
     parser.add_argument("--store", default=None, help="postgresql://... URL, or 'local' for a throwaway server")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for each stage [900]")
@@ -366,7 +372,7 @@ def main() -> None:
                 traces += n_traces
             sessions = traces
         else:
-            all_traces = burst(sessions=args.sessions)
+            all_traces = burst(sessions=args.sessions, long_sessions=args.long_sessions)
             bodies = [
                 request_of(all_traces[i : i + args.traces_per_export])
                 for i in range(0, len(all_traces), args.traces_per_export)
