@@ -226,10 +226,14 @@ class Collector:
         return dict(httpx.get(f"http://127.0.0.1:{self.api_port}/healthz", timeout=30).json())
 
     def sql(self, query: str) -> list[list[Any]]:
-        response = httpx.post(
-            f"http://127.0.0.1:{self.api_port}/api/v1/sql", json={"sql": query}, timeout=120
-        ).raise_for_status()
+        response = httpx.post(f"http://127.0.0.1:{self.api_port}/api/v1/sql", json={"sql": query}, timeout=120)
+        if response.status_code != 200:
+            raise QueryRefused(f"{response.status_code}: {response.text[:300]}")
         return list(response.json()["rows"])
+
+
+class QueryRefused(Exception):
+    """A count the benchmark asked for was refused (it asks again, and says so)."""
 
 
 @contextlib.contextmanager
@@ -325,8 +329,11 @@ def wait_for(what: str, done: Any, timeout: float, c: Collector) -> float | None
     while time.monotonic() - started < timeout:
         if c.proc.poll() is not None:
             raise SystemExit("the collector exited:\n" + "".join(c.output[-30:]))
-        if done():
-            return time.monotonic() - started
+        try:
+            if done():
+                return time.monotonic() - started
+        except QueryRefused as exc:
+            print(f"  while waiting for {what}, a count was refused (asking again): {exc}", flush=True)
         time.sleep(1.0)
     print(f"  {what}: not reached in {timeout:.0f} s", flush=True)
     return None
