@@ -7,6 +7,7 @@ and through the query API (`--url`), so every path sees a session the same way.
 from __future__ import annotations
 
 import bisect
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -72,8 +73,22 @@ def _messages(text: str | None) -> list[dict[str, Any]] | None:
         messages = [m for m in value if isinstance(m, dict)]
         # Every message withheld (OpenInference's hide_inputs, Strands' redaction): the content is unknown.
         spoken = [m for m in messages if m.get("parts")]
-        return None if spoken and all(_withheld(m) for m in spoken) else messages
-    return [{"role": "user", "parts": [{"type": "text", "content": str(value)}]}]
+        if spoken and all(_withheld(m) for m in spoken):
+            return None
+        _share_texts(messages)
+        return messages
+    return [{"role": "user", "parts": [{"type": "text", "content": sys.intern(str(value))}]}]
+
+
+def _share_texts(messages: list[dict[str, Any]]) -> None:
+    """One copy of each text: every model call repeats the conversation so far, so a long session's
+    messages are mostly the same texts again, each parsed anew from its own row."""
+    for message in messages:
+        parts = message.get("parts")
+        if isinstance(parts, list):
+            for part in parts:
+                if isinstance(part, dict) and type(part.get("content")) is str:
+                    part["content"] = sys.intern(part["content"])
 
 
 def _error_in_result(result: Any) -> tuple[str, str] | None:
@@ -178,7 +193,12 @@ def iter_sessions(rows_of: SessionRowsReader, session_ids: Sequence[str]) -> Ite
 def load_sessions(rows_of: SessionRowsReader, session_ids: Sequence[str]) -> list[SessionSteps]:
     """Many sessions, each view read once for all of them."""
     sessions = {session_id: SessionSteps(session_id, []) for session_id in session_ids}
-    for row in rows_of("steps", session_ids, f"session_id, {STEP_COLUMNS}"):
+    rows = rows_of("steps", session_ids, f"session_id, {STEP_COLUMNS}")
+    # Each row's text is let go once it is parsed: a 10,000-step session's messages as text and parsed
+    # would otherwise be held twice over at the peak.
+    rows.reverse()
+    while rows:
+        row = rows.pop()
         sessions[row[0]].steps.append(_step(row[1:]))
     for row in rows_of("handoffs", session_ids, f"session_id, {HANDOFF_COLUMNS}"):
         sessions[row[0]].handoffs.append(_handoff(row[1:]))
