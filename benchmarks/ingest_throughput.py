@@ -30,6 +30,7 @@ import gzip
 import multiprocessing as mp
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -56,6 +57,8 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 EXTRA_SERVE_ARGS: list[str] = os.environ.get("BENCH_SERVE_ARGS", "").split()
 # BENCH_CATCH_UP=1: after the run, wait until the analyzer has analyzed every session, and say how long it took.
 CATCH_UP = os.environ.get("BENCH_CATCH_UP") == "1"
+# BENCH_KEEP=FILE: keep the DuckDB store of the (last) run at FILE, for example for `replay_next.py --db FILE`.
+KEEP = os.environ.get("BENCH_KEEP")
 GRPC_METHOD = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 WORDS = (
     "flight booking refund policy customer weather forecast invoice billing account order shipment "
@@ -486,6 +489,9 @@ def run(
             postgres.drop()
         else:
             disk = sum(f.stat().st_size for f in Path(tmp).glob("bench.duckdb*"))
+            if KEEP:
+                shutil.copyfile(Path(tmp) / "bench.duckdb", KEEP)  # the collector stopped: all of it is in the file
+                print(f"  the store is kept at {KEEP}", flush=True)
     return {
         "heavy_queries_run": collector.heavy_queries_run,
         "left_out": left_out,

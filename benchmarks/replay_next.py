@@ -25,11 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/big_sessions.py builds the sessions
 from benchmarks.served import chromium_page, serve
 from tests.big_sessions import send_handoff_session, send_long_session
+
+CRIMSON = "rgb(220, 20, 60)"  # the step tree's mark of the current step (dashboard/timeline.CURRENT)
 
 
 def long_content(step: int) -> str | None:
@@ -60,7 +62,7 @@ def click_next(page: Page, step: int, total: int, content: str | None) -> tuple[
     if content is not None:
         page.get_by_text(content).first.wait_for(timeout=120_000)
     card = time.perf_counter() - started
-    page.locator(f'.st-key-tree-{step + 1} button[kind="primary"]').wait_for(timeout=120_000)
+    expect(page.locator(f".st-key-tree-{step + 1} button")).to_have_css("background-color", CRIMSON, timeout=120_000)
     page.locator('[data-test-script-state="notRunning"]').wait_for(timeout=120_000)
     return card, time.perf_counter() - started
 
@@ -93,7 +95,9 @@ def main() -> None:
                     opened = time.perf_counter()
                     page.goto(f"{served.ui}/replay?session={session_id}&step={middle}")
                     page.get_by_text(f"Step {middle} of {total}").first.wait_for(timeout=300_000)
-                    page.locator(f'.st-key-tree-{middle} button[kind="primary"]').wait_for(timeout=300_000)
+                    expect(page.locator(f".st-key-tree-{middle} button")).to_have_css(
+                        "background-color", CRIMSON, timeout=300_000
+                    )
                     page.locator('[data-test-script-state="notRunning"]').wait_for(timeout=300_000)
                     print(f"{session_id}: first open at step {middle}: {time.perf_counter() - opened:.2f} s")
                     cards: list[float] = []

@@ -75,6 +75,16 @@ def duration_label(ms: float) -> str:
     return f"{ms:.0f} ms" if ms >= 10 else f"{ms:.2f} ms"
 
 
+def short_duration(ms: float) -> str:
+    """A duration in at most six characters, for a metric in a narrow column ("149 min 59 s" was cut to
+    "149 …"); ``duration_label`` gives it whole."""
+    if ms >= 3_600_000:
+        return f"{ms / 3_600_000:.1f} h"
+    if ms >= 60_000:
+        return f"{ms / 60_000:.1f} min"
+    return duration_label(ms)
+
+
 def status_label(status: Any, error_type: Any) -> str:
     """OpenTelemetry's ``unset`` means the instrumentation reported no error: say ``ok``, unless an
     error type was recorded anyway."""

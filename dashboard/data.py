@@ -15,7 +15,7 @@ from api.client import ApiClient
 from dashboard.buckets import bucket_for
 from store.reads import SessionFilter
 
-__all__ = ["OUTLINE", "PAGE", "DashboardData", "SessionFilter", "parse_json", "peaks"]
+__all__ = ["OUTLINE", "PAGE", "DashboardData", "SessionFilter", "parse_json", "peaks", "previous_call"]
 
 PAGE = 200  # steps per read around the current step
 
@@ -31,6 +31,12 @@ OUTLINE = [
     "step_index", "parent_step_index", "step_kind", "name", "agent_name", "tool_name", "status",
     "start_time_unix_nano", "end_time_unix_nano", "input_tokens", "request_model", "response_model",
 ]  # fmt: skip
+
+# The columns of a step that hold JSON (messages, arguments, results): parsed when a step is read.
+_JSON_COLUMNS = (
+    "input_messages", "output_messages", "system_instructions", "tool_arguments", "tool_result", "finish_reasons",
+    "links",
+)  # fmt: skip
 
 # What "find in this session" looks in: names, and the text of prompts, completions and tool values.
 _SEARCHED = [
@@ -50,6 +56,16 @@ def peaks(series: pd.DataFrame, current: int, most: int = 600) -> pd.DataFrame:
     keep = set(series.groupby(bucket)["input_tokens"].idxmax())
     keep.update(series.index[series["step_index"] == current])
     return series.loc[sorted(keep)]
+
+
+def previous_call(window: pd.DataFrame, step_index: int, agent: str | None) -> int | None:
+    """The same agent's previous LLM call before ``step_index``, looked for in a page of steps."""
+    earlier = window[
+        (window["step_index"] < step_index)
+        & (window["step_kind"] == "llm")
+        & (window["agent_name"].fillna("\x00") == (agent if agent is not None else "\x00"))
+    ]
+    return None if earlier.empty else int(earlier["step_index"].max())
 
 
 def parse_json(value: Any) -> Any:
@@ -121,40 +137,26 @@ class DashboardData:
         """A page of steps (no message bodies): the navigator and the timeline."""
         return self.session_steps(session_id, start, start + count - 1, _STEP_LIST)
 
+    def steps(self, session_id: str, first: int, last: int) -> dict[int, dict[str, Any]]:
+        """Steps ``first`` to ``last`` with every column, their JSON values parsed, by step index."""
+        # Rows as the API gave them, not through a DataFrame: pandas turns a missing value of a column that
+        # has values in other rows into NaN, which reads as an error type.
+        result = self.client.session_steps(session_id, first, last, self._all_step_columns())
+        found: dict[int, dict[str, Any]] = {}
+        for values in result.rows:
+            row = dict(zip(result.columns, values, strict=True))
+            for key in _JSON_COLUMNS:
+                row[key] = parse_json(row.get(key))
+            found[int(row["step_index"])] = row
+        return found
+
     def step(self, session_id: str, step_index: int) -> dict[str, Any] | None:
-        frame = self.session_steps(session_id, step_index, step_index, self._all_step_columns())
-        if frame.empty:
-            return None
-        row = dict(frame.iloc[0])
-        for key in (
-            "input_messages",
-            "output_messages",
-            "system_instructions",
-            "tool_arguments",
-            "tool_result",
-            "finish_reasons",
-            "links",
-        ):
-            row[key] = parse_json(row.get(key))
-        return row
+        return self.steps(session_id, step_index, step_index).get(step_index)
 
     def _all_step_columns(self) -> list[str]:
         if not hasattr(self, "_step_columns"):
             self._step_columns = list(self.frame("SELECT * FROM steps LIMIT 0").columns)
         return self._step_columns
-
-    def previous_call_inputs(self, window: pd.DataFrame, session_id: str, step_index: int, agent: str | None) -> Any:
-        """The input of the same agent's previous LLM call (looked for in the page of steps at hand)."""
-        earlier = window[
-            (window["step_index"] < step_index)
-            & (window["step_kind"] == "llm")
-            & (window["agent_name"].fillna("\x00") == (agent if agent is not None else "\x00"))
-        ]
-        if earlier.empty:
-            return None
-        index = int(earlier["step_index"].max())
-        frame = self.session_steps(session_id, index, index, ["input_messages"])
-        return None if frame.empty else parse_json(frame.iloc[0]["input_messages"])
 
     def next_marked_step(self, session_id: str, after: int, what: str) -> int | None:
         """The next step after ``after`` that failed (``error``) or is evidence of a finding (``finding``)."""

@@ -4,6 +4,7 @@ and its raw JSON one click away. All trace content goes through render's plain-t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -17,6 +18,7 @@ from dashboard.conversation import (
     key_value_text,
     key_values,
     raw_json,
+    short_duration,
     short_number,
     size_label,
     status_label,
@@ -24,7 +26,7 @@ from dashboard.conversation import (
     visible,
 )
 from dashboard.cost import step_cost
-from dashboard.data import DashboardData, parse_json
+from dashboard.data import DashboardData, parse_json, previous_call
 from dashboard.render import conversation, data, long_text, text
 
 WINDOWS = AnalyzerConfig()
@@ -66,7 +68,7 @@ def _facts(step: dict[str, Any]) -> str | None:
     facts = st.columns(4)
     facts[0].metric("status", status, help="OpenTelemetry status 'unset': no error reported" if step.get(
         "status") == "unset" and status == "ok" else None)  # fmt: skip
-    facts[1].metric("latency", duration_label(latency), help=f"{latency:,.2f} ms")
+    facts[1].metric("latency", short_duration(latency), help=f"{duration_label(latency)} ({latency:,.2f} ms)")
     for column, label in ((facts[2], "input tokens"), (facts[3], "output tokens")):
         value = tokens[label]
         if value is not None:
@@ -97,8 +99,9 @@ def _gauge(step: dict[str, Any], model: str | None) -> None:
 
 
 def draw(db: DashboardData, session_id: str, step: dict[str, Any], current: int, total: int,
-         window: pd.DataFrame) -> None:  # fmt: skip
-    """The card of step ``current``; ``window`` is the page of steps around it (for the repeated history)."""
+         window: pd.DataFrame, step_of: Callable[[int], dict[str, Any] | None]) -> None:  # fmt: skip
+    """The card of step ``current``; ``window`` is the page of steps around it and ``step_of`` reads one
+    (for the history repeated from the previous call)."""
     kind = str(step.get("step_kind") or "step")
     st.subheader(f"Step {current} of {total} · {kind}{step_cost(step)}")
     who = [step.get("name"), f"agent {step['agent_name']}" if step.get("agent_name") else None]
@@ -127,7 +130,8 @@ def draw(db: DashboardData, session_id: str, step: dict[str, Any], current: int,
     inputs = step.get("input_messages")
     exchange = agent_exchange(run.get("all_messages"), run.get("final_result")) if run else None
     if kind == "llm" and isinstance(inputs, list):
-        previous = db.previous_call_inputs(window, session_id, current, step.get("agent_name"))
+        earlier = previous_call(window, current, step.get("agent_name"))
+        previous = (step_of(earlier) or {}).get("input_messages") if earlier is not None else None
         repeated = len(previous) if isinstance(previous, list) and inputs[: len(previous)] == previous else 0
         if repeated:
             with st.expander(f"{repeated} earlier message(s), repeated from the previous call"):

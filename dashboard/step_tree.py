@@ -140,7 +140,7 @@ def ancestors(tree: StepTree, step: int) -> list[int]:
     return path[::-1]
 
 
-def window(tree: StepTree, current: int, before: int = 12, after: int = 24) -> tuple[list[Row], int, int]:
+def window(tree: StepTree, current: int, before: int = 4, after: int = 10) -> tuple[list[Row], int, int]:
     """The rows to show around ``current``: its ancestors that are out of view (the path), then ``before``
     and ``after`` steps of the depth-first order. Also how many rows are hidden before and after."""
     if current not in tree.position:
@@ -148,10 +148,7 @@ def window(tree: StepTree, current: int, before: int = 12, after: int = 24) -> t
     at = tree.position[current]
     first, last = max(0, at - before), min(len(tree.order), at + after + 1)
     shown = tree.order[first:last]
-    on_screen = set(shown)
-    path = [a for a in ancestors(tree, current) if a not in on_screen]
-    if len(path) > PATH:  # a deep nest (a long chain of handoffs): the root and the nearest levels
-        path = [path[0], *path[-(PATH - 1) :]]
+    path = _path(tree, current, set(shown))
     # The path is drawn as a staircase of its own; below it, the window is indented from its shallowest
     # step, but never so far that the current step sits deep at the right edge.
     rows = [Row(i, min(k, MAX_INDENT), tree.label[i], tree.status[i], False, True) for k, i in enumerate(path)]
@@ -162,3 +159,19 @@ def window(tree: StepTree, current: int, before: int = 12, after: int = 24) -> t
         for i in shown
     ]  # fmt: skip
     return rows, first, len(tree.order) - last
+
+
+def _path(tree: StepTree, current: int, on_screen: set[int]) -> list[int]:
+    path = [a for a in ancestors(tree, current) if a not in on_screen]
+    if len(path) > PATH:  # a deep nest (a long chain of handoffs): the root and the nearest levels
+        path = [path[0], *path[-(PATH - 1) :]]
+    return path
+
+
+def still_shows(rows: list[Row], tree: StepTree, current: int) -> bool:
+    """Whether a window drawn around another step serves ``current`` as well: the step is among its rows
+    and the ancestors drawn above them are the ones ``current`` would get."""
+    shown = [r.step_index for r in rows if not r.ancestor]
+    if current not in shown:
+        return False
+    return _path(tree, current, set(shown)) == [r.step_index for r in rows if r.ancestor]

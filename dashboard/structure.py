@@ -22,7 +22,7 @@ from analyzer.config import AnalyzerConfig
 from dashboard import timeline
 from dashboard.compare import diff
 from dashboard.data import DashboardData, peaks
-from dashboard.step_tree import StepTree, ancestors, build_tree, window
+from dashboard.step_tree import Row, StepTree, ancestors, build_tree, still_shows, window
 
 WINDOWS = AnalyzerConfig()
 GoTo = Callable[[int], None]
@@ -85,9 +85,9 @@ div.st-key-step-tree[data-testid="stVerticalBlock"] { gap: 1px; }
 </style>"""
 
 
-def tree(structure: Structure, current: int, go_to: GoTo) -> None:
+def tree(structure: Structure, rows: list[Row], hidden_before: int, hidden_after: int, go_to: GoTo) -> None:
+    """The window of the step tree (``step_tree.window``); ``current_row_css`` marks the current step."""
     st.markdown("#### Steps")
-    rows, hidden_before, hidden_after = window(structure.tree, current)
     agents = structure.tree.agents
     st.caption(f"{len(structure.tree.order):,} steps · {len(agents):,} agent(s) · sub-agents under their handoff")
     st.html(_TREE_CSS)
@@ -108,13 +108,47 @@ def tree(structure: Structure, current: int, go_to: GoTo) -> None:
             st.button(
                 plain_label(text),
                 key=f"tree-{'path-' if row.ancestor else ''}{row.step_index}",
-                type="primary" if row.current else "tertiary",
+                type="tertiary",
                 on_click=go_to,
                 args=(row.step_index,),
                 help=None,
             )
         if hidden_after:
             st.text(f"… {hidden_after:,} steps after")
+
+
+@dataclass(frozen=True, slots=True)
+class Beside:
+    """What the column beside the card shows of a session: a window of the step tree and a waterfall chunk."""
+
+    session_id: str
+    version: tuple[int, int]
+    rows: list[Row]
+    hidden_before: int
+    hidden_after: int
+    chunk: int
+
+    @classmethod
+    def around(cls, session_id: str, version: tuple[int, int], tree: StepTree, current: int) -> Beside:
+        rows, hidden_before, hidden_after = window(tree, current)
+        return cls(session_id, version, rows, hidden_before, hidden_after, timeline.chunk_start(current))
+
+    def serves(self, session_id: str, version: tuple[int, int], tree: StepTree, current: int) -> bool:
+        """Whether it shows step ``current`` of that version of the session as it should."""
+        return (
+            (self.session_id, self.version) == (session_id, version)
+            and timeline.chunk_start(current) == self.chunk
+            and still_shows(self.rows, tree, current)
+        )
+
+
+def current_row_css(current: int) -> str:
+    """CSS that marks the current step's row in the tree: a style, so that "next" leaves the tree as drawn."""
+    scope = f".st-key-tree-{int(current)} button"
+    return (
+        f"<style>{scope} {{ background-color: {timeline.CURRENT}; }}\n"
+        f"{scope} p {{ color: white; font-weight: 600; }}</style>"
+    )
 
 
 # -- handoffs: follow them both ways ----------------------------------------------------------------
@@ -129,29 +163,23 @@ def handoff_links(structure: Structure, current: int, go_to: GoTo) -> None:
         caller = next((t.called_by[a] for a in reversed(ancestors(t, current)) if a in t.called_by), None)
     if not targets and caller is None:
         return
-    columns = st.columns(4)
-    slot = 0
+    # Two to a row: in the card's column, four cut the agents' names.
+    buttons: list[tuple[str, str, int]] = []
+    notes: list[str] = []
     if caller is not None:
-        columns[slot].button(
-            plain_label(f"← caller: {_short(caller.agent, 24) or 'agent'}, step {caller.step_index}"),
-            key=f"handoff-back-{caller.step_index}",
-            on_click=go_to,
-            args=(caller.step_index,),
-            width="stretch",
-        )
-        slot += 1
+        label = f"← caller: {_short(caller.agent, 24) or 'agent'}, step {caller.step_index}"
+        buttons.append((label, f"handoff-back-{caller.step_index}", caller.step_index))
     for link in targets[:3]:
         if link.step_index < 0:
-            columns[slot].text(f"→ hands off to {_short(link.agent, 30)}: it never started ({link.outcome})")
+            notes.append(f"→ hands off to {_short(link.agent, 30)}: it never started ({link.outcome})")
         else:
-            columns[slot].button(
-                plain_label(f"→ {_short(link.agent, 24) or 'agent'}: first step, {link.step_index}"),
-                key=f"handoff-to-{link.step_index}",
-                on_click=go_to,
-                args=(link.step_index,),
-                width="stretch",
-            )
-        slot += 1
+            label = f"→ {_short(link.agent, 24) or 'agent'}: first step, {link.step_index}"
+            buttons.append((label, f"handoff-to-{link.step_index}", link.step_index))
+    for first in range(0, len(buttons), 2):
+        for column, (label, key, step) in zip(st.columns(2), buttons[first : first + 2], strict=False):
+            column.button(plain_label(label), key=key, on_click=go_to, args=(step,), width="stretch")
+    for note in notes:
+        st.text(note)
     if len(targets) > 3:
         st.caption(f"and {len(targets) - 3} more handoffs from this step (in the step tree)")
 
@@ -159,27 +187,29 @@ def handoff_links(structure: Structure, current: int, go_to: GoTo) -> None:
 # -- charts -----------------------------------------------------------------------------------------
 
 
-def waterfall(figure: go.Figure | None, session_key: str, current: int, go_to: GoTo) -> None:
+def waterfall_key(session_key: str, first: int) -> str:
+    """The widget key of the waterfall of the chunk starting at step ``first``.
+
+    One chart per chunk: the same figure and key on every step of it, so "next" leaves the chart as it
+    is and only the style that marks the current bar moves (``timeline.current_bar_css``). Session ids
+    are trace data: the key (a CSS class in the page) carries a checksum of it. A pick starts a new
+    chart, which drops the selection Plotly keeps (it would dim the other bars and swallow a second
+    pick of the same one)."""
+    picks = int(st.session_state.get("waterfall-picks", 0))
+    return f"waterfall-{zlib.crc32(session_key.encode())}-{first}-{picks}"
+
+
+def waterfall(figure: go.Figure | None, key: str, go_to: GoTo) -> None:
     st.markdown("#### Timeline")
     if figure is None:
         return
-    # One chart per chunk: the same figure and key on every step of it, so "next" leaves the chart as it
-    # is and moves only the style that marks the current bar. Session ids are trace data: the key (a CSS
-    # class in the page) carries a checksum of it. A pick starts a new chart, which drops the selection
-    # Plotly keeps (it would dim the other bars and swallow a second pick of the same one).
-    picks = int(st.session_state.get("waterfall-picks", 0))
-    first = int(figure.data[0].customdata[0])
-    key = f"waterfall-{zlib.crc32(session_key.encode())}-{first}-{picks}"
 
     def picked() -> None:
         points = st.session_state[key].selection.points
         if points:
-            st.session_state["waterfall-picks"] = picks + 1
+            st.session_state["waterfall-picks"] = int(st.session_state.get("waterfall-picks", 0)) + 1
             go_to(int(points[0]["customdata"]))
 
-    css = timeline.current_bar_css(figure, key, current)
-    if css:
-        st.html(css)
     st.plotly_chart(
         figure,
         width="stretch",
@@ -233,7 +263,7 @@ def find(matches_of: Callable[[str], list[int]], current: int, go_to: GoTo) -> N
         st.session_state["find-note"] = ""
         go_to(target)
 
-    cols = st.columns([3, 1, 1, 3], vertical_alignment="bottom")
+    cols = st.columns([2.2, 1, 1], vertical_alignment="bottom")
     cols[0].text_input(
         "Find in this session",
         key="find-text",
@@ -251,9 +281,9 @@ def find(matches_of: Callable[[str], list[int]], current: int, go_to: GoTo) -> N
             where = found.index(current) + 1 if current in found else None
             shown = ", ".join(str(i) for i in found[:8]) + (" …" if len(found) > 8 else "")
             at = f"match {where} of {len(found):,}" if where else f"{len(found):,} matching steps"
-            cols[3].text(f"{at}: steps {shown}")
+            st.text(f"{at}: steps {shown}")
         else:
-            cols[3].text(note or f"No step contains {text!r}.")
+            st.text(note or f"No step contains {text!r}.")
 
 
 # -- compare two steps ------------------------------------------------------------------------------

@@ -35,6 +35,11 @@ def start_dashboard(api_url: str, host: str, port: int, token: str | None = None
             "false",
             "--client.toolbarMode",
             "minimal",
+            # Streamlit collects garbage after every run by default, holding the interpreter for 100 ms
+            # once the replay's cached structures of a big session are in memory: the run's last
+            # messages waited for it. Python's own collector still runs as objects are allocated.
+            "--runner.postScriptGC",
+            "false",
         ],
         env=env,
     )

@@ -8,7 +8,7 @@ Screenshots land in tests/artifacts/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from dashboard.compare import diff, visible
-from dashboard.step_tree import build_tree, window
+from dashboard.step_tree import build_tree, still_shows, window
 from dashboard.structure import plain_label
 from dashboard.timeline import agent_graph
 from tests.big_sessions import send_handoff_session, send_long_session
@@ -26,6 +26,7 @@ from tests.test_sessions import SAMPLES, send
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 HANDOFFS = "session-handoffs-1000"
+CRIMSON = "rgb(220, 20, 60)"  # how the replay marks the current step in the tree and the waterfall
 LONG = "session-steps-20000"
 expect.set_options(timeout=30_000)  # a page draws its card first, then the tree and the charts
 
@@ -33,7 +34,7 @@ expect.set_options(timeout=30_000)  # a page draws its card first, then the tree
 # -- without a browser -------------------------------------------------------------------------------
 
 
-def _outline(rows: list[tuple[int, int | None, str, str, str | None]]) -> pd.DataFrame:
+def _outline(rows: Sequence[tuple[int, int | None, str, str, str | None]]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {"step_index": i, "parent_step_index": p, "step_kind": k, "name": n, "agent_name": a, "tool_name": None,
@@ -58,8 +59,30 @@ def test_a_sub_agent_run_hangs_under_the_handoff_that_started_it() -> None:
     assert tree.parent[5] == 4 and tree.order == [1, 2, 3, 4, 5, 6]
     assert [tree.level[i] for i in tree.order] == [0, 1, 2, 2, 3, 4]
     assert tree.hands_off_to[4][0].step_index == 5 and tree.called_by[5].step_index == 4
-    rows, before, after = window(tree, 6)
+    rows, before, after = window(tree, 6, before=12)
     assert [r.step_index for r in rows if r.current] == [6] and before == after == 0
+
+
+def test_a_window_of_the_tree_serves_the_steps_it_shows_until_their_path_changes() -> None:
+    # triage runs steps 2-3 and hands off at 4; billing's run (5) is nested under it with 40 steps.
+    outline = _outline(
+        [(1, None, "agent", "triage", "triage"), (2, 1, "llm", "chat", "triage"), (3, 1, "tool", "search", "triage"),
+         (4, 1, "handoff", "handoff to billing", "triage"), (5, None, "agent", "billing", "billing")]
+        + [(i, 5, "llm", "chat", "billing") for i in range(6, 46)]
+    )  # fmt: skip
+    handoffs = pd.DataFrame(
+        [{"from_agent": "triage", "to_agent": "billing", "outcome": "completed", "delegating_step_index": 4,
+          "target_step_index": 5}]
+    )  # fmt: skip
+    tree = build_tree(outline, handoffs)
+    drawn, _, after = window(tree, 10)
+    shown = [r.step_index for r in drawn if not r.ancestor]
+    assert shown == list(range(6, 21)) and after == 25
+    # Its ancestors out of view (triage's run, the handoff, billing's run) are drawn above it.
+    assert [r.step_index for r in drawn if r.ancestor] == [1, 4, 5]
+    assert all(still_shows(drawn, tree, step) for step in range(6, 21))
+    assert not still_shows(drawn, tree, 21)  # past the window
+    assert not still_shows(drawn, tree, 5)  # in view only as an ancestor: its own window has no path
 
 
 def test_a_thousand_handoffs_make_one_edge_per_pair_of_agents() -> None:
@@ -155,7 +178,31 @@ def test_a_user_follows_a_handoff_to_the_sub_agent_and_back_and_walks_the_tree(
     # In the tree, billing's run hangs under the handoff; its handoff back leads to triage's second run.
     page.locator(".st-key-tree-8 button").click()
     _at(page, 8, 9)
-    expect(page.locator(".st-key-tree-8 button")).to_have_attribute("kind", "primary")
+    expect(page.locator(".st-key-tree-8 button")).to_have_css("background-color", CRIMSON)
+    assert _background(page.locator(".st-key-tree-4 button")) != CRIMSON
+
+
+def _background(element: Locator) -> str:
+    return str(element.evaluate("e => getComputedStyle(e).backgroundColor"))
+
+
+def test_next_moves_the_trees_mark_and_the_tree_and_timeline_follow_out_of_their_window(
+    served: RunningCollector, page: Page
+) -> None:
+    # "next" redraws only the step view; the tree keeps the window it was drawn with (a few steps before
+    # the current one, ten after) and the waterfall its chunk of 30 steps, until the step leaves them.
+    _open(page, served, HANDOFFS, 115, 3003)
+    expect(page.locator(".st-key-tree-115 button")).to_have_css("background-color", CRIMSON, timeout=30_000)
+    for step in range(116, 132):
+        page.get_by_role("button", name="next ▶").click()
+        _at(page, step, 3003)
+        row = page.locator(f".st-key-tree-{step} button")
+        expect(row).to_have_css("background-color", CRIMSON, timeout=30_000)
+        assert _background(page.locator(f".st-key-tree-{step - 1} button")) != CRIMSON
+        label = page.locator(f'.stPlotlyChart text[data-unformatted="#{step}"]')
+        expect(label).to_have_count(1, timeout=30_000)  # step 121 on: the next chunk's chart
+        expect(label).to_have_css("fill", CRIMSON)
+    expect(page.locator(".st-key-tree-115 button")).to_have_count(0)  # the tree moved on with the step
 
 
 def _fill(element: Locator) -> str:
@@ -176,20 +223,19 @@ def test_a_bar_of_the_waterfall_opens_its_step(served: RunningCollector, page: P
 
 
 def test_the_waterfall_marks_the_current_step_and_next_moves_the_mark(served: RunningCollector, page: Page) -> None:
-    crimson = "rgb(220, 20, 60)"
     _open(page, served, "session-handback-001", 4, 9)
     bars = page.locator(".stPlotlyChart .bars .point path")
     expect(bars).to_have_count(9, timeout=30_000)
     page.locator('[data-test-script-state="notRunning"]').wait_for(timeout=30_000)
-    assert [_fill(bars.nth(k)) == crimson for k in range(9)] == [k == 3 for k in range(9)]
-    assert _fill(page.locator('.stPlotlyChart text[data-unformatted="#4"]')) == crimson
-    assert _fill(page.locator('.stPlotlyChart text[data-unformatted="#5"]')) != crimson
+    assert [_fill(bars.nth(k)) == CRIMSON for k in range(9)] == [k == 3 for k in range(9)]
+    assert _fill(page.locator('.stPlotlyChart text[data-unformatted="#4"]')) == CRIMSON
+    assert _fill(page.locator('.stPlotlyChart text[data-unformatted="#5"]')) != CRIMSON
     page.get_by_role("button", name="next ▶").click()
     _at(page, 5, 9)
     page.locator('[data-test-script-state="notRunning"]').wait_for(timeout=30_000)
-    expect(bars.nth(4)).to_have_css("fill", crimson)
-    assert [_fill(bars.nth(k)) == crimson for k in range(9)] == [k == 4 for k in range(9)]
-    assert _fill(page.locator('.stPlotlyChart text[data-unformatted="#5"]')) == crimson
+    expect(bars.nth(4)).to_have_css("fill", CRIMSON)
+    assert [_fill(bars.nth(k)) == CRIMSON for k in range(9)] == [k == 4 for k in range(9)]
+    assert _fill(page.locator('.stPlotlyChart text[data-unformatted="#5"]')) == CRIMSON
 
 
 def test_keys_move_between_steps_findings_and_errors(served: RunningCollector, page: Page) -> None:
@@ -259,3 +305,25 @@ def test_a_thousand_handoffs_and_twenty_thousand_steps_replay(served: RunningCol
     _at(page, 10_002, 19_999)
     expect(page.get_by_text("Continue with item 5000 of the backlog.").first).to_be_visible(timeout=30_000)
     _shot(page, "replay-20000-steps.png")
+
+
+def test_a_session_that_grows_while_it_is_replayed_is_drawn_whole_again_at_the_next_click(
+    served: RunningCollector, page: Page
+) -> None:
+    growing = "session-growing"
+    send_long_session(served.http_url, growing, 21)
+    served.settle(60)
+    _open(page, served, growing, 1, 21)
+    send_long_session(served.http_url, growing, 21)  # the agent runs again in the same conversation
+    served.settle(60)
+    assert served.sql("SELECT step_count FROM sessions WHERE session_id = $1", [growing])[0]["step_count"] == 42
+    # The replay re-reads the session's summary when it is older than 2 s: within a few clicks, the step
+    # view sees the new version and the whole page is drawn again, the figures above the card included.
+    for _ in range(20):
+        page.get_by_role("button", name="next ▶").click()
+        page.locator('[data-test-script-state="notRunning"]').wait_for(timeout=30_000)
+        if page.get_by_text(" of 42 ·").count():
+            break
+        page.wait_for_timeout(500)
+    expect(page.get_by_text(" of 42 ·").first).to_be_visible()
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="steps").first).to_contain_text("42")
