@@ -7,8 +7,8 @@ middle in Debian's Chromium (Playwright) and clicks "next ▶" --clicks times. F
 
 - card: until the new step's heading and its own content (the prompt of an LLM call, the result of a
   tool call) show: what the user waits for;
-- page: until the step tree marks the new step and Streamlit has finished the run (the waterfall, the
-  agent graph and the token chart redrawn too).
+- page: until the step tree marks the new step and Streamlit has finished the run (the whole page
+  drawn again, when the step left the tree's window or the waterfall's chunk).
 
 It prints p50 / p95 / max of both for each session.
 
