@@ -150,9 +150,6 @@ class DashboardData:
             found[int(row["step_index"])] = row
         return found
 
-    def step(self, session_id: str, step_index: int) -> dict[str, Any] | None:
-        return self.steps(session_id, step_index, step_index).get(step_index)
-
     def _all_step_columns(self) -> list[str]:
         if not hasattr(self, "_step_columns"):
             self._step_columns = list(self.frame("SELECT * FROM steps LIMIT 0").columns)
