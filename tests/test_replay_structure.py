@@ -8,11 +8,14 @@ Screenshots land in tests/artifacts/.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import psutil
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
@@ -327,3 +330,32 @@ def test_a_session_that_grows_while_it_is_replayed_is_drawn_whole_again_at_the_n
         page.wait_for_timeout(500)
     expect(page.get_by_text(" of 42 ·").first).to_be_visible()
     expect(page.locator('[data-testid="stMetric"]').filter(has_text="steps").first).to_contain_text("42")
+
+
+def _dashboard_process(served: RunningCollector) -> psutil.Process:
+    assert served.proc is not None
+    for child in psutil.Process(served.proc.pid).children(recursive=True):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if "stepseven.ui" in " ".join(child.cmdline()):
+                return child
+    raise AssertionError("the collector has no dashboard process")
+
+
+def test_a_closed_replay_of_a_thousand_handoffs_leaves_nothing_running(
+    served: RunningCollector, browser: Browser
+) -> None:
+    # The agent graph once left a thread drawing per click: 19 of them kept a core busy with no browser open.
+    dashboard = _dashboard_process(served)
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    _open(page, served, HANDOFFS, 1500, 3003)
+    for step in range(1501, 1507):
+        page.get_by_role("button", name="next ▶").click()
+        _at(page, step, 3003)
+    page.locator('[data-test-script-state="notRunning"]').wait_for(timeout=30_000)
+    context.close()
+    time.sleep(2)  # the tab's session is let go once its connection closes
+    before = sum(dashboard.cpu_times()[:2])
+    time.sleep(3)
+    idle = sum(dashboard.cpu_times()[:2]) - before
+    assert idle < 0.3, f"the dashboard used {idle:.2f} s of CPU in 3 s with no page open"
