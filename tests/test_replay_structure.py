@@ -47,6 +47,13 @@ def _outline(rows: Sequence[tuple[int, int | None, str, str, str | None]]) -> pd
     )  # fmt: skip
 
 
+# The handoff of the two trees below: triage hands off to billing at step 4; billing's run starts at 5.
+TRIAGE_TO_BILLING_AT_4 = pd.DataFrame(
+    [{"from_agent": "triage", "to_agent": "billing", "outcome": "completed", "delegating_step_index": 4,
+      "target_step_index": 5}]
+)  # fmt: skip
+
+
 def test_a_sub_agent_run_hangs_under_the_handoff_that_started_it() -> None:
     # OpenAI Agents records both agents' runs side by side under the workflow; the handoff is inside the first.
     outline = _outline(
@@ -54,11 +61,7 @@ def test_a_sub_agent_run_hangs_under_the_handoff_that_started_it() -> None:
          (3, 2, "llm", "chat", "triage"), (4, 2, "handoff", "handoff to billing", "triage"),
          (5, 1, "agent", "billing", "billing"), (6, 5, "llm", "chat", "billing")]
     )  # fmt: skip
-    handoffs = pd.DataFrame(
-        [{"from_agent": "triage", "to_agent": "billing", "outcome": "completed", "delegating_step_index": 4,
-          "target_step_index": 5}]
-    )  # fmt: skip
-    tree = build_tree(outline, handoffs)
+    tree = build_tree(outline, TRIAGE_TO_BILLING_AT_4)
     assert tree.parent[5] == 4 and tree.order == [1, 2, 3, 4, 5, 6]
     assert [tree.level[i] for i in tree.order] == [0, 1, 2, 2, 3, 4]
     assert tree.hands_off_to[4][0].step_index == 5 and tree.called_by[5].step_index == 4
@@ -73,11 +76,7 @@ def test_a_window_of_the_tree_serves_the_steps_it_shows_until_their_path_changes
          (4, 1, "handoff", "handoff to billing", "triage"), (5, None, "agent", "billing", "billing")]
         + [(i, 5, "llm", "chat", "billing") for i in range(6, 46)]
     )  # fmt: skip
-    handoffs = pd.DataFrame(
-        [{"from_agent": "triage", "to_agent": "billing", "outcome": "completed", "delegating_step_index": 4,
-          "target_step_index": 5}]
-    )  # fmt: skip
-    tree = build_tree(outline, handoffs)
+    tree = build_tree(outline, TRIAGE_TO_BILLING_AT_4)
     drawn, _, after = window(tree, 10)
     shown = [r.step_index for r in drawn if not r.ancestor]
     assert shown == list(range(6, 21)) and after == 25
