@@ -258,13 +258,24 @@ _STOP = frozenset(
 )
 
 
-def _salient(text: str) -> set[str]:
-    return {w.lower().strip("$€£%").rstrip(".,") for w in _WORD.findall(text)} - _STOP
+def _salient(text: str) -> frozenset[str]:
+    return frozenset({w.lower().strip("$€£%").rstrip(".,") for w in _WORD.findall(text)} - _STOP)
 
 
-def constraint_clauses(task: str) -> list[str]:
+# A thread's task and instructions are checked against every later call of the thread: split them once.
+_salient_words = lru_cache(maxsize=_CACHE_ENTRIES)(_salient)
+
+
+def constraint_clauses(task: str) -> tuple[str, ...]:
     """The clauses of a request that set a rule the whole conversation must keep ("budget under $500")."""
-    return [c.strip() for c in _CLAUSE.split(task) if c.strip() and _CONSTRAINT.search(c)]
+    return _constraint_clauses(task) if len(task) <= _CACHED_TEXT else _clauses(task)
+
+
+def _clauses(task: str) -> tuple[str, ...]:
+    return tuple(c.strip() for c in _CLAUSE.split(task) if c.strip() and _CONSTRAINT.search(c))
+
+
+_constraint_clauses = lru_cache(maxsize=_CACHE_ENTRIES)(_clauses)
 
 
 def missing_constraints(task: str, text: str, *, whole: bool = True) -> list[str]:
@@ -275,10 +286,10 @@ def missing_constraints(task: str, text: str, *, whole: bool = True) -> list[str
     (unless ``whole`` is false: a later user turn has moved on from an earlier request).
     """
     present = _salient(text)
-    constraints = constraint_clauses(task) or ([task] if whole else [])
+    constraints = constraint_clauses(task) or ((task,) if whole else ())
     gone = []
     for clause in constraints:
-        words = _salient(clause)
+        words = _salient_words(clause) if len(clause) <= _CACHED_TEXT else _salient(clause)
         numbers = {w for w in words if w[:1].isdigit()}
         if not words:
             continue

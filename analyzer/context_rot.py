@@ -374,7 +374,13 @@ _NOT_THE_THING = frozenset(
     "please first again exact full correct current that which what for you your should would could can shall "
     "does are the new send give tell share provide confirm".split()
 )
-_VALUE = re.compile(r"[A-Za-z]*\d[\w-]*|[\w.+-]+@[\w-]+\.[\w.]+")
+_DIGIT = re.compile(r"\d")
+
+
+def _has_value(text: str) -> bool:
+    """Whether a user message gives a value (a number, an id with digits, an email address). The cheap tests
+    first: the pattern alone retried every word at every letter, 67 µs a message on agent traffic."""
+    return _DIGIT.search(text) is not None or ("@" in text and _EMAIL.search(text) is not None)
 
 
 def _asked_for(text: str) -> set[str]:
@@ -451,7 +457,7 @@ def _re_requested(session: SessionSteps) -> list[Finding]:
                 )
                 break
         for text in role_texts(call.input_messages, "user"):
-            if text not in seen and _VALUE.search(text):
+            if text not in seen and _has_value(text):
                 seen.add(text)
                 given.append((call, text))
     return found

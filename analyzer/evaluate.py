@@ -26,7 +26,7 @@ from pathlib import Path
 
 from analyzer.analyze import analyze_session
 from analyzer.config import AnalyzerConfig, load_config
-from analyzer.load import Norms, iter_sessions, session_ids
+from analyzer.load import Norms, iter_sessions, rows_of_store, session_ids
 from analyzer.model import KINDS, AnalysisStep
 from store.model import Finding
 
@@ -270,7 +270,7 @@ def evaluate(corpus: Path) -> Evaluation:
             norms = Norms(store.read)
             found: dict[str, list[Finding]] = {}
             facts: dict[str, SessionFacts] = {}
-            for session in iter_sessions(store.session_rows, sessions):
+            for session in iter_sessions(rows_of_store(store), sessions):
                 session.norms = norms.for_session(session.session_id)
                 found[session.session_id] = analyze_session(session, config)
                 facts[session.session_id] = facts_of(session.steps)

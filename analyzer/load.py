@@ -7,10 +7,11 @@ and through the query API (`--url`), so every path sees a session the same way.
 from __future__ import annotations
 
 import bisect
+import functools
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -147,6 +148,18 @@ def _step(row: tuple[Any, ...]) -> AnalysisStep:
         link_count=len(link_list) if isinstance(link_list, list) else 0,
         dropped_attributes=int(dropped or 0),
     )
+
+
+class RowsOfStore(Protocol):
+    def session_rows(
+        self, view: str, session_ids: Sequence[str], columns: str, *, unchecked_json: bool = ...
+    ) -> list[tuple[Any, ...]]: ...
+
+
+def rows_of_store(store: RowsOfStore) -> SessionRowsReader:
+    """Session rows through a store's own fast path, its message columns as unchecked text: ``_json`` parses
+    each once and keeps what does not parse as text, as the view would have."""
+    return functools.partial(store.session_rows, unchecked_json=True)
 
 
 def rows_by_sql(read: Reader) -> SessionRowsReader:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from analyzer.analyze import analyze_session
 from analyzer.config import AnalyzerConfig
-from analyzer.load import SESSIONS_PER_RUN, Norms, load_sessions, reads_by_steps
+from analyzer.load import SESSIONS_PER_RUN, Norms, load_sessions, reads_by_steps, rows_of_store
 from collector.derived_work import FailingWork, FailureLog, backlog_problem, run_split
 from store.model import Finding
 
@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 class FindingStore(Protocol):
     def read(self, sql: str, params: Sequence[Any] = ...) -> list[tuple[Any, ...]]: ...
     def sessions_to_analyze(self) -> dict[str, int]: ...
-    def session_rows(self, view: str, session_ids: Sequence[str], columns: str) -> list[tuple[Any, ...]]: ...
+    def session_rows(
+        self, view: str, session_ids: Sequence[str], columns: str, *, unchecked_json: bool = ...
+    ) -> list[tuple[Any, ...]]: ...
     def session_updated_times(self, session_ids: Sequence[str]) -> dict[str, int]: ...
     def session_step_counts(self, session_ids: Sequence[str]) -> dict[str, int]: ...
     def replace_findings(self, analyzed: dict[str, int], findings: list[Finding]) -> None: ...
@@ -194,7 +196,7 @@ class AnalysisWorker:
         findings: list[Finding] = []
         counts = self._store.session_step_counts(list(versions))
         for group in reads_by_steps({session: counts.get(session, 0) for session in versions}):
-            for session in load_sessions(self._store.session_rows, group):
+            for session in load_sessions(rows_of_store(self._store), group):
                 session.norms = norms.for_session(session.session_id)
                 findings.extend(analyze_session(session, self._config))
         self._store.replace_findings(versions, findings)

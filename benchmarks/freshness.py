@@ -279,7 +279,8 @@ def main() -> None:
                 print(
                     f"  {row[0]:5.0f} s: {acked_spans:,} spans acknowledged; sessions not built {unbuilt:,}, "
                     f"not analyzed {unanalyzed:,} (collector: {row[3]:,} traces waiting for sessions, "
-                    f"{row[4]:,} sessions for analysis)",
+                    f"{row[4]:,} sessions for analysis; exports in flight on average "
+                    f"{health.get('exports', {}).get('average_in_flight', 'n/a')})",
                     flush=True,
                 )
         for w in workers:
@@ -302,10 +303,12 @@ def main() -> None:
     print(f"acknowledgement -> findings written: {_percentiles(analyzed)} (includes --analyze-after)")
     never = len(watcher.acked) - len(watcher.analyzed)
     print(f"sessions not analyzed {args.drain:g} s after the last send: {never:,} of {len(watcher.acked):,}")
-    if len(watcher.backlog) >= 4:
-        half = len(watcher.backlog) // 2
-        first = max(r[2] for r in watcher.backlog[1:half])
-        second = max(r[2] for r in watcher.backlog[half:] if r[0] <= sending)
+    # Only what was counted while sending: after it, the backlog drains.
+    during = [r for r in watcher.backlog if r[0] <= sending]
+    if len(during) >= 4:
+        half = len(during) // 2
+        first = max(r[2] for r in during[1:half])
+        second = max(r[2] for r in during[half:])
         print(f"backlog of sessions not analyzed, largest in the first half {first:,}, in the second {second:,}")
     print(
         f"collector CPU per acknowledged span while sending: {main_cpu / max(spans_sent, 1) * 1e6:.0f} µs main "

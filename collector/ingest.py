@@ -16,6 +16,7 @@ from collector import decode
 from collector.config import CollectorConfig
 from collector.decode_pool import DecodePool
 from collector.errors import DiskLow, ExportError, QueueFull, Unavailable
+from collector.export_load import ExportLoad
 from collector.limits import Counters, InflateBudget
 from collector.signals import Signal
 from store.model import WriteResult
@@ -49,8 +50,11 @@ class Ingest:
         writer: Writer,
         counters: Counters,
         decoders: DecodePool,
+        load: ExportLoad | None = None,
     ) -> None:
+        """``load``: counts each export from its decode to its acknowledgement (background work reads it)."""
         self.config = config
+        self.load = load if load is not None else ExportLoad()
         self.limits = config.limits
         self.writer = writer
         self.counters = counters
@@ -63,14 +67,21 @@ class Ingest:
         """Decodes a request's (decompressed) body in a decode worker and queues it for the writer.
 
         The receivers call ``admit`` first, before they read or inflate the body."""
-        outcome = self.decoders.decode(signal.name, body, media)
-        n = outcome.received
+        self.load.begin()
         try:
+            outcome = self.decoders.decode(signal.name, body, media)
             future = self.writer.submit(outcome.batch)
         except WriterQueueFull as exc:
+            self.load.end()
             raise QueueFull(f"{exc}; retry later") from None
         except WriterClosed as exc:
+            self.load.end()
             raise Unavailable(str(exc)) from None
+        except BaseException:
+            self.load.end()
+            raise
+        future.add_done_callback(lambda _: self.load.end())
+        n = outcome.received
         self.counters.add(f"received_{signal.item}", n)
         self.counters.add(f"rejected_{signal.item}", outcome.rejected)
         self.counters.add("truncated_attribute_values", outcome.truncated_values)

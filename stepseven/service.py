@@ -28,6 +28,7 @@ from api.app import build_app as build_api
 from collector.compiled import decoder_build
 from collector.config import CollectorConfig
 from collector.decode_pool import DecodePool, WorkersNotStarted, default_workers
+from collector.export_load import ExportLoad
 from collector.grpc_receiver import GrpcReceiver
 from collector.http_receiver import build_app as build_http
 from collector.import_guard import keep_out
@@ -177,16 +178,16 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
         disk_problem=disk.problem if disk is not None else None,
     )
 
-    def exports_queued() -> bool:
-        # The background workers yield to ingest while this holds.
-        return writer.stats().queued_items > 0
-
-    sessions.ingest_busy = exports_queued
+    # The background workers yield to ingest while exporters press on it (collector/export_load.py). Not
+    # while the writer holds items: with the journal it holds acknowledged spans until their flush, so under
+    # steady traffic it always does, and sessions, findings and retention fell behind without end.
+    export_load = ExportLoad()
+    sessions.ingest_busy = export_load.pressed
     analysis = AnalysisWorker(
         store,
         config.analyzer,
         quiet_seconds=config.analyze_after_seconds,
-        ingest_busy=lambda: exports_queued() or sessions.stats().pending_traces > 0,
+        ingest_busy=export_load.pressed,
         failures=store,
     )
     sessions.on_sessions = analysis.sessions_changed
@@ -197,7 +198,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             store,
             config.retention_days,
             interval_seconds=config.retention_interval_seconds,
-            ingest_busy=exports_queued,
+            ingest_busy=export_load.pressed,
         )
         if config.retention_days is not None
         else None
@@ -266,6 +267,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
             "analyzer": dataclasses.asdict(analysis.stats()),
             "retention": dataclasses.asdict(retention.stats()) if retention is not None else None,
             "counters": counters.snapshot(),
+            "exports": export_load.report(),
             "limits": dataclasses.asdict(cc.limits),
             # Where to send data, as the dashboard shows it: the ports this process listens on.
             "endpoints": cc.endpoints() if config.receivers else {"otlp_http": None, "otlp_grpc": None},
@@ -301,7 +303,7 @@ async def _serve(config: ServeConfig, announce: Callable[[str], None]) -> None:
                 decoders.start()
             except WorkersNotStarted as exc:
                 raise ServeError(str(exc)) from None
-            ingest = Ingest(cc, writer, counters, decoders)
+            ingest = Ingest(cc, writer, counters, decoders, export_load)
             http = build_http(ingest, cc, health)
             sockets.append((_uvicorn(http), _bind(cc.host, cc.http_port, "OTLP/HTTP", "--http-port")))
             try:

@@ -526,9 +526,20 @@ class DuckDBStore:
         with self._transaction() as cursor:
             cursor.register("stepseven_traces", pa.table({"id": pa.array(list(memberships), pa.string())}))
             cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(views), pa.string())}))
-            cursor.execute("DELETE FROM derived_session_traces WHERE trace_id IN (SELECT id FROM stepseven_traces)")
-            for table in ("derived_steps", "derived_handoffs", "derived_sessions"):
-                cursor.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM stepseven_sessions)")
+            # Each DELETE scans its whole table. Under steady traffic most sessions are new: a session has
+            # derived rows only if it has a trace in derived_session_traces (both are written here, and
+            # retention deletes them together), so one scan of that table finds what there is to delete.
+            ((traces_stored, sessions_stored),) = cursor.execute(
+                "SELECT coalesce(bool_or(trace_id IN (SELECT id FROM stepseven_traces)), false), "
+                "coalesce(bool_or(session_id IN (SELECT id FROM stepseven_sessions)), false) "
+                "FROM derived_session_traces WHERE trace_id IN (SELECT id FROM stepseven_traces) "
+                "OR session_id IN (SELECT id FROM stepseven_sessions)"
+            ).fetchall()
+            if traces_stored:
+                cursor.execute("DELETE FROM derived_session_traces WHERE trace_id IN (SELECT id FROM stepseven_traces)")
+            if sessions_stored:
+                for table in ("derived_steps", "derived_handoffs", "derived_sessions"):
+                    cursor.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM stepseven_sessions)")
             self._insert(cursor, schema.session_traces, [list(memberships), list(memberships.values())])
             steps = [step for view in views.values() for step in view.steps]
             self._insert_records(cursor, schema.steps, steps)
@@ -605,14 +616,22 @@ class DuckDBStore:
         now = time.time_ns()
         with self._transaction() as cursor:
             cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(analyzed), pa.string())}))
-            detected = dict(
-                cursor.execute(
-                    "SELECT finding_id, detected_time_unix_nano FROM derived_findings "
-                    "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
-                ).fetchall()
-            )
-            for table in ("derived_findings", "derived_analyses"):
-                cursor.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM stepseven_sessions)")
+            # A session has findings only if it has an analysis (both are written here, and deleted
+            # together): sessions analyzed for the first time, most of them under steady traffic, cost one
+            # scan instead of three.
+            ((seen,),) = cursor.execute(
+                "SELECT count(*) FROM derived_analyses WHERE session_id IN (SELECT id FROM stepseven_sessions)"
+            ).fetchall()
+            detected: dict[str, int] = {}
+            if seen:
+                detected = dict(
+                    cursor.execute(
+                        "SELECT finding_id, detected_time_unix_nano FROM derived_findings "
+                        "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
+                    ).fetchall()
+                )
+                for table in ("derived_findings", "derived_analyses"):
+                    cursor.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM stepseven_sessions)")
             unique = list({f.finding_id: f for f in findings}.values())
             columns = finding_columns(unique, detected, now)
             self._insert(cursor, schema.findings, columns)
@@ -720,13 +739,20 @@ class DuckDBStore:
         return Pruned(sessions, spans, logs, points)
 
     def session_rows(
-        self, view: str, session_ids: Sequence[str], columns: str, steps: tuple[int, int] | None = None
+        self,
+        view: str,
+        session_ids: Sequence[str],
+        columns: str,
+        steps: tuple[int, int] | None = None,
+        *,
+        unchecked_json: bool = False,
     ) -> list[tuple[Any, ...]]:
         """``SELECT {columns} FROM {view}`` (`steps` or `handoffs`) for these sessions, in session and index order.
 
         For `steps`, the raw spans are read only within the rowid ranges of the sessions' traces:
         through the view, every batch would scan the content of every stored span. ``steps`` narrows
-        `steps` to a range of step indexes.
+        `steps` to a range of step indexes. ``unchecked_json``: the message columns as text that may not
+        parse (for a reader that parses them itself and keeps such text as text: the analyzer).
         """
         order = {"steps": "step_index", "handoffs": "handoff_index"}[view]
         if not session_ids:
@@ -749,8 +775,9 @@ class DuckDBStore:
                     rows = _read_windows(
                         cursor,
                         lambda window: (
-                            f"SELECT session_id, {order}, {columns} "
-                            f"FROM ({schema.steps_query('duckdb', window, 'stepseven_steps')}) steps"
+                            f"SELECT session_id, {order}, {columns} FROM ("
+                            + schema.steps_query("duckdb", window, "stepseven_steps", unchecked_json=unchecked_json)
+                            + ") steps"
                         ),
                         _rowid_windows(cursor, "raw_spans", "stepseven_steps"),
                         rowid="r.rowid",

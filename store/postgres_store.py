@@ -403,11 +403,18 @@ class PostgresStore:
             raw.close()
 
     def session_rows(
-        self, view: str, session_ids: Sequence[str], columns: str, steps: tuple[int, int] | None = None
+        self,
+        view: str,
+        session_ids: Sequence[str],
+        columns: str,
+        steps: tuple[int, int] | None = None,
+        *,
+        unchecked_json: bool = False,
     ) -> list[tuple[Any, ...]]:
         """``SELECT {columns} FROM {view}`` (`steps` or `handoffs`) for these sessions, in session and index order.
 
-        The indexes on the derived tables and the span key make this a lookup on PostgreSQL.
+        The indexes on the derived tables and the span key make this a lookup on PostgreSQL. The view's JSON
+        is what DuckDB's ``unchecked_json`` gives once parsed, so the flag changes nothing here.
         """
         order = {"steps": "step_index", "handoffs": "handoff_index"}[view]
         if not session_ids:

@@ -107,10 +107,12 @@ class Refusing:
             raise StoreOutOfMemory(self.error)
         return self._store.session_inputs(trace_ids)
 
-    def session_rows(self, view: str, session_ids: Any, columns: str, steps: Any = None) -> Any:
+    def session_rows(
+        self, view: str, session_ids: Any, columns: str, steps: Any = None, *, unchecked_json: bool = False
+    ) -> Any:
         if self.bad.intersection(session_ids):
             raise StoreOutOfMemory(self.error)
-        return self._store.session_rows(view, session_ids, columns, steps)
+        return self._store.session_rows(view, session_ids, columns, steps, unchecked_json=unchecked_json)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)

@@ -300,6 +300,12 @@ def test_health_reports_what_was_received(collector: RunningCollector) -> None:
     assert health["writer"]["committed_spans"] == 3
     assert health["writer"]["unflushed_items"] == 0
     assert orjson.loads(httpx.get(f"{collector.http_url}/healthz").content)["status"] == "ok"
+    # Answered exports are no longer counted as in flight (background work yields to those), nor is one
+    # refused in its decode.
+    httpx.post(
+        f"{collector.http_url}/v1/traces", content=b"\xff\xff", headers={"Content-Type": "application/x-protobuf"}
+    )
+    assert collector.health()["exports"]["in_flight"] == 0
 
 
 def test_the_decode_workers_run_the_decoders_compiled_by_the_install(collector: RunningCollector) -> None:

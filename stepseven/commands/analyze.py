@@ -91,7 +91,7 @@ def analyze(
 
     from analyzer.analyze import analyze_session
     from analyzer.config import ConfigFileError, load_config
-    from analyzer.load import Norms, Reader, SessionRowsReader, iter_sessions, rows_by_sql, session_ids
+    from analyzer.load import Norms, Reader, SessionRowsReader, iter_sessions, rows_by_sql, rows_of_store, session_ids
     from analyzer.report import format_findings
     from api.client import ApiClient, ApiError, ApiUnreachable
     from store.duckdb_store import DuckDBStore, StoreError
@@ -163,7 +163,7 @@ def analyze(
                 done = set(analyzed) if sessions else None
                 store.clear_failures("analysis", [key for key in listed if done is None or key in done])
 
-            findings = run(store.read, store.session_rows, None if no_save else save)
+            findings = run(store.read, rows_of_store(store), None if no_save else save)
         finally:
             store.close()
     if fmt == "json":
