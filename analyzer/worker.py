@@ -178,7 +178,7 @@ class AnalysisWorker:
 
         Re-reading them is a pass over every session, too much for every batch of a large store.
         """
-        row = self._store.read("SELECT count(*) FROM sessions")
+        row = self._store.read("SELECT count(*) FROM derived_sessions")  # the table: the view joins the analyses
         count = int(row[0][0]) if row else 0
         stale = (
             self._norms is None

@@ -268,6 +268,10 @@ class Collector:
                 break
         else:
             raise SystemExit("the collector did not start")
+        # Read for as long as it runs: an undrained pipe fills at 64 KB and blocks the next thread that logs.
+        self.warnings: list[str] = []
+        self._log_reader = threading.Thread(target=self._read_log, daemon=True)
+        self._log_reader.start()
         self.heavy_queries_run = 0
         self.peak_rss = 0  # the collector process alone
         self.peak_total = 0  # the collector and its decode workers, shared pages counted once (PSS)
@@ -367,10 +371,21 @@ class Collector:
             time.sleep(1)
         return None
 
+    def _read_log(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            if "WARNING" in line or "ERROR" in line or "Traceback" in line:
+                self.warnings.append(line.rstrip())
+
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(120)
         self._sampling = False
+        self._log_reader.join(5)
+        if self.warnings:
+            print(f"  the collector logged {len(self.warnings)} warnings or errors; the first ones:")
+            for line in self.warnings[:5]:
+                print(f"    {line[:300]}")
 
 
 def _rss_and_pss(process: psutil.Process) -> tuple[int, int]:
