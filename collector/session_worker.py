@@ -12,7 +12,7 @@ import math
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
@@ -45,11 +45,12 @@ KEEP_UP_SECONDS = 2.0
 
 class SessionStore(Protocol):
     def session_inputs(
-        self, trace_ids: list[str]
+        self, trace_ids: list[str], since: int = ...
     ) -> tuple[list[SpanRecord], dict[str, list[tuple[str, dict[str, object]]]]]: ...
     def session_memberships(self, *, trace_ids: list[str] = ..., session_ids: list[str] = ...) -> dict[str, str]: ...
+    def session_first_times(self, session_ids: list[str]) -> dict[str, int]: ...
     def replace_sessions(self, memberships: dict[str, str], views: dict[str, SessionView]) -> None: ...
-    def input_messages_of(self, span_ids: list[tuple[str, str]]) -> dict[str, str]: ...
+    def input_messages_of(self, span_ids: list[tuple[str, str]], since: int = ...) -> dict[str, str]: ...
     def rebuilding(self) -> AbstractContextManager[None]: ...
 
 
@@ -108,6 +109,11 @@ class SessionWorker:
         # In the order they were first touched: a run takes the oldest, whose spans sit together in the
         # table, so its reads cover a few narrow rowid ranges instead of most of the table.
         self._pending: dict[str, float] = {}  # trace -> monotonic time it was first touched
+        # Trace -> a start time no span of it stored since its last build is earlier than (0: not known).
+        # With its session's first time, it bounds the spans a rebuild reads, so that DuckDB's zone maps
+        # skip what is older instead of every rebuild scanning every stored span's trace id.
+        self._since: dict[str, int] = {}
+        self._run_since: dict[str, int] = {}  # the same for the traces of the run at work
         self._pending_log = pending
         self._saved: set[str] = set()  # traces the pending log lists, until they are built
         self._drain_until = math.inf  # while stopping: after this, what is pending is saved, not built
@@ -120,16 +126,20 @@ class SessionWorker:
         self._last_ms = 0.0
         self._thread: threading.Thread | None = None
 
-    def touch(self, trace_ids: Iterable[str | None]) -> None:
+    def touch(self, trace_ids: Iterable[str | None], starts: Mapping[str, int] | None = None) -> None:
+        """These traces have new stored spans, none of which starts before ``starts[trace]`` (unknown when
+        not given: their rebuild then reads every stored span of theirs)."""
         with self._lock:
             now = time.monotonic()
             for trace_id in trace_ids:
                 if trace_id:
                     self._pending.setdefault(trace_id, now)
+                    start = starts.get(trace_id, 0) if starts is not None else 0
+                    self._since[trace_id] = min(self._since.get(trace_id, start), start)
 
     def touch_batch(self, batch: Batch) -> None:
         """The writer's commit hook."""
-        self.touch(batch.trace_ids())
+        self.touch(batch.trace_ids(), batch.trace_starts())
 
     def start(self) -> None:
         # Traces whose rebuild failed before a restart are retried first (the loop takes them as due).
@@ -189,6 +199,8 @@ class SessionWorker:
                 taken = list(itertools.islice(self._pending, self._max_traces))
                 for trace_id in taken:
                     del self._pending[trace_id]
+            # A trace whose run fails comes back through touch() with its bound unknown.
+            self._run_since = {t: self._since.pop(t, 0) for t in taken}
             self._busy = bool(taken)
             return taken
 
@@ -201,6 +213,7 @@ class SessionWorker:
                 started = time.perf_counter()
                 # A run that fails is split down to single traces; one that still fails is retried later.
                 done, failed = run_split(taken, self.process, self.failing, "rebuild the sessions of traces")
+                self._run_since = {}
                 self._forget_saved(set(taken) - set(failed))
                 elapsed = time.perf_counter() - started
                 with self._lock:
@@ -250,10 +263,29 @@ class SessionWorker:
             self.on_sessions([s for s, v in views.items() if v.summary is not None])
         return len(views)
 
+    def _bound(self, sessions: Iterable[str], pending: Iterable[str] = ()) -> int:
+        """A start time no stored span of these sessions' built traces, nor of these pending traces, is earlier
+        than: a session's first time covers every span it was built from; spans stored since are in a trace
+        touched since (0 when anything is not known)."""
+        sessions = sorted(set(sessions))
+        firsts = self._store.session_first_times(sessions) if sessions else {}
+        if len(firsts) < len(sessions):
+            return 0
+        bounds = list(firsts.values())
+        with self._lock:
+            for trace_id in pending:
+                if trace_id in self._pending:
+                    bounds.append(self._since.get(trace_id, 0))
+            if len(self.failing):
+                return 0  # a trace whose rebuild failed is in no list above until it is retried
+        return max(0, min(bounds, default=0))
+
     def _rebuild(self, trace_ids: list[str]) -> dict[str, SessionView]:
-        records, logs = self._store.session_inputs(trace_ids)
-        assigned = assign_sessions(records)
         before = self._store.session_memberships(trace_ids=trace_ids)
+        new_spans = min((self._run_since.get(t, 0) for t in trace_ids), default=0)
+        since = min(new_spans, self._bound(before.values())) if before else new_spans
+        records, logs = self._store.session_inputs(trace_ids, since)
+        assigned = assign_sessions(records)
         affected = set(assigned.values()) | set(before.values())
         members = {
             t: s
@@ -261,7 +293,7 @@ class SessionWorker:
             if t not in assigned and t not in before
         }
         if members:
-            more, more_logs = self._store.session_inputs(sorted(members))
+            more, more_logs = self._store.session_inputs(sorted(members), self._bound(members.values(), members))
             records.extend(more)
             logs.update(more_logs)
         members.update(assigned)
@@ -279,7 +311,9 @@ class SessionWorker:
                 source = preview_source(view, by_session.get(session, []))
                 if source is not None:
                     sources[session] = source
-        inputs = self._store.input_messages_of(list(sources.values()))
+        starts = {(r.trace_id, r.span_id): r.start_time_unix_nano for r in records}
+        wanted = list(sources.values())
+        inputs = self._store.input_messages_of(wanted, min((starts.get(k, 0) for k in wanted), default=0))
         for session, (_, span_id) in sources.items():
             summary = views[session].summary
             if summary is not None:

@@ -432,9 +432,11 @@ class DuckDBStore:
     # -- sessions (read and written by the session worker only) ---------------------------------
 
     def session_inputs(
-        self, trace_ids: list[str]
+        self, trace_ids: list[str], since: int = 0
     ) -> tuple[list[SpanRecord], dict[str, list[tuple[str, dict[str, Any]]]]]:
-        """The spans of these traces as session building needs them, and their GenAI log events."""
+        """The spans of these traces as session building needs them, and their GenAI log events.
+
+        ``since``: no span of these traces starts earlier (the caller's bound: only what is newer is read)."""
         if not trace_ids:
             return [], {}
         with self._reading() as cursor:
@@ -443,7 +445,7 @@ class DuckDBStore:
             rows = _read_windows(
                 cursor,
                 lambda window: span_records_sql("duckdb", f"{window} {mine}"),
-                _rowid_windows(cursor, "raw_spans"),
+                _rowid_windows(cursor, "raw_spans", since=since or None),
             )
             records = [SpanRecord(*row) for row in rows]
             log_rows = _read_windows(
@@ -455,8 +457,9 @@ class DuckDBStore:
             log_rows.sort(key=lambda row: row[4:6])
             return records, log_events(log_rows)
 
-    def input_messages_of(self, span_ids: list[tuple[str, str]]) -> dict[str, str]:
-        """span_id -> input_messages JSON, for a few spans (the sessions' first model calls)."""
+    def input_messages_of(self, span_ids: list[tuple[str, str]], since: int = 0) -> dict[str, str]:
+        """span_id -> input_messages JSON, for a few spans (the sessions' first model calls), none of which
+        starts before ``since``."""
         if not span_ids:
             return {}
         with self._reading() as cursor:
@@ -473,13 +476,23 @@ class DuckDBStore:
                     f"FROM (SELECT trace_id, span_id, input_messages, attributes FROM raw_spans WHERE {window}) r "
                     "JOIN stepseven_keys k ON r.trace_id = k.trace_id AND r.span_id = k.span_id"
                 ),
-                _rowid_windows(cursor, "raw_spans"),
+                _rowid_windows(cursor, "raw_spans", since=since or None),
             )
             return dict(rows)
 
     def traces_without_sessions(self) -> list[str]:
         with self._reading() as cursor:
             return [row[0] for row in cursor.execute(UNBUILT_TRACES_SQL).fetchall()]
+
+    def session_first_times(self, session_ids: Sequence[str]) -> dict[str, int]:
+        """session_id -> the start of its earliest span, for the stored sessions among these."""
+        with self._reading() as cursor:
+            cursor.register("stepseven_sessions", pa.table({"id": pa.array(list(session_ids), pa.string())}))
+            rows = cursor.execute(
+                "SELECT session_id, first_time_unix_nano FROM derived_sessions "
+                "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
+            ).fetchall()
+            return {str(s): int(t) for s, t in rows}
 
     def session_memberships(self, *, trace_ids: Sequence[str] = (), session_ids: Sequence[str] = ()) -> dict[str, str]:
         """trace_id -> session_id, for the given traces and every trace of the given sessions."""
@@ -541,11 +554,11 @@ class DuckDBStore:
                 for table in ("derived_steps", "derived_handoffs", "derived_sessions"):
                     cursor.execute(f"DELETE FROM {table} WHERE session_id IN (SELECT id FROM stepseven_sessions)")
             self._insert(cursor, schema.session_traces, [list(memberships), list(memberships.values())])
+            now = time.time_ns()
             steps = [step for view in views.values() for step in view.steps]
-            self._insert_records(cursor, schema.steps, steps)
+            self._insert_records(cursor, schema.steps, steps, extra={"session_updated_time_unix_nano": now})
             self._insert_records(cursor, schema.handoffs, [h for v in views.values() for h in v.handoffs])
             summaries = [v.summary for v in views.values() if v.summary is not None]
-            now = time.time_ns()
             self._insert_records(
                 cursor,
                 schema.sessions,
@@ -762,12 +775,26 @@ class DuckDBStore:
             if view == "steps":
                 # The sessions' derived steps first (a few hundred rows), so that the join keeps them in
                 # its hash table and streams the raw spans past it, read only within their rowid ranges.
+                # Only the builds the sessions are at, and raw spans from their first start on, are
+                # scanned: rows are appended in that order, so the zone maps skip the rest of each table
+                # (a scan of every stored step took the analyzer's reads from 0.2 to several ms a session
+                # as a store grew under sustained traffic). One snapshot for both reads.
                 low, high = steps or (0, 2**31 - 1)
-                cursor.execute(
-                    "CREATE OR REPLACE TEMP TABLE stepseven_steps AS SELECT * FROM derived_steps "
-                    "WHERE session_id IN (SELECT id FROM stepseven_sessions) AND step_index BETWEEN ? AND ?",
-                    [low, high],
-                )
+                cursor.execute("BEGIN TRANSACTION")
+                try:
+                    ((first, oldest, newest),) = cursor.execute(
+                        "SELECT min(first_time_unix_nano), min(updated_time_unix_nano), "
+                        "max(updated_time_unix_nano) FROM derived_sessions "
+                        "WHERE session_id IN (SELECT id FROM stepseven_sessions)"
+                    ).fetchall()
+                    cursor.execute(
+                        "CREATE OR REPLACE TEMP TABLE stepseven_steps AS SELECT * FROM derived_steps "
+                        "WHERE session_updated_time_unix_nano BETWEEN ? AND ? "
+                        "AND session_id IN (SELECT id FROM stepseven_sessions) AND step_index BETWEEN ? AND ?",
+                        [oldest or 0, newest or 0, low, high],
+                    )
+                finally:
+                    cursor.execute("COMMIT")
                 cursor.execute(
                     "CREATE OR REPLACE TEMP TABLE stepseven_ids AS SELECT DISTINCT trace_id FROM stepseven_steps"
                 )
@@ -779,7 +806,7 @@ class DuckDBStore:
                             + schema.steps_query("duckdb", window, "stepseven_steps", unchecked_json=unchecked_json)
                             + ") steps"
                         ),
-                        _rowid_windows(cursor, "raw_spans", "stepseven_steps"),
+                        _rowid_windows(cursor, "raw_spans", "stepseven_steps", since=first),
                         rowid="r.rowid",
                     )
                     rows.sort(key=lambda row: (row[0], row[1]))
@@ -906,9 +933,12 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
 READ_WINDOW_ROWS = 1024
 
 
-def _rowid_windows(cursor: duckdb.DuckDBPyConnection, table: str, spans: str | None = None) -> list[tuple[int, int]]:
+def _rowid_windows(
+    cursor: duckdb.DuckDBPyConnection, table: str, spans: str | None = None, since: int | None = None
+) -> list[tuple[int, int]]:
     """Rowid windows of at most READ_WINDOW_ROWS rows covering the rows of the traces in ``stepseven_ids``
-    (and only the spans in the ``span_id`` column of the table ``spans``, when given).
+    (and only the spans in the ``span_id`` column of the table ``spans``, when given; and only spans that
+    start at ``since`` or later, when given: a bound the caller knows holds for every span it wants).
 
     A semi-join would read every projected column of the whole table; finding the rowids first reads
     one column, and rowid ranges let the scan skip every row group outside them (recent traces sit
@@ -916,6 +946,8 @@ def _rowid_windows(cursor: duckdb.DuckDBPyConnection, table: str, spans: str | N
     read in one window instead of twenty.
     """
     narrow = f" AND span_id IN (SELECT span_id FROM {spans})" if spans is not None else ""
+    if since is not None:
+        narrow += f" AND start_time_unix_nano >= {int(since)}"
     rowids = sorted(
         r[0]
         for r in cursor.execute(

@@ -198,6 +198,20 @@ class Batch:
                 found.update(t for t in pc.unique(rows.table.column("trace_id")).to_pylist() if t)
         return found
 
+    def trace_starts(self) -> dict[str, int]:
+        """trace_id -> the earliest start of this batch's spans of that trace (traces it has log records of
+        only are not in it)."""
+        if not len(self.spans):
+            return {}
+        firsts = self.spans.table.group_by("trace_id", use_threads=False).aggregate([("start_time_unix_nano", "min")])
+        return dict(
+            zip(
+                firsts.column("trace_id").to_pylist(),
+                firsts.column("start_time_unix_nano_min").to_pylist(),
+                strict=True,
+            )
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class WriteResult:

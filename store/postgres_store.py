@@ -243,9 +243,10 @@ class PostgresStore:
     # -- sessions (read and written by the session worker) ---------------------------------------
 
     def session_inputs(
-        self, trace_ids: list[str]
+        self, trace_ids: list[str], since: int = 0
     ) -> tuple[list[SpanRecord], dict[str, list[tuple[str, dict[str, Any]]]]]:
-        """The spans of these traces as session building needs them, and their GenAI log events."""
+        """The spans of these traces as session building needs them, and their GenAI log events (``since``
+        narrows DuckDB's scans; the trace index makes this a lookup here)."""
         if not trace_ids:
             return [], {}
         where = "trace_id = ANY(CAST(:ids AS text[]))"
@@ -255,8 +256,9 @@ class PostgresStore:
             logs = connection.execute(sa.text(LOG_EVENTS_SQL.format(where=where)), {"ids": trace_ids})
             return records, log_events([tuple(row) for row in logs])
 
-    def input_messages_of(self, span_ids: list[tuple[str, str]]) -> dict[str, str]:
-        """span_id -> input_messages JSON, for a few spans (the sessions' first model calls)."""
+    def input_messages_of(self, span_ids: list[tuple[str, str]], since: int = 0) -> dict[str, str]:
+        """span_id -> input_messages JSON, for a few spans (the sessions' first model calls; a lookup by key,
+        so ``since`` is not needed here)."""
         if not span_ids:
             return {}
         with self._engine.connect() as connection:
@@ -273,6 +275,14 @@ class PostgresStore:
     def traces_without_sessions(self) -> list[str]:
         with self._engine.connect() as connection:
             return [str(row[0]) for row in connection.execute(sa.text(UNBUILT_TRACES_SQL))]
+
+    def session_first_times(self, session_ids: Sequence[str]) -> dict[str, int]:
+        """session_id -> the start of its earliest span, for the stored sessions among these."""
+        rows = self.read(
+            "SELECT session_id, first_time_unix_nano FROM derived_sessions WHERE session_id = ANY(?)",
+            [list(session_ids)],
+        )
+        return {str(s): int(t) for s, t in rows}
 
     def session_memberships(self, *, trace_ids: Sequence[str] = (), session_ids: Sequence[str] = ()) -> dict[str, str]:
         """trace_id -> session_id, for the given traces and every trace of the given sessions."""
@@ -316,15 +326,20 @@ class PostgresStore:
                 steps = [step for view in views.values() for step in view.steps]
                 handoffs = [h for view in views.values() for h in view.handoffs]
                 summaries = [v.summary for v in views.values() if v.summary is not None]
+                now = time.time_ns()
                 if steps:
-                    _copy(cursor, schema.steps, record_columns(schema.steps, steps))
+                    _copy(
+                        cursor,
+                        schema.steps,
+                        record_columns(schema.steps, steps, extra={"session_updated_time_unix_nano": now}),
+                    )
                 if handoffs:
                     _copy(cursor, schema.handoffs, record_columns(schema.handoffs, handoffs))
                 if summaries:
                     columns = record_columns(
                         schema.sessions,
                         summaries,
-                        extra={"updated_time_unix_nano": time.time_ns()},
+                        extra={"updated_time_unix_nano": now},
                         json_columns=("agents", "models", "child_scopes"),
                     )
                     _copy(cursor, schema.sessions, columns)

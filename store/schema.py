@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from store import raw_columns
 from store.raw_columns import ColumnType, RawColumn
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 metadata = sa.MetaData()
 
@@ -88,6 +88,10 @@ steps = sa.Table(
     sa.Column("output_messages", sa.JSON),
     # US dollars of the step's own token usage (collector/pricing.py); NULL: no usage, or a model with no price.
     sa.Column("cost_usd", DOLLARS),
+    # The build these steps belong to (derived_sessions.updated_time_unix_nano). Rows are appended in build
+    # order, so DuckDB's zone maps on it let the analyzer read a batch of sessions without scanning the
+    # steps of every stored session (a cost that grew with the store).
+    sa.Column("session_updated_time_unix_nano", sa.BigInteger),
 )
 
 handoffs = sa.Table(
@@ -217,10 +221,11 @@ LISTED_FAILURES_SQL = """SELECT key, session_id, error, attempts, first_failed_t
 # its own column there, and a message attribute that starts like JSON but is not JSON reads as text;
 # 7: sessions.analysis and analyzed_at; 8: derived_work_failures, the derived_failures view, and
 # sessions.analysis 'failed'; 9: derived_pending_traces; 10: cost_usd in steps, llm_calls and sessions, and
-# sessions.unpriced_calls (the stored sessions are rebuilt to get them).
+# sessions.unpriced_calls (the stored sessions are rebuilt to get them); 11: derived_steps'
+# session_updated_time_unix_nano.
 TABLES_ADDED: dict[int, tuple[sa.Table, ...]] = {
     2: (findings, analyses), 3: (), 4: (), 5: (), 6: (), 7: (), 8: (derived_work_failures,),
-    9: (derived_pending_traces,), 10: (),
+    9: (derived_pending_traces,), 10: (), 11: (),
 }  # fmt: skip
 
 schema_meta = sa.Table(
@@ -465,5 +470,11 @@ def migration_statements(dialect: str, version: int) -> list[str]:
             # The stored sessions are priced by rebuilding them: the next start takes these as pending.
             "INSERT INTO derived_pending_traces (trace_id) SELECT DISTINCT trace_id FROM derived_session_traces "
             "ON CONFLICT DO NOTHING",
+        ]
+    if version == 11:
+        return [
+            "ALTER TABLE derived_steps ADD COLUMN IF NOT EXISTS session_updated_time_unix_nano BIGINT",
+            "UPDATE derived_steps SET session_updated_time_unix_nano = s.updated_time_unix_nano "
+            "FROM derived_sessions s WHERE derived_steps.session_id = s.session_id",
         ]
     return []

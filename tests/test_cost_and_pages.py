@@ -26,6 +26,7 @@ from playwright.sync_api import Browser, Page, expect
 from collector.pricing import DEFAULT_PRICES, Price, PriceFileError, PriceTable, load_prices
 from dashboard.buckets import bucket_for
 from dashboard.cost import cost_label, dollars
+from store import schema
 from tests.conftest import RunningCollector, store_args
 from tests.test_sessions import SAMPLES, send
 
@@ -192,7 +193,8 @@ for view in ("llm_calls", "steps", "sessions"):
 con.execute("ALTER TABLE derived_steps DROP COLUMN cost_usd")
 con.execute("ALTER TABLE derived_sessions DROP COLUMN cost_usd")
 con.execute("ALTER TABLE derived_sessions DROP COLUMN unpriced_calls")
-con.execute("UPDATE stepseven_schema SET version = 9 WHERE version = 10")
+con.execute("ALTER TABLE derived_steps DROP COLUMN session_updated_time_unix_nano")
+con.execute("UPDATE stepseven_schema SET version = 9 WHERE version = {schema.SCHEMA_VERSION}")
 con.close()
 """],
         check=True,
@@ -207,7 +209,7 @@ con.close()
         while any(s["cost_usd"] is None for s in collector.sql(priced)):
             assert time.monotonic() < deadline, "the migrated sessions were not priced"
             time.sleep(0.3)
-        assert collector.sql("SELECT max(version) AS v FROM stepseven_schema")[0]["v"] == 10
+        assert collector.sql("SELECT max(version) AS v FROM stepseven_schema")[0]["v"] == schema.SCHEMA_VERSION
         costs = {s["session_id"]: s["cost_usd"] for s in collector.sql(priced)}
         assert costs["session-loop-000"] == pytest.approx(expected_cost(collector, "session-loop-000"))
         calls = collector.sql("SELECT input_tokens, output_tokens FROM llm_calls WHERE session_id = 'session-loop-001'")

@@ -102,10 +102,10 @@ class Refusing:
         self.bad: set[str] = set()
         self.error = OOM
 
-    def session_inputs(self, trace_ids: list[str]) -> Any:
+    def session_inputs(self, trace_ids: list[str], since: int = 0) -> Any:
         if self.bad.intersection(trace_ids):
             raise StoreOutOfMemory(self.error)
-        return self._store.session_inputs(trace_ids)
+        return self._store.session_inputs(trace_ids, since)
 
     def session_rows(
         self, view: str, session_ids: Any, columns: str, steps: Any = None, *, unchecked_json: bool = False
@@ -506,8 +506,8 @@ from store.model import StoreOutOfMemory
 poison, marks = os.environ["TEST_POISON"], pathlib.Path(os.environ["TEST_MARKS"])
 read = DuckDBStore.session_inputs
 
-def session_inputs(self, trace_ids):
-    records, logs = read(self, trace_ids)
+def session_inputs(self, trace_ids, since=0):
+    records, logs = read(self, trace_ids, since)
     if any(record.conversation_id == poison for record in records):
         if len(trace_ids) > 1 or not (marks / "failed alone").exists():
             if len(trace_ids) == 1:

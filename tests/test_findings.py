@@ -338,17 +338,36 @@ def test_the_collectors_batch_reads_see_sessions_exactly_as_the_views_do(tmp_pat
     """Every session at once, in half the collector's DuckDB memory: long conversations repeat their
     history in every model call, and reads that parsed each span's attributes once per message column
     needed more than 90 MB for this corpus."""
-    from analyzer.load import load_sessions, rows_by_sql, session_ids
+    import duckdb
+
+    from analyzer.load import load_sessions, rows_by_sql, rows_of_store, session_ids
     from collector.otlp_files import store_files
     from store.duckdb_store import DuckDBStore
+    from store.schema import SCHEMA_VERSION
 
-    store = DuckDBStore(tmp_path / "corpus.duckdb", memory_limit="48MB")
+    path = tmp_path / "corpus.duckdb"
+    store = DuckDBStore(path, memory_limit="48MB")
     try:
         store_files(store, CAPTURES)
         ids = session_ids(store.read)
         assert len(ids) == len(LABELS)
         batched = load_sessions(store.session_rows, ids)
         assert batched == load_sessions(rows_by_sql(store.read), ids)
+        # The analyzer's own reads: message columns as unchecked text, parsed once by the analyzer.
+        assert load_sessions(rows_of_store(store), ids) == batched
         assert sum(len(s.steps) for s in batched) > 500 and sum(len(s.handoffs) for s in batched) > 10
+    finally:
+        store.close()
+    # A store from schema 10 has no build times on its steps (the reads use them to skip what other
+    # sessions stored): the migration gives them, and the reads still see every session whole.
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE derived_steps DROP COLUMN session_updated_time_unix_nano")
+    con.execute("UPDATE stepseven_schema SET version = 10 WHERE version = ?", [SCHEMA_VERSION])
+    con.close()
+    store = DuckDBStore(path, memory_limit="48MB")
+    try:
+        assert store.read("SELECT max(version) FROM stepseven_schema") == [(SCHEMA_VERSION,)]
+        assert load_sessions(rows_of_store(store), ids) == batched
+        assert store.read("SELECT count(*) FROM derived_steps WHERE session_updated_time_unix_nano IS NULL") == [(0,)]
     finally:
         store.close()

@@ -125,10 +125,10 @@ class _Refusing:
         self._store = store
         self.bad: set[str] = set()
 
-    def session_inputs(self, trace_ids: list[str]) -> Any:
+    def session_inputs(self, trace_ids: list[str], since: int = 0) -> Any:
         if self.bad.intersection(trace_ids):
             raise StoreOutOfMemory("Out of Memory Error: could not allocate block")
-        return self._store.session_inputs(trace_ids)
+        return self._store.session_inputs(trace_ids, since)
 
     def session_rows(
         self, view: str, session_ids: Any, columns: str, steps: Any = None, *, unchecked_json: bool = False

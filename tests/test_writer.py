@@ -196,11 +196,11 @@ class _Watched:
     def failed(self) -> bool:
         return self._fail_first and bool(self.reads)
 
-    def session_inputs(self, trace_ids: list[str]) -> Any:
+    def session_inputs(self, trace_ids: list[str], since: int = 0) -> Any:
         self.reads.append(list(trace_ids))
         if self._fail_first and len(self.reads) == 1:
             raise RuntimeError("the database is being reopened")
-        return self._store.session_inputs(trace_ids)
+        return self._store.session_inputs(trace_ids, since)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
