@@ -94,11 +94,26 @@ def prepare_requests(template: ExportTraceServiceRequest, seed: int, count: int)
     return out
 
 
+def _shifted(request: ExportTraceServiceRequest, delta: int) -> bytes:
+    """The request with every time moved by ``delta`` ns (in place), encoded."""
+    for span in request.resource_spans[0].scope_spans[0].spans:
+        span.start_time_unix_nano += delta
+        span.end_time_unix_nano += delta
+        for event in span.events:
+            event.time_unix_nano += delta
+    return request.SerializeToString()
+
+
 def _exporter(plan: Plan, template: bytes, ready: Any, go: Any, sent: Any) -> None:
     """Sends a prepared request every 1/rate seconds (its share of the rate); reports each acknowledgement."""
     prepared = prepare_requests(
         ExportTraceServiceRequest.FromString(template), 1000 + plan.exporter, PREPARED_PER_EXPORTER
     )
+    # Each send carries spans that just ended, as live traffic does: stores order their reads by time, and a
+    # template replayed with its own old times would hide that.
+    requests = [ExportTraceServiceRequest.FromString(body) for body, _, _ in prepared]
+    shifts = [0] * len(requests)
+    ends = [max(s.end_time_unix_nano for s in r.resource_spans[0].scope_spans[0].spans) for r in requests]
     channel = grpc.insecure_channel(f"127.0.0.1:{plan.port}", options=[("grpc.max_send_message_length", 64 << 20)])
     export = channel.unary_unary(GRPC_METHOD)
     ready.wait()
@@ -116,7 +131,11 @@ def _exporter(plan: Plan, template: bytes, ready: Any, go: Any, sent: Any) -> No
         else:
             late += 1
         round_number = i * plan.exporters + plan.exporter
-        body, sessions, spans = prepared[i % len(prepared)]
+        slot = i % len(prepared)
+        _, sessions, spans = prepared[slot]
+        shift = time.time_ns() - ends[slot]
+        body = _shifted(requests[slot], shift - shifts[slot])
+        shifts[slot] = shift
         trace_mark, session_mark = _round_marks(round_number)
         body = body.replace(TRACE_MARK, trace_mark).replace(SESSION_MARK.encode(), session_mark)
         prefix = session_mark.decode()
