@@ -172,6 +172,8 @@ class Watcher:
         self.acked: dict[str, float] = {}  # session -> wall time of its acknowledgement
         self.built: dict[str, float] = {}
         self.analyzed: dict[str, float] = {}
+        self.unbuilt: set[str] = set()  # acknowledged, not seen built yet
+        self.unanalyzed: set[str] = set()
         self.lock = threading.Lock()
         self.backlog: list[tuple[float, int, int, int, int]] = []  # t, unbuilt, unanalyzed, pending traces, waiting
         self._client = httpx.Client(timeout=120)
@@ -180,35 +182,43 @@ class Watcher:
         with self.lock:
             for session in sessions:
                 self.acked[session] = when
+            self.unbuilt.update(sessions)
+            self.unanalyzed.update(sessions)
 
     def outstanding(self) -> tuple[int, int]:
         with self.lock:
             return len(self.acked) - len(self.built), len(self.acked) - len(self.analyzed)
 
     def poll(self) -> None:
+        # Session ids start with their round's mark, in the order they were sent: the sessions from the
+        # oldest one still outstanding on cover them. Asked apart for "built" and "analyzed", so that each
+        # answer holds about what changed since the last poll, not the whole backlog: the benchmark's own
+        # reads once grew with the backlog and slowed the collector it measured.
         with self.lock:
-            waiting = [s for s in self.acked if s not in self.analyzed]
-        if not waiting:
-            return
-        # Session ids start with their round's mark, in the order they were sent: one range covers them.
-        lowest = min(waiting)
+            unbuilt = min(self.unbuilt, default=None)
+            unanalyzed = min(self.unanalyzed, default=None)
+        if unbuilt is not None:
+            rows = self._rows("SELECT session_id FROM sessions WHERE session_id >= ?", unbuilt)
+            self._seen(rows, self.built, self.unbuilt)
+        if unanalyzed is not None:
+            rows = self._rows("SELECT session_id FROM sessions WHERE session_id >= ? AND analysis = 'done'", unanalyzed)
+            self._seen(rows, self.analyzed, self.unanalyzed)
+
+    def _rows(self, sql: str, lowest: str) -> list[Any]:
         response = self._client.post(
             f"http://127.0.0.1:{self.collector.ports['api']}/api/v1/sql",
-            json={
-                "sql": "SELECT session_id, analysis FROM sessions WHERE session_id >= ?",
-                "params": [lowest],
-                "limit": 1_000_000,
-            },
+            json={"sql": sql, "params": [lowest], "limit": 1_000_000},
         )
         response.raise_for_status()
+        return list(response.json()["rows"])
+
+    def _seen(self, rows: list[Any], when: dict[str, float], outstanding: set[str]) -> None:
         now = time.time()
         with self.lock:
-            for session, analysis in response.json()["rows"]:
-                if session not in self.acked:
-                    continue
-                self.built.setdefault(session, now)
-                if analysis == "done":
-                    self.analyzed.setdefault(session, now)
+            for (session,) in rows:
+                if session in outstanding:
+                    outstanding.discard(session)
+                    when[session] = now
 
 
 def main() -> None:
