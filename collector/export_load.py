@@ -6,7 +6,7 @@ recorder must show what just happened). The writer's queue cannot tell the two a
 counts acknowledged spans until their flush, so it is rarely empty under any traffic. The number of
 exports in flight can (Little's law: the rate of exports times how long each takes). Measured on the
 benchmarks' traffic (docs/ingest.md "Freshness"): four exporters sending back to back kept 3.4 to 3.7 in
-flight on average; 5,000 spans/s of steady traffic (about nine requests a second) kept 0.5 to 1.0.
+flight on average; 5,000 spans/s of steady traffic (about nine requests a second) kept 0.5 to 1.2.
 """
 
 from __future__ import annotations

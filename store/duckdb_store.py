@@ -777,8 +777,8 @@ class DuckDBStore:
                 # its hash table and streams the raw spans past it, read only within their rowid ranges.
                 # Only the builds the sessions are at, and raw spans from their first start on, are
                 # scanned: rows are appended in that order, so the zone maps skip the rest of each table
-                # (a scan of every stored step took the analyzer's reads from 0.2 to several ms a session
-                # as a store grew under sustained traffic). One snapshot for both reads.
+                # (a scan of every stored step grew with the store: 26 ms for 500 sessions of a 300k-span
+                # store, 11 ms bounded). One snapshot for both reads.
                 low, high = steps or (0, 2**31 - 1)
                 cursor.execute("BEGIN TRANSACTION")
                 try:
@@ -793,8 +793,10 @@ class DuckDBStore:
                         "AND session_id IN (SELECT id FROM stepseven_sessions) AND step_index BETWEEN ? AND ?",
                         [oldest or 0, newest or 0, low, high],
                     )
-                finally:
-                    cursor.execute("COMMIT")
+                except BaseException:
+                    _rollback(cursor)  # the error to report is the statement's, not COMMIT's on an aborted one
+                    raise
+                cursor.execute("COMMIT")
                 cursor.execute(
                     "CREATE OR REPLACE TEMP TABLE stepseven_ids AS SELECT DISTINCT trace_id FROM stepseven_steps"
                 )
