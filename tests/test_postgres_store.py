@@ -42,6 +42,29 @@ def test_a_fresh_database_gets_the_schema_and_views(database: str) -> None:
         again.close()
 
 
+def test_a_database_from_schema_10_gets_its_steps_build_times_on_first_start(database: str) -> None:
+    store = PostgresStore(database)
+    try:
+        store_files(store, CAPTURES[:3])
+        steps = store.read("SELECT count(*) FROM derived_steps")[0][0]
+        assert steps > 0
+        store._execute("ALTER TABLE derived_steps DROP COLUMN session_updated_time_unix_nano", [])
+        store._execute("UPDATE stepseven_schema SET version = 10 WHERE version = ?", [schema.SCHEMA_VERSION])
+    finally:
+        store.close()
+    store = PostgresStore(database)
+    try:
+        assert store.schema_version() == schema.SCHEMA_VERSION
+        # Each step carries the time of the build it belongs to: its session's.
+        matched = store.read(
+            "SELECT count(*) FROM derived_steps d JOIN derived_sessions s ON s.session_id = d.session_id "
+            "WHERE d.session_updated_time_unix_nano = s.updated_time_unix_nano"
+        )
+        assert matched == [(steps,)]
+    finally:
+        store.close()
+
+
 def test_collectors_starting_at_once_on_a_fresh_database_make_the_schema_once(database: str) -> None:
     starts = [
         subprocess.Popen(
